@@ -1,0 +1,54 @@
+# uec-clc-ha: build, test and benchmark entry points (see README.md).
+#
+#   make test    everything (installs its own dependencies with apt-get; as root)
+#   make check   quick loop: lint + unit tests
+#   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
+#   make golden  regenerate tests/golden/ after a deliberate template change
+
+PYTHON := /usr/bin/python3
+PYTEST := PYTHONPATH=src $(PYTHON) -m pytest
+export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 \
+	python3-psutil po-debconf dpkg-dev fakeroot lintian man-db
+TEST_DEPS := python3-pytest pyflakes3 shellcheck libxml2-utils python3-stdeb \
+	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
+	ucf debconf-utils util-linux iproute2 git
+
+.PHONY: all deps deps-build check lint unit integration test deb golden clean
+
+all: check
+
+deps-build:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BUILD_DEPS)
+
+deps: deps-build
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEPS)
+
+lint:
+	$(PYTHON) -m pyflakes src tests setup.py
+	shellcheck tests/*.sh .ci/run
+
+unit:
+	$(PYTEST) -q tests/unit
+
+check: lint unit
+
+integration:
+	$(PYTEST) -q tests/integration
+
+# Everything, from a fresh Debian 12 machine: dependencies, lint, unit and integration tests
+# (real drbdadm, corosync, crm_verify, heartbeat, the package build and lintian).
+test: deps lint
+	$(PYTEST) -q tests
+
+deb: deps-build
+	tests/build-deb.sh
+
+golden:
+	$(PYTHON) tests/golden_files.py
+
+clean:
+	rm -rf dist build deb_dist .pybuild src/*.egg-info .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,42 @@
+"""Install the generated files: validate, render, verify, then write what changed.
+
+`uec-clc-ha-ctl apply [--dry-run] [--force]`: each file is written
+atomically with its owner and mode, and only when its content or mode
+differs, so a second run changes nothing.  /etc/corosync/corosync.conf is a
+conffile of the corosync package: on a root whose corosync package owns it,
+it is written only when uec-clc-ha has diverted it, or with --force.
+"""
+
+from .. import pipeline
+from ..errors import VerifyError
+
+NAME = "apply"
+HELP = "write the generated files (atomically, only what changed)"
+
+
+def arguments(p):
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="also overwrite another package's conffile that uec-clc-ha has not diverted")
+
+
+def run(args, system, out):
+    raw = pipeline.load_raw(system, args.settings)
+    built = pipeline.build(system, raw)
+    problems = pipeline.check(system, built)
+    if problems:
+        raise VerifyError(problems)
+    changes = pipeline.plan(system, built.files)
+    forced = pipeline.refuse_foreign_conffiles(system, changes, args.force)
+    pending = [c for c in changes if c.action != "unchanged"]
+    if args.dry_run:
+        for c in changes:
+            print(f"{'would ' + c.action if c.action != 'unchanged' else 'unchanged'}: {c.path}", file=out)
+        return 0
+    verbs = {"create": "created", "update": "updated", "mode": "fixed owner/mode of"}
+    for c in pipeline.apply(system, pending):
+        note = " (--force: not diverted)" if c.path in forced else ""
+        print(f"{verbs[c.action]} {c.path}{note}", file=out)
+    if not pending:
+        print("nothing to change", file=out)
+    return 0

@@ -1,0 +1,35 @@
+"""Validate the settings, render every file and verify it with the real checkers.
+
+`uec-clc-ha-ctl check`: exit 0 when everything passes, 1 with every problem
+listed (settings rules first; the checkers run only on valid settings).
+Nothing is written.
+"""
+
+from .. import pipeline
+from ..errors import CheckFailed, ValidationError
+
+NAME = "check"
+HELP = "validate, render and verify; list every problem"
+
+
+def arguments(p):
+    pass
+
+
+def run(args, system, out):
+    raw = pipeline.load_raw(system, args.settings)
+    try:
+        built = pipeline.build(system, raw)
+    except ValidationError as e:
+        raise CheckFailed("settings", e.problems) from None
+    problems = pipeline.check(system, built)
+    if problems:
+        raise CheckFailed("verification", problems)
+    c, facts = built.config, built.facts
+    print(f"settings valid; DRBD {c.drbd_version} syntax ({facts.drbd_version_source}); "
+          f"stack {c.cluster_stack}; fencing {c.fencing}", file=out)
+    for path in sorted(built.files):
+        print(f"verified {path}", file=out)
+    if c.fencing == "none":
+        print("WARNING: Fencing is none: a split between the nodes can corrupt the cloud's data.", file=out)
+    return 0

@@ -1,0 +1,85 @@
+"""Change settings: validate the result, then write the settings file atomically.
+
+`uec-clc-ha-ctl set KEY=VALUE ...`, `set --generate-secret`, `set
+--secret-stdin`.  A change that breaks a rule is refused with every problem
+it causes and nothing is written; settings still missing elsewhere are
+listed as a reminder but do not block the change.  Comments and order of the
+file are kept.
+"""
+
+import sys
+
+from .. import keyring, pipeline, settings, settings_file
+from ..errors import Problem, UsageError, ValidationError
+
+NAME = "set"
+HELP = "change settings (validated, written atomically)"
+
+
+def arguments(p):
+    p.add_argument("assignments", nargs="*", metavar="KEY=VALUE")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--generate-secret", action="store_true",
+                       help="generate a new Cluster-Secret and show it once, to type on the other node")
+    group.add_argument("--secret-stdin", action="store_true",
+                       help="read Cluster-Secret from the first line of standard input (keeps it out of "
+                            "the process list and shell history)")
+
+
+def parse_assignments(items):
+    changes = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        fd = settings.field(key.strip())
+        if not sep:
+            raise UsageError(f"{item!r}: expected KEY=VALUE")
+        if fd is None:
+            raise UsageError(f"unknown setting {key!r}; `uec-clc-ha-ctl show` lists them")
+        if fd.key in changes:
+            raise UsageError(f"{fd.key} is given twice")
+        changes[fd.key] = value.strip()
+    return changes
+
+
+def run(args, system, out, stdin=None):
+    changes = parse_assignments(args.assignments)
+    generated = None
+    if args.generate_secret or args.secret_stdin:
+        if "Cluster-Secret" in changes:
+            raise UsageError("give Cluster-Secret either as KEY=VALUE or with a --secret option, not both")
+        if args.generate_secret:
+            generated = keyring.generate_secret()
+            changes["Cluster-Secret"] = generated
+        else:
+            changes["Cluster-Secret"] = (stdin or sys.stdin).readline().strip()
+    if not changes:
+        raise UsageError("nothing to set: give KEY=VALUE, --generate-secret or --secret-stdin")
+
+    where, path = pipeline.settings_location(system, args.settings)
+    text = settings_file.read_text(where, path)
+    before = settings_file.parse(text, path)
+    after = dict(before, **changes)
+    _, old_problems = settings.validate(before)
+    _, new_problems = settings.validate(after)
+    caused = [p for p in new_problems if p.field in changes or p not in old_problems]
+    if caused:
+        raise ValidationError(caused)
+
+    new_text = settings_file.updated_text(text, changes, path)
+    if settings_file.parse(new_text, path) != after:        # parsed back before it is written
+        raise ValidationError([Problem(path, "did not read back as written; nothing was written")])
+    settings_file.save(where, new_text, path)
+    for key in changes:
+        fd = settings.field(key)
+        shown = "(set, hidden)" if fd.secret else changes[key]
+        print(f"set {key}: {shown}", file=out)
+    if generated:
+        print("\nThe new cluster secret is shown this once. Set the same secret on the other node:\n"
+              f"    {generated}\n"
+              "(uec-clc-ha-ctl set --secret-stdin there, or answer the debconf question with it).", file=out)
+    remaining = [p for p in new_problems if p not in caused]
+    if remaining:
+        print(f"\nStill to settle before `check` and `apply` pass ({len(remaining)}):", file=out)
+        for p in remaining:
+            print(f"  - {p}", file=out)
+    return 0

@@ -1,0 +1,65 @@
+"""Facts about the host that settings marked "auto" depend on.
+
+Called by the CLI (check/render/diff/apply) before rendering, so rendering
+itself stays pure: the DRBD module generation and the form of network
+configuration the host uses.  Every probe reads through System, so tests
+give it a temporary root.
+"""
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What "auto" settings resolve to on this host, and how that was found."""
+
+    drbd_version: str
+    drbd_version_source: str
+    network_config: str
+    network_config_source: str
+
+
+DRBD_VERSION_RE = re.compile(r"^version:\s*([0-9]+)\.([0-9]+)", re.M)
+
+
+def drbd_generation(system):
+    """('8.4' or '9', how it was found), from the loaded module or the installed one."""
+    proc = system.read_or_none("/proc/drbd")
+    if proc:
+        m = DRBD_VERSION_RE.search(proc.decode("ascii", "replace"))
+        if m:
+            return ("9" if int(m.group(1)) >= 9 else "8.4"), "/proc/drbd (loaded module)"
+    if system.is_live and system.which("modinfo"):
+        done = system.run(["modinfo", "-F", "version", "drbd"], rcs=None)
+        m = re.match(r"([0-9]+)\.", done.stdout.strip())
+        if done.rc == 0 and m:
+            return ("9" if int(m.group(1)) >= 9 else "8.4"), "modinfo drbd (installed module)"
+    return "8.4", "default: no DRBD module found; stock Debian and Ubuntu kernels carry 8.4"
+
+
+def network_config_style(system):
+    """('netplan' or 'ifupdown', how it was found)."""
+    if any(name.endswith(".yaml") for name in system.listdir("/etc/netplan")):
+        return "netplan", "/etc/netplan has configuration"
+    if system.exists("/etc/network/interfaces"):
+        return "ifupdown", "/etc/network/interfaces exists"
+    return "ifupdown", "default: neither netplan nor ifupdown configuration found"
+
+
+def host_facts(system):
+    drbd, drbd_src = drbd_generation(system)
+    net, net_src = network_config_style(system)
+    return HostFacts(drbd, drbd_src, net, net_src)
+
+
+def resolve(config, facts):
+    """A copy of config with every "auto" replaced by what the host uses."""
+    from .settings import Config
+
+    values = dict(vars(config))
+    if values.get("drbd_version") == "auto":
+        values["drbd_version"] = facts.drbd_version
+    if values.get("replication_link_config") == "auto":
+        values["replication_link_config"] = facts.network_config
+    return Config(**values)

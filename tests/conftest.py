@@ -1,0 +1,63 @@
+"""Shared pytest fixtures: scenario settings, temporary roots, the CLI runner.
+
+Loaded by pytest for every test under tests/.  Unit tests (tests/unit) may
+not start processes: the autouse guard there makes any attempt fail, so a
+unit test cannot silently depend on the host's tools.
+"""
+
+import io
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
+sys.path.insert(0, HERE)
+
+from scenarios import SCENARIOS  # noqa: E402
+from uec_clc_ha import settings  # noqa: E402
+from uec_clc_ha.cli import main  # noqa: E402
+from uec_clc_ha.system import System  # noqa: E402
+
+
+def full_raw(name):
+    raw = settings.defaults()
+    raw.update(SCENARIOS[name])
+    return raw
+
+
+@pytest.fixture
+def root(tmp_path):
+    """An empty target root."""
+    path = tmp_path / "root"
+    path.mkdir()
+    return System(str(path))
+
+
+class CliResult:
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+
+    def __repr__(self):
+        return f"CliResult(rc={self.rc}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def ctl():
+    """Run uec-clc-ha-ctl through main(argv); returns CliResult."""
+    def run(*argv):
+        out, err = io.StringIO(), io.StringIO()
+        rc = main(list(argv), stdout=out, stderr=err)
+        return CliResult(rc, out.getvalue(), err.getvalue())
+    return run
+
+
+def write_settings(system, name, **overrides):
+    """Write a scenario's settings file into a root through the real `set` path."""
+    from uec_clc_ha import settings_file
+    raw = dict(SCENARIOS[name])
+    raw.update(overrides)
+    text = settings_file.updated_text(settings_file.pristine_text(), raw)
+    settings_file.save(system, text)
+    return text

@@ -1,0 +1,25 @@
+"""Host facts for "auto" settings, read through a temporary root."""
+
+from uec_clc_ha import detect
+
+
+def test_drbd_9_from_proc(root):
+    root.write_atomic("/proc/drbd", "version: 9.2.8 (api:2/proto:86-122)\n")
+    assert detect.drbd_generation(root)[0] == "9"
+
+
+def test_drbd_84_from_proc(root):
+    root.write_atomic("/proc/drbd", "version: 8.4.11 (api:1/proto:86-101)\nsrcversion: x\n")
+    assert detect.drbd_generation(root)[0] == "8.4"
+
+
+def test_drbd_default_is_84_and_says_why(root):
+    version, why = detect.drbd_generation(root)
+    assert version == "8.4" and "default" in why
+
+
+def test_netplan_wins_when_it_has_configuration(root):
+    root.write_atomic("/etc/network/interfaces", "auto lo\n")
+    assert detect.network_config_style(root)[0] == "ifupdown"
+    root.write_atomic("/etc/netplan/01-netcfg.yaml", "network: {version: 2}\n")
+    assert detect.network_config_style(root)[0] == "netplan"

@@ -1,0 +1,137 @@
+"""Table tests of the settings rules: each bad value names its field and rule."""
+
+import pytest
+
+from conftest import full_raw
+from uec_clc_ha import settings
+from uec_clc_ha.errors import ValidationError
+
+GOOD = "corosync-drbd84"
+
+CASES = [
+    # (overrides, field named, words of the rule)
+    ({"Local-Address": "10.10.10.300"}, "Local-Address", "IPv4 address"),
+    ({"Peer-Address": "198.51.100"}, "Peer-Address", "IPv4 address"),
+    ({"VIP": "127.0.0.5"}, "VIP", "unicast"),
+    ({"VIP": "203.0.113.50"}, "VIP", "network of the VIP interface"),
+    ({"VIP": "198.51.100.11"}, "VIP", "must differ from Local-Address"),
+    ({"VIP": "198.51.100.255"}, "VIP", "broadcast"),
+    ({"Peer-Address": "198.51.100.11"}, "Peer-Address", "both nodes on one address"),
+    ({"Peer-Node": "clc1"}, "Peer-Node", "must differ"),
+    ({"Peer-Node": "clc_2"}, "Peer-Node", "host name"),
+    ({"Local-Node": "-bad"}, "Local-Node", "host name"),
+    ({"VIP-Prefix": "33"}, "VIP-Prefix", "from 8 to 30"),
+    ({"VIP-Prefix": "x"}, "VIP-Prefix", "whole number"),
+    ({"DRBD-Port": "70000"}, "DRBD-Port", "from 1024 to 65535"),
+    ({"DRBD-Port": "5405"}, "DRBD-Port", "corosync"),
+    ({"DRBD-Protocol": "D"}, "DRBD-Protocol", "one of: A, B, C"),
+    ({"DRBD-Version": "8.3"}, "DRBD-Version", "one of"),
+    ({"DRBD-HMAC-Alg": "md5"}, "DRBD-HMAC-Alg", "one of: sha256, sha512, sha1"),
+    ({"DRBD-Device": "/dev/sdb"}, "DRBD-Device", "/dev/drbdN"),
+    ({"DRBD-Disk": "vdb1"}, "DRBD-Disk", "under /dev"),
+    ({"DRBD-Disk": ""}, "DRBD-Disk", "required"),
+    ({"DRBD-Sync-Rate": "10MB"}, "DRBD-Sync-Rate", "K, M or G"),
+    ({"Cluster-Stack": "openais"}, "Cluster-Stack", "one of: corosync, heartbeat"),
+    ({"Corosync-Token": "50"}, "Corosync-Token", "from 200"),
+    ({"Replication-Peer-Address": "203.0.113.1"}, "Replication-Peer-Address", "must differ"),
+    ({"Replication-Peer-Address": "203.0.113.9"}, "Replication-Peer-Address", "replication network"),
+    ({"Replication-Local-Address": "203.0.113.0", "Replication-Peer-Address": "203.0.113.1"},
+     "Replication-Local-Address", "network or broadcast"),
+    ({"Replication-Local-Address": "198.51.100.21", "Replication-Peer-Address": "198.51.100.22"},
+     "Replication-Prefix", "overlaps the public network"),
+    ({"Replication-Interface": "eth0"}, "Replication-Interface", "must differ from VIP-Interface"),
+    ({"VIP-Interface": "a-very-long-interface-name"}, "VIP-Interface", "1-15 characters"),
+    ({"Ping-Hosts": "198.51.100.100"}, "Ping-Hosts", "must not include VIP"),
+    ({"Ping-Hosts": "198.51.100.1 198.51.100.1"}, "Ping-Hosts", "twice"),
+    ({"Ping-Hosts": ""}, "Ping-Hosts", "required"),
+    ({"Mount-Point": "/var"}, "Mount-Point", "system directory"),
+    ({"Mount-Point": "mnt/uec"}, "Mount-Point", "absolute"),
+    ({"Data-Directories": "/var/lib/eucalyptus /var/lib/eucalyptus"}, "Data-Directories", "twice"),
+    ({"Data-Directories": "/var/lib/eucalyptus /var/lib/eucalyptus/keys"}, "Data-Directories", "inside"),
+    ({"Data-Directories": "/var/lib/eucalyptus /srv/eucalyptus"}, "Data-Directories", "would both become"),
+    ({"Data-Directories": "/mnt/uecdata/x"}, "Data-Directories", "Mount-Point"),
+    ({"Filesystem": "btrfs"}, "Filesystem", "one of"),
+    ({"Fencing": "manual"}, "Fencing", "one of: sbd, ipmilan, none"),
+    ({"SBD-Device": ""}, "SBD-Device", "required"),
+    ({"Fencing": "ipmilan"}, "IPMI-Local-Address", "required"),
+    ({"Fencing": "ipmilan", "IPMI-Local-Address": "192.0.2.1", "IPMI-Peer-Address": "192.0.2.1",
+      "IPMI-User": "u", "IPMI-Password": "p"}, "IPMI-Peer-Address", "own BMC"),
+    ({"Fencing": "ipmilan", "IPMI-Local-Address": "192.0.2.1", "IPMI-Peer-Address": "192.0.2.2",
+      "IPMI-User": "u", "IPMI-Password": 'p"q'}, "IPMI-Password", "quotes"),
+    ({"Cluster-Secret": ""}, "Cluster-Secret", "never defaulted"),
+    ({"Cluster-Secret": "short"}, "Cluster-Secret", "at least 16"),
+    ({"Cluster-Secret": "has a space in it, long enough"}, "Cluster-Secret", "without spaces"),
+    ({"Cluster-Stack": "heartbeat", "Heartbeat-Deadtime": "1"}, "Heartbeat-Deadtime",
+     "greater than Heartbeat-Keepalive"),
+    ({"Cluster-Stack": "heartbeat", "Heartbeat-Warntime": "20"}, "Heartbeat-Warntime", "between"),
+    ({"Cluster-Stack": "heartbeat", "Heartbeat-Initdead": "20"}, "Heartbeat-Initdead", "twice"),
+    ({"Cluster-Stack": "heartbeat", "Heartbeat-Mcast-Group": "198.51.100.7"}, "Heartbeat-Mcast-Group",
+     "multicast"),
+    ({"Cluster-Stack": "heartbeat", "Heartbeat-Mcast-Port": "7788"}, "Heartbeat-Mcast-Port", "DRBD-Port"),
+    ({"Cluster-Name": "bad name"}, "Cluster-Name", "letters, digits"),
+    ({"Monitor-Interval": "1"}, "Monitor-Interval", "from 5"),
+    ({"Replication-Link-Config": "systemd-networkd"}, "Replication-Link-Config", "one of"),
+]
+
+
+@pytest.mark.parametrize("overrides,field,words", CASES, ids=[f"{c[1]}:{c[2]}" for c in CASES])
+def test_rule(overrides, field, words):
+    raw = full_raw(GOOD)
+    raw.update(overrides)
+    config, problems = settings.validate(raw)
+    assert config is None
+    named = [p for p in problems if p.field == field]
+    assert named, f"no problem names {field}: {problems}"
+    assert any(words in p.rule for p in named), f"{field}: expected {words!r} in {named}"
+
+
+@pytest.mark.parametrize("name", ["corosync-drbd84", "corosync-drbd9-ipmi", "heartbeat-legacy"])
+def test_scenarios_are_valid(name):
+    config, problems = settings.validate(full_raw(name))
+    assert problems == []
+    assert config.cluster_secret
+
+
+def test_every_problem_reported_at_once():
+    raw = full_raw(GOOD)
+    raw.update({"Local-Address": "10.10.10.300", "DRBD-Port": "70000", "Peer-Node": "clc1",
+                "Cluster-Stack": "nope", "Cluster-Secret": ""})
+    _, problems = settings.validate(raw)
+    assert {p.field for p in problems} >= {"Local-Address", "DRBD-Port", "Peer-Node", "Cluster-Stack",
+                                           "Cluster-Secret"}
+
+
+def test_secret_value_never_in_a_problem():
+    raw = full_raw(GOOD)
+    raw["Cluster-Secret"] = "sec ret-value-that-is-long"
+    _, problems = settings.validate(raw)
+    assert problems and all("ret-value" not in str(p) for p in problems)
+
+
+def test_fields_of_the_other_stack_are_not_checked():
+    raw = full_raw(GOOD)           # corosync: heartbeat timings may be anything
+    raw["Heartbeat-Deadtime"] = "1"
+    assert settings.validate(raw)[1] == []
+
+
+def test_require_valid_raises_with_all_problems():
+    raw = full_raw(GOOD)
+    raw.update({"VIP": "x", "DRBD-Port": "1"})
+    with pytest.raises(ValidationError) as e:
+        settings.require_valid(raw)
+    assert len(e.value.problems) == 2
+    assert "VIP:" in str(e.value) and "DRBD-Port:" in str(e.value)
+
+
+def test_nodes_sorted_by_name_whichever_is_local():
+    raw = full_raw(GOOD)
+    a = settings.require_valid(raw)
+    swapped = dict(raw, **{"Local-Node": raw["Peer-Node"], "Peer-Node": raw["Local-Node"],
+                           "Local-Address": raw["Peer-Address"], "Peer-Address": raw["Local-Address"],
+                           "Replication-Local-Address": raw["Replication-Peer-Address"],
+                           "Replication-Peer-Address": raw["Replication-Local-Address"]})
+    b = settings.require_valid(swapped)
+    assert [n.name for n in a.nodes] == [n.name for n in b.nodes] == ["clc1", "clc2"]
+    assert [str(n.address) for n in a.nodes] == [str(n.address) for n in b.nodes]
+    assert [n.local for n in a.nodes] == [True, False]
+    assert [n.local for n in b.nodes] == [False, True]
