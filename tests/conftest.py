@@ -17,7 +17,6 @@ sys.path.insert(0, HERE)
 
 from scenarios import SCENARIOS  # noqa: E402
 from uec_clc_ha import settings  # noqa: E402
-from uec_clc_ha.cli import main  # noqa: E402
 from uec_clc_ha.system import System  # noqa: E402
 
 
@@ -46,6 +45,8 @@ class CliResult:
 @pytest.fixture
 def ctl():
     """Run uec-clc-ha-ctl through main(argv); returns CliResult."""
+    from uec_clc_ha.cli import main
+
     def run(*argv):
         out, err = io.StringIO(), io.StringIO()
         rc = main(list(argv), stdout=out, stderr=err)

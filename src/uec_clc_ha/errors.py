@@ -83,6 +83,13 @@ class ValidationError(UecError):
         super().__init__(f"invalid settings ({len(self.problems)} problem(s)); nothing was written:\n{lines}")
 
 
+class BadParameter(UecError):
+    """A parameter is wrong in itself (unknown choice, malformed URL, not a number)."""
+
+    exit_code = EXIT_INVALID
+    ocf_rc = OCF_ERR_CONFIGURED
+
+
 class SettingsFileError(UecError):
     """The settings file cannot be parsed (not deb822, unknown key, ...)."""
 
@@ -155,6 +162,13 @@ class PermissionProblem(UecError):
 
     exit_code = EXIT_PERMISSION
     ocf_rc = OCF_ERR_PERM
+
+
+class NotRunningCleanly(UecError):
+    """The Cloud Controller did not reach the wanted state in time (start or stop failed)."""
+
+    exit_code = EXIT_FAILED
+    ocf_rc = OCF_ERR_GENERIC
 
 
 class Refused(UecError):

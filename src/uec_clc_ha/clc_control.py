@@ -1,0 +1,142 @@
+"""Starting and stopping the Cloud Controller: the launcher or the host's service manager.
+
+Called by uec_clc_ha.agent for start and stop (never on the monitor path,
+so psutil's convenience is affordable here).  ``direct`` runs the launcher
+exactly as Eucalyptus' own init script did; the other methods hand the
+service to systemd, upstart or the sysv script.  Whatever the method, stop
+ends with the agent making sure no eucalyptus-cloud process is left.
+"""
+
+import os
+import shlex
+import signal
+import subprocess
+import time
+
+from . import clc_process
+from .errors import CommandFailure, NotRunningCleanly, ToolMissing
+
+SYSTEMD_UNIT = "eucalyptus-cloud.service"
+UPSTART_JOB = "eucalyptus"
+SYSV_SCRIPT = "/etc/init.d/eucalyptus-cloud"
+UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
+TOOL_DIRS = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def detect_method():
+    """(method, why) for start_method=auto."""
+    if os.path.isdir("/run/systemd/system") and any(os.path.exists(os.path.join(d, SYSTEMD_UNIT))
+                                                    for d in UNIT_DIRS):
+        return "systemd", f"systemd runs this host and {SYSTEMD_UNIT} exists"
+    if os.path.exists("/sbin/initctl") and os.path.exists(f"/etc/init/{UPSTART_JOB}.conf"):
+        return "upstart", f"upstart job /etc/init/{UPSTART_JOB}.conf exists"
+    if os.path.exists(SYSV_SCRIPT):
+        return "sysv", f"{SYSV_SCRIPT} exists"
+    return "direct", "no service manager knows eucalyptus-cloud: running the launcher directly"
+
+
+def launcher_argv(params):
+    """The command line Eucalyptus' init script used."""
+    return ([params.binary] + shlex.split(params.cloud_opts) +
+            ["-h", params.eucalyptus, "-u", params.user, "--pidfile", params.pidfile, "-f", "-L", "console-log"])
+
+
+def service_argv(method, verb):
+    if method == "systemd":
+        return ["systemctl", verb, SYSTEMD_UNIT]
+    if method == "upstart":
+        return ["initctl", verb, UPSTART_JOB]
+    if method == "sysv":
+        return [SYSV_SCRIPT, verb]
+    raise ValueError(method)
+
+
+def run(argv, timeout):
+    """Run a control command with its output captured; CommandFailure on a bad exit or timeout."""
+    env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + ":" + TOOL_DIRS)
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=env, timeout=max(1.0, timeout), check=False)
+    except FileNotFoundError:
+        raise ToolMissing(argv[0]) from None
+    except subprocess.TimeoutExpired:
+        raise CommandFailure(argv, -1, f"still running after {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise CommandFailure(argv, done.returncode, done.stdout.decode("utf-8", "replace"))
+
+
+def start(method, params, timeout):
+    if method == "direct":
+        run(launcher_argv(params), timeout)
+    else:
+        run(service_argv(method, "start"), timeout)
+
+
+def request_stop(method, params, pids, timeout):
+    """Ask politely: the service manager's stop, or SIGTERM to each process."""
+    if method != "direct":
+        try:
+            run(service_argv(method, "stop"), timeout)
+        except (CommandFailure, ToolMissing):
+            pass                          # the agent still makes sure below
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def family(pids):
+    """The given processes and all their descendants (psutil), newest last."""
+    import psutil
+
+    found = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            found.append(proc)
+            found.extend(proc.children(recursive=True))
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def kill_all(pids):
+    """SIGKILL the processes, their descendants and the process groups they lead."""
+    import psutil
+
+    for proc in family(pids):
+        try:
+            pgid = os.getpgid(proc.pid)
+            if pgid == proc.pid and pgid != os.getpgid(0):
+                os.killpg(pgid, signal.SIGKILL)
+            proc.kill()
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+
+
+def wait_gone(pids, binary, deadline, step=0.2):
+    """True once none of pids (nor any eucalyptus-cloud process) is alive, False at the deadline."""
+    while True:
+        alive = [p for p in pids if clc_process.state(p) == "alive"]
+        if not alive and not clc_process.find_all(binary):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(step)
+
+
+def stop(method, params, pids, grace, deadline):
+    """Stop everything; raise NotRunningCleanly if something survives even SIGKILL."""
+    request_stop(method, params, pids, max(1.0, min(grace, deadline - time.monotonic())))
+    if wait_gone(pids, params.binary, min(deadline, time.monotonic() + grace)):
+        return "stopped after SIGTERM"
+    survivors = set(pids) | set(clc_process.find_all(params.binary))
+    kill_all(sorted(survivors))
+    if wait_gone(sorted(survivors), params.binary, deadline):
+        return f"killed with SIGKILL after {grace:.0f} s grace"
+    raise NotRunningCleanly(f"eucalyptus-cloud processes {sorted(survivors)} survived SIGKILL")

@@ -1,0 +1,187 @@
+"""The eucaclc agent against the stand-in daemon: every fault of the matrix, for real.
+
+Each test gets its own stand-in installation on its own loopback ports;
+whatever a test leaves running is killed afterwards.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from clc_standin import AGENT, Installation, make_cert
+
+OK, GENERIC, PERM, INSTALLED, CONFIGURED, NOT_RUNNING = 0, 1, 4, 5, 6, 7
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    return make_cert(str(tmp_path_factory.mktemp("cert")))
+
+
+@pytest.fixture
+def clc(tmp_path, cert):
+    inst = Installation(tmp_path / "euca", *cert)
+    yield inst
+    inst.kill_everything()
+
+
+def test_start_monitor_stop_cycle_is_idempotent(clc):
+    assert clc.agent("monitor")[0] == NOT_RUNNING
+    assert clc.agent("stop")[0] == OK                   # stop when stopped
+    assert clc.agent("start")[0] == OK
+    assert clc.agent("start")[0] == OK                  # start when started
+    assert clc.agent("monitor")[0] == OK
+    assert clc.agent("monitor", OCF_CHECK_LEVEL=20)[0] == OK
+    assert clc.agent("stop")[0] == OK
+    assert clc.agent("stop")[0] == OK
+    assert clc.agent("monitor")[0] == NOT_RUNNING
+    assert clc.pids() == [] and not os.path.exists(clc.pidfile)
+
+
+def test_start_runs_the_launcher_as_the_init_script_did(clc):
+    assert clc.agent("start")[0] == OK
+    pid = int(open(clc.pidfile).read())
+    args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]
+    tail = [a.decode() for a in args[args.index(clc.binary.encode()):]]
+    assert tail == [clc.binary, "--log-level=INFO", "-h", clc.root, "-u", "root", "--pidfile", clc.pidfile,
+                    "-f", "-L", "console-log"]
+    assert open(f"/proc/{pid}/comm").read().strip() == "eucalyptus-clou"
+
+
+def test_kill_9_is_never_reported_running(clc):
+    assert clc.agent("start", children=1)[0] == OK
+    for pid in clc.pids():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.3)
+    rc, err = clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")
+    assert rc in (GENERIC, NOT_RUNNING) and rc != OK
+    assert "ocf-exit-reason:" in err and "dead" in err or "zombie" in err
+    assert clc.agent("monitor")[0] == NOT_RUNNING          # a probe: stale pidfile, nothing running
+    assert clc.agent("start")[0] == OK                      # cleans the stale pidfile
+    assert clc.agent("monitor")[0] == OK
+
+
+def test_recycled_pid_is_not_running(clc):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        with open(clc.pidfile, "w") as fh:
+            fh.write(f"{other.pid}\n")
+        rc, err = clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")
+        assert rc == GENERIC and "not eucalyptus-cloud" in err
+        assert clc.agent("monitor")[0] == NOT_RUNNING       # probe
+        assert clc.agent("stop")[0] == OK
+        assert other.poll() is None, "stop must never signal an unrelated process"
+        assert not os.path.exists(clc.pidfile)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_daemon_ignoring_sigterm_is_killed_within_the_stop_timeout(clc):
+    clc.set_faults(ignore_sigterm=True, children=2)
+    assert clc.agent("start")[0] == OK
+    assert len(clc.pids()) == 3
+    began = time.monotonic()
+    rc, err = clc.agent("stop", OCF_RESKEY_CRM_meta_timeout="8000")
+    elapsed = time.monotonic() - began
+    assert rc == OK, err
+    assert elapsed < 8, f"stop took {elapsed:.1f} s, beyond its 8 s timeout"
+    assert "SIGKILL" in err
+    assert clc.pids() == [] and not os.path.exists(clc.pidfile)
+
+
+def test_stop_grace_parameter(clc):
+    clc.set_faults(ignore_sigterm=True)
+    assert clc.agent("start")[0] == OK
+    began = time.monotonic()
+    assert clc.agent("stop", stop_grace=1)[0] == OK
+    assert time.monotonic() - began < 10
+    assert clc.pids() == []
+
+
+def test_failing_health_endpoint(clc):
+    assert clc.agent("start")[0] == OK
+    clc.set_faults(register_fail=True)
+    assert clc.agent("monitor")[0] == OK                    # depth 0: the process is fine
+    rc, err = clc.agent("monitor", OCF_CHECK_LEVEL=10)
+    assert rc == GENERIC and "503" in err
+    clc.set_faults(heartbeat_fail=True)
+    assert clc.agent("monitor", OCF_CHECK_LEVEL=10)[0] == OK
+    rc, err = clc.agent("monitor", OCF_CHECK_LEVEL=20)
+    assert rc == GENERIC and "local eucalyptus component" in err
+
+
+def test_slow_start_beyond_the_timeout_fails_and_leaves_nothing(clc):
+    clc.set_faults(start_delay=600, children=1)
+    began = time.monotonic()
+    rc, err = clc.agent("start", OCF_RESKEY_CRM_meta_timeout="10000")
+    assert time.monotonic() - began < 10
+    assert rc == GENERIC and "did not become healthy" in err and "503" in err
+    assert clc.pids() == [] and not os.path.exists(clc.pidfile)
+
+
+def test_missing_binary(clc):
+    os.unlink(clc.binary)
+    rc, err = clc.agent("validate-all")
+    assert rc == INSTALLED and "binary" in err
+    assert clc.agent("monitor")[0] == NOT_RUNNING           # probe
+    assert clc.agent("start")[0] == INSTALLED
+    assert clc.agent("stop")[0] == OK
+
+
+def test_unreadable_config(clc):
+    os.chmod(clc.config, 0o600)
+    env = clc.env()
+    env["OCF_RESKEY_config"] = clc.config
+    done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", AGENT,
+                           "validate-all"], env=env, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == PERM and "permission denied" in done.stderr
+
+
+def test_config_that_is_a_directory(clc):
+    assert clc.agent("validate-all", config=clc.root)[0] == PERM
+
+
+@pytest.mark.parametrize("param,value,words", [
+    ("start_method", "launchd", "start_method"),
+    ("register_url", "ftp://127.0.0.1/register", "register_url"),
+    ("heartbeat_url", "not a url", "heartbeat_url"),
+    ("stop_grace", "ten", "stop_grace"),
+    ("pidfile", "relative/path.pid", "pidfile"),
+])
+def test_bad_parameter(clc, param, value, words):
+    rc, err = clc.agent("validate-all", **{param: value})
+    assert rc == CONFIGURED and words in err and "ocf-exit-reason:" in err
+
+
+def test_unknown_user_is_not_installed(clc):
+    rc, err = clc.agent("validate-all", user="no-such-user-here")
+    assert rc == INSTALLED and "no-such-user-here" in err
+
+
+def test_runs_as_the_configured_user(cert):
+    top = tempfile.mkdtemp(prefix="eucaclc-user-")     # readable by nobody, unlike pytest's tmp_path
+    os.chmod(top, 0o755)
+    inst = Installation(os.path.join(top, "euca"), *cert)
+    try:
+        assert inst.agent("start", user="nobody", OCF_RESKEY_CRM_meta_timeout="30000")[0] == OK
+        pid = int(open(inst.pidfile).read())
+        assert os.stat(f"/proc/{pid}").st_uid == int(subprocess.check_output(["id", "-u", "nobody"]))
+        assert inst.agent("stop")[0] == OK
+    finally:
+        inst.kill_everything()
+        shutil.rmtree(top)
+
+
+def test_logs_go_to_ha_logfile_not_stdout(clc, tmp_path):
+    log = tmp_path / "ha.log"
+    done = subprocess.run([AGENT, "start"], env=clc.env(HA_LOGFILE=str(log)), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    assert done.returncode == OK and done.stdout == ""
+    text = log.read_text()
+    assert "eucaclc(res_uec)" in text and "started and answers" in text

@@ -1,0 +1,55 @@
+"""The .deb is built for real (dpkg-buildpackage, source + binary) and lintian-clean.
+
+Runs tests/build-deb.sh once per session into a temporary dist directory,
+then checks lintian's verdict and the package's contents.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+pytestmark = pytest.mark.skipif(not shutil.which("dpkg-buildpackage", path="/usr/bin:/usr/sbin"),
+                                reason="dpkg-dev not installed")
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    env = dict(os.environ, DIST_DIR=str(out), PATH="/usr/sbin:/usr/bin:/sbin:/bin")
+    done = subprocess.run([os.path.join(TOP, "tests", "build-deb.sh")], cwd=TOP, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return out
+
+
+def version():
+    with open(os.path.join(TOP, "debian", "changelog"), encoding="utf-8") as fh:
+        return re.match(r"^uec-clc-ha \(([^)]+)\)", fh.readline()).group(1)
+
+
+def test_lintian_has_no_errors_or_warnings(dist):
+    report = (dist / "lintian.txt").read_text()
+    bad = [line for line in report.splitlines() if line[:2] in ("E:", "W:")]
+    assert bad == [], "\n".join(bad)
+
+
+def test_deb_contents(dist):
+    deb = dist / f"uec-clc-ha_{version()}_all.deb"
+    assert deb.exists()
+    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], stdout=subprocess.PIPE, text=True, check=True).stdout
+    rows = {line.split()[-1]: line.split()[0] for line in listing.splitlines()}
+    assert rows["./usr/lib/ocf/resource.d/ubuntu/eucaclc"] == "-rwxr-xr-x"
+    assert rows["./usr/sbin/uec-clc-ha-ctl"] == "-rwxr-xr-x"
+    assert "./usr/share/man/man8/uec-clc-ha-ctl.8.gz" in rows
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/settings.py" in rows
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
+
+
+def test_source_package_was_built_too(dist):
+    assert (dist / f"uec-clc-ha_{version()}.dsc").exists()
+    assert list(dist.glob(f"uec-clc-ha_{version()}*.changes"))
