@@ -3,6 +3,7 @@
 #   make test    everything (installs its own dependencies with apt-get; as root)
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
+#   make bench   benchmarks: medians and ratios against in-run baselines
 #   make golden  regenerate tests/golden/ after a deliberate template change
 
 PYTHON := /usr/bin/python3
@@ -15,7 +16,7 @@ TEST_DEPS := python3-pytest pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl
 
-.PHONY: all deps deps-build check lint unit integration test deb golden clean
+.PHONY: all deps deps-build check lint unit integration test deb golden bench clean
 
 all: check
 
@@ -45,6 +46,10 @@ test: deps lint
 
 deb: deps-build
 	tests/build-deb.sh
+
+# Benchmarks (not tests): medians and ratios against a baseline measured in the same run.
+bench: deps
+	PYTHONPATH=src $(PYTHON) tests/bench/bench_monitor.py
 
 golden:
 	$(PYTHON) tests/golden_files.py

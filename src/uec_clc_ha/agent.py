@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-from . import agent_meta, agent_params, clc_process
+from . import agent_meta, agent_params, clc_process, service_manager
+from .service_manager import SYSV_SCRIPT
 from .errors import (OCF_ERR_GENERIC, OCF_ERR_PERM,
                      OCF_ERR_UNIMPLEMENTED, OCF_NOT_RUNNING, OCF_SUCCESS, BadParameter, NotFound,
                      PermissionProblem, UecError)
@@ -123,7 +124,6 @@ def installation_problem(params):
     if tool and not _which(tool):
         return f"start_method={method} needs {tool}, which is not installed"
     if method == "sysv":
-        from .clc_control import SYSV_SCRIPT
         if not os.access(SYSV_SCRIPT, os.X_OK):
             return f"start_method=sysv needs {SYSV_SCRIPT}, which is missing"
     try:
@@ -135,8 +135,7 @@ def installation_problem(params):
 
 
 def _service_available():
-    from .clc_control import detect_method
-    return detect_method()[0] != "direct"
+    return service_manager.detect_method()[0] != "direct"
 
 
 def _which(tool):
@@ -162,9 +161,7 @@ def validate(params):
 def _method(params, log):
     if params.start_method != "auto":
         return params.start_method
-    from .clc_control import detect_method
-
-    method, why = detect_method()
+    method, why = service_manager.detect_method()
     log.info(f"start_method=auto: using {method} ({why})")
     return method
 

@@ -7,7 +7,6 @@ code (4 for permission).
 """
 
 import os
-from dataclasses import dataclass
 
 from . import agent_meta, euca_conf
 
@@ -15,22 +14,19 @@ DEFAULTS = {name: default for name, default, _, _ in agent_meta.PARAMETERS}
 DEFAULT_TIMEOUTS = {name: int(timeout.rstrip("s")) for name, timeout, _, _ in agent_meta.ACTIONS}
 
 
-@dataclass(frozen=True)
 class Params:
-    config: str
-    eucalyptus: str
-    binary: str
-    user: str
-    pidfile: str
-    cloud_opts: str
-    start_method: str
-    register_url: str
-    heartbeat_url: str
-    stop_grace: str
-    config_problem: str          # "" when the configuration was read (or is absent)
-    timeout: float               # this action's timeout in seconds (OCF_RESKEY_CRM_meta_timeout)
-    interval: float              # this monitor's interval in seconds (0: a probe)
-    depth: int                   # OCF_CHECK_LEVEL
+    """The resolved parameters of one action (a plain class: dataclasses cost 6 ms to import)."""
+
+    __slots__ = ("config", "eucalyptus", "binary", "user", "pidfile", "cloud_opts", "start_method",
+                 "register_url", "heartbeat_url", "stop_grace",
+                 "config_problem",   # "" when the configuration was read (or is absent)
+                 "timeout",          # this action's timeout in seconds (OCF_RESKEY_CRM_meta_timeout)
+                 "interval",         # this monitor's interval in seconds (0: a probe)
+                 "depth")            # OCF_CHECK_LEVEL
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values[name])
 
 
 def _env(env, name):
@@ -78,7 +74,6 @@ def from_env(action, env=None):
         stop_grace=_env(env, "stop_grace"),
         config_problem=problem,
         timeout=_seconds(env.get("OCF_RESKEY_CRM_meta_timeout", ""), DEFAULT_TIMEOUTS.get(action, 20)),
-        interval=_seconds(env.get("OCF_RESKEY_CRM_meta_interval", "0"), 0) if
-        env.get("OCF_RESKEY_CRM_meta_interval", "0") not in ("", "0") else 0.0,
+        interval=_seconds(env.get("OCF_RESKEY_CRM_meta_interval") or "0", 0),
         depth=int(depth_text) if depth_text.isdigit() else 0,
     )

@@ -1,21 +1,52 @@
 """Read eucalyptus.conf as shell-style NAME=value assignments, without executing it.
 
 Called by the OCF agent (uec_clc_ha.agent_params) on every action to learn
-EUCALYPTUS, EUCA_USER and CLOUD_OPTS.  Kept to the standard library's
-``re`` so the agent's monitor path stays cheap.  Supports what the
+EUCALYPTUS, EUCA_USER and CLOUD_OPTS.  Plain string
+operations only (not even ``re``) so the agent's monitor path stays cheap.  Supports what the
 Eucalyptus file uses: comments, ``export``, single and double quotes,
 backslash escapes, and $NAME / ${NAME} of earlier assignments.  Anything
 else (command substitution, arithmetic) is left as literal text, never run.
 """
 
-import re
+NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
-ASSIGN_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+def _is_name(text):
+    return bool(text) and not text[0].isdigit() and all(c in NAME_CHARS for c in text)
 
 
 def _expand(text, env):
-    return VAR_RE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), text)
+    """Replace $NAME and ${NAME} by earlier values (unset: empty, as the shell does)."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "$" and i + 1 < n:
+            if text[i + 1] == "{":
+                end = text.find("}", i + 2)
+                if end > 0 and _is_name(text[i + 2:end]):
+                    out.append(env.get(text[i + 2:end], ""))
+                    i = end + 1
+                    continue
+            j = i + 1
+            while j < n and text[j] in NAME_CHARS:
+                j += 1
+            if _is_name(text[i + 1:j]):
+                out.append(env.get(text[i + 1:j], ""))
+                i = j
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def _assignment(line):
+    """(name, right-hand side) of an assignment line, or None."""
+    text = line.strip()
+    if text.startswith("export") and text[6:7] in (" ", "\t"):
+        text = text[6:].lstrip()
+    name, sep, rest = text.partition("=")
+    if not sep or not _is_name(name):
+        return None
+    return name, rest
 
 
 def _value(rest, env):
@@ -60,7 +91,7 @@ def parse(text):
     for line in text.splitlines():
         if line.lstrip().startswith("#"):
             continue
-        m = ASSIGN_RE.match(line)
-        if m:
-            env[m.group(1)] = _value(m.group(2), env)
+        found = _assignment(line)
+        if found:
+            env[found[0]] = _value(found[1], env)
     return env

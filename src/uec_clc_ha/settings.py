@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass
 
 from . import fields as f
-from .errors import Problem, SettingsFileError, ValidationError
+from .errors import Problem, ValidationError
 
 SETTINGS_PATH = "/etc/uec-clc-ha/uec-clc-ha.conf"
 SETTINGS_MODE = 0o600
