@@ -1,0 +1,38 @@
+"""uec-clc-ha-ctl(8) documents every setting with its real default, and every subcommand."""
+
+import os
+import re
+
+from uec_clc_ha import settings
+from uec_clc_ha.cli import COMMANDS
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def manpage():
+    with open(os.path.join(TOP, "debian", "uec-clc-ha-ctl.8"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def documented_settings():
+    text = manpage()
+    section = text[text.index(".SH SETTINGS"):text.index(".SH FILES")]
+    found = {}
+    for block in section.split(".TP\n")[1:]:
+        key = block.splitlines()[0].removeprefix(".B ").replace("\\-", "-")
+        m = re.search(r"Default: \\fB(.*?)\\fR", block)
+        found[key] = m.group(1).replace("\\-", "-") if m else ""
+    return found
+
+
+def test_every_setting_is_documented_with_its_default():
+    documented = documented_settings()
+    assert list(documented) == [fd.key for fd in settings.FIELDS]
+    for fd in settings.FIELDS:
+        assert documented[fd.key] == fd.default, fd.key
+
+
+def test_every_subcommand_is_documented():
+    text = manpage()
+    for module in COMMANDS:
+        assert f".B {module.NAME}" in text
