@@ -29,7 +29,7 @@ deps: deps-build
 
 lint:
 	$(PYTHON) -m pyflakes src tests setup.py
-	shellcheck tests/*.sh .ci/run
+	shellcheck tests/*.sh tests/bench/shell_monitor .ci/run
 
 unit:
 	$(PYTEST) -q tests/unit

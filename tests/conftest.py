@@ -15,15 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
-from scenarios import SCENARIOS  # noqa: E402
-from uec_clc_ha import settings  # noqa: E402
 from uec_clc_ha.system import System  # noqa: E402
-
-
-def full_raw(name):
-    raw = settings.defaults()
-    raw.update(SCENARIOS[name])
-    return raw
 
 
 @pytest.fixture
@@ -52,13 +44,3 @@ def ctl():
         rc = main(list(argv), stdout=out, stderr=err)
         return CliResult(rc, out.getvalue(), err.getvalue())
     return run
-
-
-def write_settings(system, name, **overrides):
-    """Write a scenario's settings file into a root through the real `set` path."""
-    from uec_clc_ha import settings_file
-    raw = dict(SCENARIOS[name])
-    raw.update(overrides)
-    text = settings_file.updated_text(settings_file.pristine_text(), raw)
-    settings_file.save(system, text)
-    return text

@@ -14,16 +14,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
-from scenarios import SCENARIOS  # noqa: E402
+from scenarios import SCENARIOS, full_raw  # noqa: E402
 from uec_clc_ha import keyring, render, settings  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "golden")
 
 
 def rendered(name):
-    raw = settings.defaults()
-    raw.update(SCENARIOS[name])
-    config = settings.require_valid(raw)
+    config = settings.require_valid(full_raw(name))
     return render.render_all(config, keyring.derive(config.cluster_secret, config.cluster_name))
 
 

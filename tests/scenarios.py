@@ -1,6 +1,6 @@
 """Settings scenarios shared by the golden-file, CLI and verification tests.
 
-Imported by tests only.  Addresses come from the documentation ranges
+Imported by tests (and tests/golden_files.py) only.  Addresses come from the documentation ranges
 (RFC 5737) so nothing a test renders points at a real network.
 """
 
@@ -25,13 +25,33 @@ SCENARIOS = {
     # The recipe on a current system: corosync + the stock kernel's DRBD 8.4, SBD fencing.
     "corosync-drbd84": dict(BASE, **{"DRBD-Version": "8.4", "Fencing": "sbd",
                                      "SBD-Device": "/dev/disk/by-id/virtio-sbdshared"}),
-    # LINBIT's DRBD 9 with IPMI fencing, netplan replication link, systemd image-store-proxy.
+    # LINBIT's DRBD 9 with IPMI fencing and a netplan replication link.
     "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan",
                                          "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
                                          "IPMI-User": "fence", "IPMI-Password": "bmc-password-for-tests",
-                                         "Replication-Link-Config": "netplan", "Image-Store-Proxy": "systemd",
+                                         "Replication-Link-Config": "netplan",
                                          "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
     # The legacy Heartbeat stack of the recipe (Pacemaker 1.x systems), no fencing, ifupdown link.
     "heartbeat-legacy": dict(BASE, **{"DRBD-Version": "8.4", "Cluster-Stack": "heartbeat", "Fencing": "none",
                                       "Replication-Link-Config": "ifupdown", "Fencing-Delay": "0"}),
 }
+
+
+def full_raw(name):
+    """Every setting of a scenario, defaults filled in."""
+    from uec_clc_ha import settings
+
+    raw = settings.defaults()
+    raw.update(SCENARIOS[name])
+    return raw
+
+
+def write_settings(system, name, **overrides):
+    """Write a scenario's settings file into a root, through the settings-file writer."""
+    from uec_clc_ha import settings_file
+
+    raw = dict(SCENARIOS[name])
+    raw.update(overrides)
+    text = settings_file.updated_text(settings_file.pristine_text(), raw)
+    settings_file.save(system, text)
+    return text

@@ -63,11 +63,17 @@ def build(system, raw, facts=None):
 
 
 def agents(system):
-    """Agents crm verification must see: ours, installed or from the source tree."""
-    installed = system.path(AGENT_PATH)
-    if os.path.exists(installed):
-        return {"ocf:ubuntu:eucaclc": installed}
-    return {"ocf:ubuntu:eucaclc": SOURCE_AGENT}
+    """Agents crm verification must see that the checking host may not have installed.
+
+    Ours comes from the root (installed) or from the source tree.  On a
+    root other than / (a tree being prepared), the root's own init scripts
+    stand for the lsb: agents the configuration names.
+    """
+    found = {"ocf:ubuntu:eucaclc": system.path(AGENT_PATH) if system.exists(AGENT_PATH) else SOURCE_AGENT}
+    if not system.is_live:
+        for name in system.listdir("/etc/init.d"):
+            found[f"lsb:{name}"] = system.path(f"/etc/init.d/{name}")
+    return found
 
 
 def check(system, built):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import write_settings
+from scenarios import write_settings
 from uec_clc_ha import settings, settings_file
 from uec_clc_ha.errors import EXIT_INVALID, EXIT_USAGE
 

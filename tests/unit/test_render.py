@@ -7,7 +7,7 @@ import pytest
 import golden_files
 from scenarios import SCENARIOS
 from uec_clc_ha import detect, jinja_env, keyring, render, settings
-from conftest import full_raw
+from scenarios import full_raw
 
 
 def golden(name, path):

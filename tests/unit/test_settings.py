@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import full_raw
+from scenarios import full_raw
 from uec_clc_ha import settings
 from uec_clc_ha.errors import ValidationError
 
