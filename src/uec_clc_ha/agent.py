@@ -251,7 +251,7 @@ def stop(params, log):
     began = time.monotonic()
     deadline = began + params.timeout - 1
     grace = min(stop_grace(params), max(1.0, params.timeout - 5))
-    method = _method(params, log) if params.start_method != "direct" else "direct"
+    method = _method(params, log)
     log.info(f"stopping eucalyptus-cloud (PIDs {pids}, {method}, grace {grace:.0f} s)")
     how = clc_control.stop(method, params, pids, grace, deadline)
     _remove(params.pidfile)

@@ -53,3 +53,22 @@ def test_deb_contents(dist):
 def test_source_package_was_built_too(dist):
     assert (dist / f"uec-clc-ha_{version()}.dsc").exists()
     assert list(dist.glob(f"uec-clc-ha_{version()}*.changes"))
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/lib/python3/dist-packages/stdeb"), reason="python3-stdeb not installed")
+def test_stdeb_still_builds_a_library_deb(tmp_path):
+    """The design card's stdeb path: a python3 library .deb of uec_clc_ha (no scripts, no debconf)."""
+    tree = tmp_path / "tree"
+    shutil.copytree(TOP, tree, ignore=shutil.ignore_patterns(".git", "dist", "deb_dist", "__pycache__",
+                                                             "*.egg-info", ".pytest_cache"))
+    env = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin", DEB_BUILD_OPTIONS="nocheck")
+    done = subprocess.run(["/usr/bin/python3", "setup.py", "--command-packages=stdeb.command", "bdist_deb"],
+                          cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:]
+    debs = list((tree / "deb_dist").glob("python3-uec-clc-ha_*_all.deb"))
+    assert len(debs) == 1
+    listing = subprocess.run(["dpkg-deb", "-c", str(debs[0])], stdout=subprocess.PIPE, text=True,
+                             check=True).stdout
+    assert "/dist-packages/uec_clc_ha/settings.py" in listing
+    assert "/dist-packages/uec_clc_ha/templates/cluster.crm.j2" in listing

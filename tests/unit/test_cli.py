@@ -152,3 +152,9 @@ def test_fresh_root_is_invalid_not_a_crash(ctl, root, argv):
     r = ctl("--root", root.root, *argv)
     assert r.rc in (1, EXIT_INVALID)
     assert "Cluster-Secret: is required" in r.err
+
+
+def test_root_may_follow_the_subcommand(ctl, root):
+    write_settings(root, "corosync-drbd84")
+    assert ctl("show", "--root", root.root, "VIP").out == "VIP: 198.51.100.100\n"
+    assert ctl("diff", "--root", root.root).rc == 1

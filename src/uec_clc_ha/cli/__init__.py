@@ -47,6 +47,9 @@ def parser():
     for module in COMMANDS:
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__.split("\n\n")[0],
                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if module is not render:          # render's own --root is where it writes
+            p.add_argument("--root", default=argparse.SUPPRESS, metavar="DIR",
+                           help="operate on the tree under DIR instead of / (as the global option)")
         module.arguments(p)
         p.set_defaults(run=module.run)
     return top
