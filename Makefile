@@ -29,7 +29,7 @@ deps: deps-build
 
 lint:
 	$(PYTHON) -m pyflakes src tests setup.py
-	shellcheck tests/*.sh tests/bench/shell_monitor .ci/run
+	shellcheck -x tests/*.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/prerm debian/postrm
 
 unit:
 	$(PYTEST) -q tests/unit

@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -170,12 +171,22 @@ class System:
             raise ToolMissing(tool, package)
         return found
 
-    def run(self, argv, rcs=(0,), env=None, input=None, timeout=120, cwd=None):
+    def run(self, argv, rcs=(0,), env=None, input=None, timeout=120, cwd=None, in_root=False,
+            debconf=False):
         """Run argv (never through a shell) and return Completed.
 
         Raises CommandFailure when the exit code is not in ``rcs`` (None
         accepts every code) and ToolMissing when the program does not exist.
+        ``in_root``: a tool that acts on the system it runs in (update-rc.d)
+        runs chrooted into a root other than /.  ``debconf``: the command
+        speaks the debconf protocol of the maintainer script that called us
+        (ucf --debconf-ok): it inherits standard input and fd 3, and its
+        standard output goes to standard error, never to the protocol.
         """
+        if in_root and not self.is_live:
+            argv = ["chroot", self.root, *argv]
+        if debconf:
+            return self._run_debconf(argv, rcs, env, timeout)
         full_env = dict(os.environ)
         full_env["PATH"] = full_env.get("PATH", "") + ":" + SYSTEM_PATH
         full_env["LC_ALL"] = "C"
@@ -195,9 +206,35 @@ class System:
             raise
         except subprocess.TimeoutExpired as e:
             raise CommandFailure(argv, -1, f"timed out after {timeout} s") from e
+        return self._completed(argv, proc, rcs)
+
+    def _completed(self, argv, proc, rcs):
         done = Completed(tuple(argv), proc.returncode,
-                         proc.stdout.decode("utf-8", "replace"),
-                         proc.stderr.decode("utf-8", "replace"))
+                         (proc.stdout or b"").decode("utf-8", "replace"),
+                         (proc.stderr or b"").decode("utf-8", "replace"))
         if rcs is not None and done.rc not in rcs:
             raise CommandFailure(argv, done.rc, done.stderr, done.stdout)
         return done
+
+    def _run_debconf(self, argv, rcs, env, timeout):
+        full_env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + ":" + SYSTEM_PATH)
+        full_env.update(env or {})
+        fds = (3,) if _fd_open(3) else ()
+        try:
+            proc = subprocess.run(list(argv), stdout=sys.stderr.fileno(), stderr=subprocess.PIPE, env=full_env,
+                                  timeout=timeout, pass_fds=fds, check=False)
+        except FileNotFoundError:
+            raise ToolMissing(argv[0]) from None
+        except subprocess.TimeoutExpired as e:
+            raise CommandFailure(argv, -1, f"timed out after {timeout} s") from e
+        if proc.stderr:
+            sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
+        return self._completed(argv, proc, rcs)
+
+
+def _fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False

@@ -66,11 +66,21 @@ def main(argv=None, stdout=None, stderr=None):
         return EXIT_USAGE
     except SystemExit as e:          # --help and --version end here
         return int(e.code or 0)
+    return guarded("uec-clc-ha-ctl", lambda: args.run(args, System(args.root), stdout), stderr)
+
+
+def guarded(prog, action, stderr=None):
+    """Run action(); turn every UecError into its message and exit code.
+
+    The top-level handler of uec-clc-ha-ctl and of the maintainer helpers
+    (uec_clc_ha.maint), which share it; the OCF agent has its own.
+    """
+    stderr = stderr or sys.stderr
     try:
-        return args.run(args, System(args.root), stdout)
+        return action()
     except UecError as e:
-        print(f"uec-clc-ha-ctl: {e}", file=stderr)
+        print(f"{prog}: {e}", file=stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("uec-clc-ha-ctl: interrupted", file=stderr)
+        print(f"{prog}: interrupted", file=stderr)
         return 130

@@ -1,0 +1,143 @@
+"""Entry points the maintainer scripts call: `python3 -m uec_clc_ha.maint ACTION`.
+
+Called only by debian/postinst (prepare, then install) and debian/prerm
+(prerm-remove), which stay thin sh.  Talks to debconf on fd 3, as a helper of
+a script that sourced confmodule must.
+
+configure happens in two phases around the diversion, which the postinst
+makes itself (dpkg-divert belongs in the maintainer script):
+
+prepare   debconf answers + the existing settings file -> validate (every
+          problem named) -> render -> verify with the real checkers.  Writes
+          nothing but the pending settings (0600, in /var/lib/uec-clc-ha);
+          exits 0 when corosync.conf must be diverted, 10 when not, 3 or 4
+          with the problems substituted into uec-clc-ha/settings-invalid.
+install   the pending settings file and every generated file through ucf,
+          retired files removed, boot start-up, secrets cleared from debconf.
+
+Running both again with the same answers changes no file.  An install that
+was given no answers at all (nothing preseeded, noninteractive) is left
+unconfigured: the commented settings file is installed and the admin is
+told how to finish.
+"""
+
+import os
+import sys
+
+from . import answers, boot, keyring, managed_files, pipeline, render, settings, settings_file
+from .errors import UsageError, ValidationError, VerifyError
+from .system import System
+
+PENDING = f"{managed_files.STATE_DIR}/pending-settings"
+DIVERT = 0
+NO_DIVERSION = 10
+# With none of these answered, the pair has not been described yet.
+DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
+
+
+def log(message):
+    print(f"uec-clc-ha: {message}", file=sys.stderr)
+
+
+def connect():
+    import debconf
+
+    return debconf.Debconf(write=os.fdopen(3, "w"))
+
+
+def new_settings_text(system, changes, secrets):
+    """(new settings text, generated secret or None): the file's text with the answers applied."""
+    text = settings_file.read_text(system)
+    current = settings_file.parse(text)
+    wanted = dict(changes, **secrets)
+    generated = None
+    if not wanted.get("Cluster-Secret") and not current.get("Cluster-Secret"):
+        generated = wanted["Cluster-Secret"] = keyring.generate_secret()
+    changed = {k: v for k, v in wanted.items() if v != current.get(k) and (v or k not in secrets)}
+    return (settings_file.updated_text(text, changed) if changed else text), generated
+
+
+def settings_file_of(text):
+    return render.RenderedFile(settings.SETTINGS_PATH, text.encode("utf-8"), settings.SETTINGS_MODE, "settings")
+
+
+def _show_problems(db, problems):
+    db.subst(answers.question("settings-invalid"), "problems", "; ".join(str(p) for p in problems))
+    db.fset(answers.question("settings-invalid"), "seen", "false")
+
+
+def prepare(system, db):
+    changes, secrets, _ = answers.read(db)
+    current = settings_file.parse(settings_file.read_text(system))
+    system.remove(PENDING)
+    if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
+        return NO_DIVERSION
+    text, generated = new_settings_text(system, changes, secrets)
+    try:
+        built = pipeline.build(system, settings_file.parse(text))
+        problems = pipeline.check(system, built)
+        if problems:
+            raise VerifyError(problems)
+    except (ValidationError, VerifyError) as e:
+        _show_problems(db, e.problems)
+        raise
+    system.write_atomic(PENDING, text, mode=0o600)
+    # The note shows a generated secret once; with none, it stays unseen-proof.
+    note = answers.question("secret-generated")
+    db.subst(note, "secret", generated or "")
+    db.fset(note, "seen", "false" if generated else "true")
+    return DIVERT if built.config.cluster_stack == "corosync" else NO_DIVERSION
+
+
+def install(system, db):
+    _, _, actions = answers.read(db)
+    pending = system.read_or_none(PENDING)
+    if pending is None:
+        text = settings_file.updated_text(settings_file.read_text(system),
+                                          {"Local-Node": db.get(answers.question("local-node"))})
+        managed_files.install(system, settings_file_of(text), log)
+        log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
+            f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
+        return 0
+    text = pending.decode("utf-8")
+    built = pipeline.build(system, settings_file.parse(text))
+    managed_files.install(system, settings_file_of(text), log)
+    for f in built.files.values():
+        if managed_files.install(system, f, log) == "installed":
+            log(f"installed {f.path}")
+    for path in sorted(set(managed_files.load_generated(system)) - set(built.files)):
+        managed_files.retire(system, path, log)
+    managed_files.save_generated(system, built.files)
+    if actions["disable-boot-startup"]:
+        boot.disable(system, log)
+    else:
+        boot.restore(system, log)
+    answers.forget_secrets(db)
+    system.remove(PENDING)
+    return 0
+
+
+def prerm_remove(system, db=None):
+    """The package goes: Eucalyptus must start at boot again; the cluster configuration stays."""
+    boot.restore(system, log)
+    return 0
+
+
+ACTIONS = {"prepare": prepare, "install": install, "prerm-remove": prerm_remove}
+
+
+def main(argv=None):
+    from .cli import guarded
+
+    argv = sys.argv[1:] if argv is None else argv
+    action = argv[0] if argv else ""
+
+    def run():
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+        return ACTIONS[action](System("/"), connect() if action != "prerm-remove" else None)
+    return guarded("uec-clc-ha", run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
