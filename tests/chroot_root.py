@@ -13,13 +13,15 @@ self-test, tests/integration/test_chroot_root.py) when their fixtures are set up
 
 base_root() debootstraps the suite (minbase) from the mirror this host's apt
 uses, installs the packages inside (no recommends) and keeps the result as a
-directory, /var/cache/uec-clc-ha-tests/SUITE-HASH, HASH covering suite,
+directory, /var/cache/uec-clc-ha-tests/SUITE-HASH (UEC_CLC_HA_TEST_CACHE
+overrides the directory; SUITE-HASH.log is the build log), HASH covering suite,
 packages and CACHE_VERSION (bump it when the recipe changes).  It is built in
 a temporary directory under a lock and renamed when complete: an interrupted
 build is discarded, parallel sessions wait for one build.  The base keeps
 apt's lists (so `apt-get install ./x.deb` resolves dependencies offline),
 the host's entries for SUITE and SUITE-* as /etc/apt/sources.list, and
-/usr/sbin/policy-rc.d (exit 101: invoke-rc.d starts no service).
+/usr/sbin/policy-rc.d (exit 101: invoke-rc.d starts no service), and is
+settled so that an install + purge of a clean package leaves snapshot() as it was.
 
 ChrootRoot mounts an overlay (lower: the base, never written; upper and work
 directories in a temporary directory) and removes it on exit.  run() executes
@@ -29,10 +31,13 @@ network namespaces, with its own /proc, a read-only /sys, a minimal /dev
 Whatever the command mounts or starts dies with it, so the overlay is the only
 mount on the host and no daemon outlives run().  Inside, unshare, mount -t
 tmpfs, mount -t overlay (lower dirs anywhere in the root, upper dir on a
-tmpfs: an upper dir on the root's own overlay is refused) and dummy/veth links
-work.  /tmp is part of the root (kept between run() calls); /run is not.
+tmpfs: an upper dir on the root's own overlay is refused), veth and bridge
+links work; dummy links do not (this kernel has no dummy driver).  /tmp is part
+of the root (kept between run() calls); /run is not.  /dev has no log socket,
+loop devices or net/tun.
 """
 
+import contextlib
 import errno
 import fcntl
 import glob
@@ -41,6 +46,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -51,7 +57,7 @@ CACHE_VERSION = 1
 CACHE_DIR = os.environ.get("UEC_CLC_HA_TEST_CACHE", "/var/cache/uec-clc-ha-tests")
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8", "PATH": SYSTEM_PATH, "HOME": "/root"}
-OVERLAY_SOURCE = "uec-clc-ha-root"      # the overlay's source name in findmnt; "-PID" appended
+OVERLAY_SOURCE = "uec-clc-ha-root"      # the overlay's source name in findmnt
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch
@@ -94,12 +100,21 @@ class CommandFailed(subprocess.CalledProcessError):
         return f"{super().__str__()}\n--- stdout\n{(self.stdout or '')[-3000:]}\n--- stderr\n{(self.stderr or '')[-3000:]}"
 
 
+def command_in(root, argv, network=False):
+    """The host command line that runs argv chrooted into root in private namespaces."""
+    return [*UNSHARE, *([] if network else ["--net"]), "--", "/bin/sh", "-c", _RUN_SH, "sh",
+            root, "host" if network else "private", *argv]
+
+
 def run_in(root, argv, input=None, env=None, check=True, timeout=600, network=False):
     """Run argv chrooted into root in private namespaces (see the module docstring)."""
-    done = subprocess.run([*UNSHARE, *([] if network else ["--net"]), "--", "/bin/sh", "-c", _RUN_SH, "sh",
-                           root, "host" if network else "private", *argv],
-                          input=input, env={**DEFAULT_ENV, **(env or {})}, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    try:
+        done = subprocess.run(command_in(root, argv, network),
+                              input=input, env={**DEFAULT_ENV, **(env or {})}, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_all_in(root)          # unshare is dead; --kill-child's SIGKILL reaches the rest soon after
+        raise
     if done.returncode == SETUP_FAILED and "chroot_root: namespace set-up failed" in done.stderr:
         raise RuntimeError(f"cannot set up namespaces for {argv}: {done.stderr}")
     if check and done.returncode != 0:
@@ -158,6 +173,17 @@ def _processes_in(root):
     return pids
 
 
+def _kill_all_in(root, wait=10):
+    """SIGKILL every process whose root is in root; wait until they are gone."""
+    deadline = time.monotonic() + wait
+    while (pids := _processes_in(root)) and time.monotonic() < deadline:
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    return _processes_in(root)
+
+
 def _build(root, suite, packages, log):
     mirror, sources = _host_sources(suite)
     os.chmod(root, 0o755)           # mkdtemp made it 0700: the chroot's / for _apt, nobody, ...
@@ -184,6 +210,11 @@ def _build(root, suite, packages, log):
     step(["apt-get", "upgrade", "-y"])     # debootstrap took SUITE alone: add SUITE-updates, -security
     step(["apt-get", "install", "-y", "--no-install-recommends", *packages])
     step(["apt-get", "clean"])      # drops the .debs, keeps the lists
+    # Settle what the tools otherwise change once, on first use, in the first test that
+    # uses them: apt's remove path rewrites dpkg's status through --set-selections (which
+    # canonicalises fields debootstrap wrote, e.g. apt's Priority), and ucf creates its cache.
+    step(["sh", "-c", "dpkg --get-selections | dpkg --set-selections"])
+    step(["mkdir", "-p", "/var/lib/ucf/cache"])
     left = _processes_in(root)
     if left:
         raise RuntimeError(f"processes still running in {root}: {left}")
@@ -270,14 +301,26 @@ def diff_snapshots(a, b):
 
 # -- the per-test root -------------------------------------------------------
 def _reap_stale_overlays():
-    """Unmount overlays of ChrootRoots whose Python process died without cleaning up."""
+    """Remove the roots of ChrootRoots whose process died before cleaning up: each
+    live ChrootRoot holds a lock on the owner.lock file beside its mount point."""
     out = subprocess.run(["findmnt", "-rn", "-t", "overlay", "-o", "SOURCE,TARGET"],
                          stdout=subprocess.PIPE, text=True).stdout
     for line in out.splitlines():
         source, _, target = line.partition(" ")
-        m = re.fullmatch(re.escape(OVERLAY_SOURCE) + r"-(\d+)", source)
-        if m and not os.path.exists(f"/proc/{m[1]}"):
-            subprocess.run(["umount", "-l", target.encode().decode("unicode_escape")])
+        target = target.encode().decode("unicode_escape")
+        if source != OVERLAY_SOURCE:
+            continue
+        try:
+            fd = os.open(os.path.join(os.path.dirname(target), "owner.lock"), os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _remove_tree(os.path.dirname(target))
+        except OSError:
+            pass            # its owner is alive
+        finally:
+            os.close(fd)
 
 
 class ChrootRoot:
@@ -290,7 +333,7 @@ class ChrootRoot:
     def __init__(self, base, workdir=None, network=False):
         self.base, self.network = base, network
         self._workdir = os.fspath(workdir) if workdir is not None else None
-        self.dir = self.path = None
+        self.dir = self.path = self._lock = None
 
     def __enter__(self):
         _reap_stale_overlays()
@@ -298,9 +341,11 @@ class ChrootRoot:
         upper, work, self.path = (os.path.join(self.dir, n) for n in ("upper", "work", "root"))
         for d in (upper, work, self.path):
             os.mkdir(d)
+        self._lock = os.open(os.path.join(self.dir, "owner.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         os.chmod(upper, 0o755)      # the root directory's attributes come from the upper dir
         try:
-            subprocess.run(["mount", "-t", "overlay", f"{OVERLAY_SOURCE}-{os.getpid()}",
+            subprocess.run(["mount", "-t", "overlay", OVERLAY_SOURCE,
                             "-o", f"lowerdir={self.base},upperdir={upper},workdir={work}", self.path],
                            check=True, stderr=subprocess.PIPE, text=True)
         except BaseException:
@@ -316,6 +361,7 @@ class ChrootRoot:
         if self.dir is None:
             return
         if os.path.ismount(self.path):
+            _kill_all_in(self.path)     # only if a test started processes outside run()
             for _ in range(10):
                 if subprocess.run(["umount", self.path], stderr=subprocess.DEVNULL).returncode == 0:
                     break
@@ -324,9 +370,15 @@ class ChrootRoot:
                 warnings.warn(f"{self.path} was busy: detached it lazily")
                 subprocess.run(["umount", "-l", self.path])
         _remove_tree(self.dir)
-        self.dir = None
+        if self._lock is not None:
+            os.close(self._lock)
+        self.dir = self._lock = None
 
     # -- commands and files
+    def command(self, argv):
+        """Host command line for argv inside the root (for a terminal: tmux runs it)."""
+        return command_in(self.path, argv, self.network)
+
     def run(self, argv, input=None, env=None, check=True, timeout=600):
         """argv inside the root (text mode, output captured); env adds to DEFAULT_ENV."""
         return run_in(self.path, argv, input=input, env=env, check=check, timeout=timeout, network=self.network)

@@ -72,7 +72,8 @@ def disable(system, log):
             records.append({"System": "sysv", "Service": name, "Action": "update-rc.d disable"})
             log(f"boot start-up of {name} disabled (sysv)")
         unit = f"{name}.service"
-        if any(system.exists(f"{d}/{unit}") for d in UNIT_DIRS) and ("systemd", name) not in done:
+        if any(system.exists(f"{d}/{unit}") for d in UNIT_DIRS) and ("systemd", name) not in done \
+                and system.which("systemctl"):
             state = system.run(["systemctl", f"--root={system.root}", "is-enabled", unit], rcs=None).stdout.strip()
             if state == "enabled":
                 system.run(["systemctl", f"--root={system.root}", "disable", unit])

@@ -29,6 +29,8 @@ from .errors import UsageError, ValidationError, VerifyError
 from .system import System
 
 PENDING = f"{managed_files.STATE_DIR}/pending-settings"
+# What the postinst last wrote, without the secrets: debian/config seeds only values edited since.
+LAST = f"{managed_files.STATE_DIR}/settings.last"
 DIVERT = 0
 NO_DIVERSION = 10
 # With none of these answered, the pair has not been described yet.
@@ -96,6 +98,7 @@ def install(system, db):
         text = settings_file.updated_text(settings_file.read_text(system),
                                           {"Local-Node": db.get(answers.question("local-node"))})
         managed_files.install(system, settings_file_of(text), log)
+        record_last(system, text)
         log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
             f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
         return 0
@@ -113,8 +116,15 @@ def install(system, db):
     else:
         boot.restore(system, log)
     answers.forget_secrets(db)
+    record_last(system, text)
     system.remove(PENDING)
     return 0
+
+
+def record_last(system, text):
+    secret_keys = {fd.key.lower() for fd in settings.FIELDS if fd.secret}
+    kept = [line for line in text.splitlines(keepends=True) if line.split(":", 1)[0].lower() not in secret_keys]
+    system.write_atomic(LAST, "".join(kept), mode=0o600)
 
 
 def prerm_remove(system, db=None):

@@ -61,7 +61,7 @@ def install(system, f, log):
     system.write_atomic(staged, f.content, mode=f.mode & 0o600 or 0o400)
     try:
         system.makedirs(os.path.dirname(f.path))
-        system.run(["ucf", "--debconf-ok", system.path(staged), f.path], debconf=True)
+        system.run(["ucf", "--package", PACKAGE, "--debconf-ok", system.path(staged), f.path], debconf=True)
         system.run(["ucfr", PACKAGE, f.path])
     finally:
         system.remove(staged)
@@ -86,7 +86,7 @@ def _fix_mode(system, f):
 
 def retire(system, path, log):
     """A file we generated before that the settings no longer call for: unregister and remove it."""
-    system.run(["ucf", "--purge", path])
+    system.run(["ucf", "--package", PACKAGE, "--purge", path])
     system.run(["ucfr", "--purge", PACKAGE, path])
     if path == COROSYNC_CONF:
         remove_diversion(system)

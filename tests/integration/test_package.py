@@ -1,35 +1,19 @@
 """The .deb is built for real (dpkg-buildpackage, source + binary) and lintian-clean.
 
-Runs tests/build-deb.sh once per session into a temporary dist directory,
-then checks lintian's verdict and the package's contents.
+The session's build (the dist fixture runs tests/build-deb.sh once) is
+checked here: lintian's verdict and the package's contents.
 """
 
 import os
-import re
 import shutil
 import subprocess
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from paths import TOP, package_version as version
 
 pytestmark = pytest.mark.skipif(not shutil.which("dpkg-buildpackage", path="/usr/bin:/usr/sbin"),
                                 reason="dpkg-dev not installed")
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
-    env = dict(os.environ, DIST_DIR=str(out), PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    done = subprocess.run([os.path.join(TOP, "tests", "build-deb.sh")], cwd=TOP, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-4000:]
-    return out
-
-
-def version():
-    with open(os.path.join(TOP, "debian", "changelog"), encoding="utf-8") as fh:
-        return re.match(r"^uec-clc-ha \(([^)]+)\)", fh.readline()).group(1)
 
 
 def test_lintian_has_no_errors_or_warnings(dist):

@@ -1,0 +1,255 @@
+"""The .deb installed, reconfigured, removed and purged in throwaway Debian 12 roots.
+
+Every test gets a fresh overlay on a cached debootstrap root (tests/chroot_root.py)
+with stand-ins of the Eucalyptus services that boot start-up is about: LSB
+init scripts enabled with update-rc.d, a systemd unit enabled with systemctl,
+and an upstart job file.  Nothing is installed on the host.
+"""
+
+import os
+import shutil
+
+import pytest
+
+import chroot_root
+from chroot_root import ChrootRoot, diff_snapshots
+from paths import TOP
+from scenarios import SCENARIOS
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
+                                reason="needs root and debootstrap")
+
+PACKAGES = ["python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf", "ucf",
+            "debconf-utils", "drbd-utils", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh",
+            "resource-agents", "fence-agents", "heartbeat", "sysvinit-utils", "init-system-helpers", "iproute2",
+            "util-linux", "mount", "procps", "libxml2-utils", "systemd"]
+
+SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
+LSB = """#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          {name}
+# Required-Start:    $remote_fs $network
+# Required-Stop:     $remote_fs $network
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: {name} (test stand-in)
+### END INIT INFO
+exit 0
+"""
+UNIT = "[Unit]\nDescription=Eucalyptus Cloud Controller (test stand-in)\n\n[Service]\nExecStart=/bin/true\n\n" \
+       "[Install]\nWantedBy=multi-user.target\n"
+UPSTART_JOB = "description \"Eucalyptus (test stand-in)\"\nstart on runlevel [2345]\nexec /bin/true\n"
+
+QUESTIONS = {      # settings key -> (question, type)
+    "Local-Node": ("local-node", "string"), "Peer-Node": ("peer-node", "string"),
+    "Local-Address": ("local-address", "string"), "Peer-Address": ("peer-address", "string"),
+    "VIP": ("vip", "string"), "VIP-Prefix": ("vip-prefix", "string"),
+    "VIP-Interface": ("vip-interface", "string"), "Replication-Interface": ("replication-interface", "string"),
+    "Replication-Local-Address": ("replication-local-address", "string"),
+    "Replication-Peer-Address": ("replication-peer-address", "string"),
+    "Replication-Prefix": ("replication-prefix", "string"), "DRBD-Disk": ("drbd-disk", "string"),
+    "Cluster-Stack": ("cluster-stack", "select"), "Fencing": ("fencing", "select"),
+    "SBD-Device": ("sbd-device", "string"), "Ping-Hosts": ("ping-hosts", "string"),
+    "Cluster-Secret": ("cluster-secret", "password"),
+}
+
+
+@pytest.fixture(scope="module")
+def base():
+    return chroot_root.base_root(PACKAGES)
+
+
+@pytest.fixture
+def clc(base, tmp_path):
+    """A throwaway CLC: Debian 12 with stand-in Eucalyptus services enabled at boot."""
+    with ChrootRoot(base, tmp_path) as root:
+        stand_in_services(root)
+        yield root
+
+
+def stand_in_services(root):
+    for name in SERVICES:
+        root.write(f"/etc/init.d/{name}", LSB.format(name=name), mode=0o755)
+        root.run(["update-rc.d", name, "defaults"])
+    root.write("/lib/systemd/system/eucalyptus-cloud.service", UNIT)
+    root.run(["systemctl", "enable", "eucalyptus-cloud.service"])
+    os.makedirs(root.host_path("/etc/init"), exist_ok=True)
+    root.write("/etc/init/eucalyptus.conf", UPSTART_JOB)
+
+
+def preseed(root, name="corosync-drbd84", **overrides):
+    values = dict(SCENARIOS[name], **overrides)
+    lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}"
+             for key, (q, t) in QUESTIONS.items() if key in values]
+    root.write("/tmp/preseed", "\n".join(lines) + "\n")
+    root.run(["debconf-set-selections", "/tmp/preseed"])
+
+
+def install(root, deb, check=True):
+    root.copy_in(deb, "/tmp/uec-clc-ha.deb")
+    return root.run(["apt-get", "install", "-y", "--no-install-recommends", "/tmp/uec-clc-ha.deb"], check=check)
+
+
+def boot_state(root):
+    """Per service: its rc2.d link name, systemd state, and upstart override."""
+    links = sorted(n for n in os.listdir(root.host_path("/etc/rc2.d")) if any(s in n for s in SERVICES))
+    unit = root.run(["systemctl", "is-enabled", "eucalyptus-cloud.service"], check=False).stdout.strip()
+    return links, unit, root.exists("/etc/init/eucalyptus.override")
+
+
+def golden(name, path):
+    with open(os.path.join(TOP, "tests", "golden", name, path.lstrip("/")), "rb") as fh:
+        return fh.read()
+
+
+def generated(name):
+    with open(os.path.join(TOP, "tests", "golden", name, "MANIFEST"), encoding="utf-8") as fh:
+        return [line.split() for line in fh]
+
+
+def test_preseeded_install_writes_every_file(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    for mode, owner, path in generated("corosync-drbd84"):
+        assert clc.read(path) == golden("corosync-drbd84", path), path
+        st = os.stat(clc.host_path(path))
+        assert (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid) == (oct(int(mode, 8)), 0, 0), path
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "VIP: 198.51.100.100" in settings and "# The virtual IP" in settings
+    assert os.stat(clc.host_path("/etc/uec-clc-ha/uec-clc-ha.conf")).st_mode & 0o777 == 0o600
+    diversion = clc.run(["dpkg-divert", "--list", "/etc/corosync/corosync.conf"]).stdout
+    assert "to /etc/corosync/corosync.conf.distrib by uec-clc-ha" in diversion
+    assert clc.exists("/etc/corosync/corosync.conf.distrib")
+    assert os.stat(clc.host_path("/usr/lib/ocf/resource.d/ubuntu/eucaclc")).st_mode & 0o777 == 0o755
+    registered = [line.split() for line in clc.read("/var/lib/ucf/registry").decode().splitlines()]
+    for _, _, path in generated("corosync-drbd84"):
+        assert ["uec-clc-ha", path] in registered
+
+
+def test_install_takes_eucalyptus_out_of_boot_startup_and_remove_restores_it(clc, deb):
+    before = boot_state(clc)
+    assert before == (sorted(f"S01{s}" for s in SERVICES), "enabled", False)
+    preseed(clc)
+    install(clc, deb)
+    links, unit, override = boot_state(clc)
+    assert all(n.startswith("K") for n in links) and unit == "disabled" and override
+    assert clc.read("/etc/init/eucalyptus.override").decode().splitlines()[-1] == "manual"
+    clc.run(["apt-get", "remove", "-y", "uec-clc-ha"])
+    assert boot_state(clc) == before
+    assert not clc.exists("/usr/lib/ocf/resource.d/ubuntu/eucaclc")
+    assert clc.exists("/etc/uec-clc-ha/cluster.crm") and clc.exists("/etc/corosync/authkey")
+
+
+def test_the_secret_does_not_stay_in_debconf(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    secret = SCENARIOS["corosync-drbd84"]["Cluster-Secret"].encode()
+    for path in ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat"):
+        if clc.exists(path):
+            assert secret not in clc.read(path), path
+
+
+def snapshot_files(root):
+    return {p: v for p, v in root.snapshot().items() if not p.startswith("/var/cache/debconf/")}
+
+
+def test_reconfigure_with_the_same_answers_changes_nothing(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    before = snapshot_files(clc)
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert diff_snapshots(before, snapshot_files(clc)) == ([], [], [])
+
+
+def test_a_new_vip_changes_only_the_files_that_name_it(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    before = snapshot_files(clc)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/vip string 198.51.100.101\n")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    added, removed, changed = diff_snapshots(before, snapshot_files(clc))
+    assert (added, removed) == ([], [])
+    assert [p for p in changed if p.startswith("/etc/")] == [
+        "/etc/uec-clc-ha/cluster.crm", "/etc/uec-clc-ha/eucalyptus-vnet.conf", "/etc/uec-clc-ha/uec-clc-ha.conf"]
+    assert b'VNET_CLOUDIP="198.51.100.101"' in clc.read("/etc/uec-clc-ha/eucalyptus-vnet.conf")
+
+
+def test_hand_edits_survive_reconfigure(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    res = clc.read("/etc/drbd.d/uec-clc.res") + b"# admin: checked 2026-11-25\n"
+    clc.write("/etc/drbd.d/uec-clc.res", res, mode=0o600)
+    crm = clc.read("/etc/uec-clc-ha/cluster.crm") + b"# admin note\n"
+    clc.write("/etc/uec-clc-ha/cluster.crm", crm, mode=0o600)
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode().replace("Monitor-Interval: 20",
+                                                                             "Monitor-Interval: 45")
+    clc.write("/etc/uec-clc-ha/uec-clc-ha.conf", settings, mode=0o600)
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert clc.read("/etc/drbd.d/uec-clc.res") == res                 # unchanged upstream: kept as is
+    assert clc.read("/etc/uec-clc-ha/cluster.crm") == crm              # changed upstream: kept ...
+    assert b"interval=45s" in clc.read("/etc/uec-clc-ha/cluster.crm.ucf-dist")   # ... new one beside it
+    assert "Monitor-Interval: 45" in clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+
+
+def test_invalid_preseed_fails_and_changes_nothing(clc, deb):
+    before = snapshot_files(clc)
+    preseed(clc, **{"VIP": "10.10.10.300", "Peer-Node": "clc1"})
+    done = install(clc, deb, check=False)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "VIP: must be an IPv4 address" in output and "Peer-Node: must differ from Local-Node" in output
+    added, removed, changed = diff_snapshots(before, snapshot_files(clc))
+    shipped = set(clc.run(["dpkg", "-L", "uec-clc-ha"]).stdout.split())
+    written = [p for p in added + changed + removed
+               if p.startswith(("/etc/", "/var/lib/ucf", "/var/lib/uec-clc-ha")) and p not in shipped]
+    assert written == []
+    assert not clc.exists("/etc/corosync/corosync.conf.distrib")
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+    assert not clc.exists("/etc/drbd.d/uec-clc.res")
+
+
+def test_purge_puts_the_root_back(clc, deb):
+    corosyncs_own = clc.read("/etc/corosync/corosync.conf")
+    before = clc.snapshot()
+    preseed(clc)
+    install(clc, deb)
+    clc.write("/etc/uec-clc-ha/cluster.crm", clc.read("/etc/uec-clc-ha/cluster.crm") + b"# edit\n", mode=0o600)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/vip string 198.51.100.101\n")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])     # leaves a .ucf-dist behind
+    assert clc.exists("/etc/uec-clc-ha/cluster.crm.ucf-dist")
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    after = clc.snapshot()
+    assert diff_snapshots(before, after) == ([], [], ["/var/cache/debconf/config.dat"])
+    assert b"Name: uec-clc-ha/" not in clc.read("/var/cache/debconf/config.dat")   # only ucf's own prompt
+    assert clc.read("/etc/corosync/corosync.conf") == corosyncs_own
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+
+
+def test_heartbeat_stack_needs_no_diversion(clc, deb):
+    preseed(clc, "heartbeat-legacy")
+    install(clc, deb)
+    assert clc.read("/etc/ha.d/ha.cf") == golden("heartbeat-legacy", "/etc/ha.d/ha.cf")
+    assert os.stat(clc.host_path("/etc/ha.d/authkeys")).st_mode & 0o777 == 0o600
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+    assert not clc.exists("/etc/corosync/authkey")
+
+
+def test_switching_stacks_retires_the_old_files(clc, deb):
+    corosyncs_own = clc.read("/etc/corosync/corosync.conf")
+    preseed(clc)
+    install(clc, deb)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/cluster-stack select heartbeat\n")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert clc.exists("/etc/ha.d/ha.cf") and not clc.exists("/etc/corosync/authkey")
+    assert clc.read("/etc/corosync/corosync.conf") == corosyncs_own
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+
+
+def test_unanswered_install_is_left_unconfigured(clc, deb):
+    before = clc.snapshot()
+    done = install(clc, deb)
+    assert "not configured yet" in done.stdout + done.stderr
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "Local-Node:" in settings and not clc.exists("/etc/drbd.d/uec-clc.res")
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    assert diff_snapshots(before, clc.snapshot()) == ([], [], [])
