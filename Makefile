@@ -14,7 +14,7 @@ BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian 
 	python3-psutil po-debconf dpkg-dev fakeroot lintian man-db git
 TEST_DEPS := python3-pytest pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
-	ucf debconf-utils util-linux iproute2 openssl
+	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux
 
 .PHONY: all deps deps-build check lint unit integration test deb golden bench clean
 

@@ -58,6 +58,13 @@ CACHE_DIR = os.environ.get("UEC_CLC_HA_TEST_CACHE", "/var/cache/uec-clc-ha-tests
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8", "PATH": SYSTEM_PATH, "HOME": "/root"}
 OVERLAY_SOURCE = "uec-clc-ha-root"      # the overlay's source name in findmnt
+# A Debian 12 Cloud Controller as the package tests need it: uec-clc-ha's
+# dependencies, what its checkers and maintainer scripts run, and systemd's
+# tools (not as PID 1) for the boot start-up tests.
+CLC_PACKAGES = ["python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf", "ucf",
+                "debconf-utils", "drbd-utils", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh",
+                "resource-agents", "fence-agents", "heartbeat", "sysvinit-utils", "init-system-helpers", "iproute2",
+                "util-linux", "mount", "procps", "libxml2-utils", "systemd"]
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch
@@ -123,7 +130,7 @@ def run_in(root, argv, input=None, env=None, check=True, timeout=600, network=Fa
 
 
 # -- the cached base ------------------------------------------------------
-def _host_sources(suite):
+def host_sources(suite):
     """(mirror, sources.list lines): this host's apt entries for suite and suite-*."""
     entries = []
     for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*"))]:
@@ -185,7 +192,7 @@ def _kill_all_in(root, wait=10):
 
 
 def _build(root, suite, packages, log):
-    mirror, sources = _host_sources(suite)
+    mirror, sources = host_sources(suite)
     os.chmod(root, 0o755)           # mkdtemp made it 0700: the chroot's / for _apt, nobody, ...
 
     def step(argv, chrooted=True):

@@ -12,17 +12,12 @@ import shutil
 import pytest
 
 import chroot_root
-from chroot_root import ChrootRoot, diff_snapshots
+from chroot_root import CLC_PACKAGES, ChrootRoot, diff_snapshots
 from paths import TOP
 from scenarios import SCENARIOS
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
                                 reason="needs root and debootstrap")
-
-PACKAGES = ["python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf", "ucf",
-            "debconf-utils", "drbd-utils", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh",
-            "resource-agents", "fence-agents", "heartbeat", "sysvinit-utils", "init-system-helpers", "iproute2",
-            "util-linux", "mount", "procps", "libxml2-utils", "systemd"]
 
 SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
 LSB = """#!/bin/sh
@@ -56,7 +51,7 @@ QUESTIONS = {      # settings key -> (question, type)
 
 @pytest.fixture(scope="module")
 def base():
-    return chroot_root.base_root(PACKAGES)
+    return chroot_root.base_root(CLC_PACKAGES)
 
 
 @pytest.fixture

@@ -8,6 +8,16 @@ Nothing is written.
 from .. import pipeline
 from ..errors import CheckFailed, ValidationError
 
+# Which real tool judged each kind of file (see uec_clc_ha.pipeline.check).
+CHECKERS = {
+    "drbd": "drbdadm dump as each node",
+    "corosync": "corosync -t as each node",
+    "corosync-key": "corosync -t as each node",
+    "crm": "crm configure load + crm_verify",
+    "ha.cf": "heartbeat start-up in a sandbox",
+    "authkeys": "heartbeat start-up in a sandbox",
+}
+
 NAME = "check"
 HELP = "validate, render and verify; list every problem"
 
@@ -28,8 +38,10 @@ def run(args, system, out):
     c, facts = built.config, built.facts
     print(f"settings valid; DRBD {c.drbd_version} syntax ({facts.drbd_version_source}); "
           f"stack {c.cluster_stack}; fencing {c.fencing}", file=out)
-    for path in sorted(built.files):
-        print(f"verified {path}", file=out)
+    for path, f in sorted(built.files.items()):
+        checker = CHECKERS.get(f.kind)
+        print(f"verified {path} ({checker})" if checker else
+              f"rendered {path} (no checker: it only holds validated settings)", file=out)
     if c.fencing == "none":
         print("WARNING: Fencing is none: a split between the nodes can corrupt the cloud's data.", file=out)
     return 0
