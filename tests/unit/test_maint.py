@@ -1,0 +1,93 @@
+"""The maintainer helpers' logic, with a fake debconf and a temporary root."""
+
+import pytest
+
+from scenarios import SCENARIOS, full_raw, write_settings
+from uec_clc_ha import answers, maint, settings_file
+from uec_clc_ha.errors import ValidationError
+
+
+class FakeDebconf:
+    def __init__(self, values):
+        self.values = dict(values)
+        self.flags = {}
+        self.substs = {}
+
+    def get(self, question):
+        return self.values.get(question, "")
+
+    def set(self, question, value):
+        self.values[question] = value
+
+    def subst(self, question, key, value):
+        self.substs[(question, key)] = value
+
+    def fset(self, question, flag, value):
+        self.flags[(question, flag)] = value
+
+
+def answered(name="corosync-drbd84", **overrides):
+    values = dict(full_raw(name), **overrides)
+    db = {answers.question(q): values.get(key, "") for q, key in answers.SETTINGS_QUESTIONS.items()}
+    db.update({answers.question(q): values.get(key, "") for q, key in answers.SECRET_QUESTIONS.items()})
+    db[answers.question("disable-boot-startup")] = "true"
+    return FakeDebconf(db)
+
+
+def test_empty_secret_answer_keeps_the_files_secret(root):
+    write_settings(root, "corosync-drbd84")
+    db = answered(**{"Cluster-Secret": ""})
+    changes, secrets, _ = answers.read(db)
+    text, generated = maint.new_settings_text(root, changes, secrets)
+    assert generated is None
+    assert settings_file.parse(text)["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]
+
+
+def test_first_node_without_a_secret_gets_one_generated(root):
+    db = answered(**{"Cluster-Secret": ""})
+    changes, secrets, _ = answers.read(db)
+    text, generated = maint.new_settings_text(root, changes, secrets)
+    assert generated and settings_file.parse(text)["Cluster-Secret"] == generated
+
+
+def test_same_answers_leave_the_text_untouched(root):
+    text = write_settings(root, "corosync-drbd84")
+    changes, secrets, _ = answers.read(answered())
+    assert maint.new_settings_text(root, changes, secrets) == (text, None)
+
+
+def test_prepare_reports_every_invalid_answer_and_writes_nothing(root, monkeypatch):
+    db = answered(**{"VIP": "10.10.10.300", "Peer-Node": "clc1"})
+    with pytest.raises(ValidationError) as e:
+        maint.prepare(root, db)
+    assert {p.field for p in e.value.problems} >= {"VIP", "Peer-Node"}
+    shown = db.substs[(answers.question("settings-invalid"), "problems")]
+    assert "VIP: must be an IPv4 address" in shown and "Peer-Node: must differ" in shown
+    assert db.flags[(answers.question("settings-invalid"), "seen")] == "false"
+    assert not root.exists(maint.PENDING) and not root.exists("/etc/uec-clc-ha/uec-clc-ha.conf")
+
+
+def test_unanswered_install_is_not_prepared(root):
+    assert maint.prepare(root, FakeDebconf({answers.question("local-node"): "clc1"})) == maint.NO_DIVERSION
+    assert not root.exists(maint.PENDING)
+
+
+def test_settings_last_holds_no_secret(root):
+    text = write_settings(root, "corosync-drbd9-ipmi")
+    maint.record_last(root, text)
+    last = root.read(maint.LAST)
+    assert "VIP: 198.51.100.100" in last
+    assert SCENARIOS["corosync-drbd9-ipmi"]["Cluster-Secret"] not in last
+    assert "bmc-password" not in last
+    assert root.stat(maint.LAST).st_mode & 0o777 == 0o600
+
+
+def test_forget_secrets_clears_both_passwords():
+    db = answered("corosync-drbd9-ipmi")
+    answers.forget_secrets(db)
+    assert db.get(answers.question("cluster-secret")) == "" and db.get(answers.question("ipmi-password")) == ""
+
+
+def test_unknown_action_is_a_usage_error(capsys):
+    assert maint.main(["frobnicate"]) == 2
+    assert "unknown action" in capsys.readouterr().err
