@@ -17,6 +17,7 @@ BASE = {
     "Replication-Peer-Address": "203.0.113.2",
     "Replication-Prefix": "30",
     "DRBD-Disk": "/dev/vdb1",
+    "Initial-Primary": "clc1",
     "Ping-Hosts": "198.51.100.1",
     "Cluster-Secret": "correct-horse-battery-staple-for-tests",
 }

@@ -54,6 +54,8 @@ def read(db):
         if value:
             secrets[key] = value
     actions = {q: db.get(question(q)) == "true" for q in ACTION_QUESTIONS}
+    # "This node holds the data first" names the initial primary by name, as the settings do.
+    changes["Initial-Primary"] = changes["Local-Node"] if actions["initial-primary"] else changes["Peer-Node"]
     return changes, secrets, actions
 
 

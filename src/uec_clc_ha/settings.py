@@ -75,6 +75,9 @@ FIELDS = (
           "Generation of the kernel's DRBD module: auto (detected), 8.4 (stock Debian/Ubuntu kernels) or 9 (LINBIT)."),
     Field("DRBD-HMAC-Alg", "sha256", f.choice("sha256", "sha512", "sha1"),
           "HMAC algorithm for DRBD peer authentication (cram-hmac-alg)."),
+    Field("Initial-Primary", "", f.optional(f.hostname),
+          "The node that holds the data first (Local-Node or Peer-Node): `uec-clc-ha-ctl drbd-init` makes "
+          "it Primary and creates the filesystem there; the other node receives a copy."),
     # -- the replicated filesystem ---------------------------------------
     Field("Mount-Point", "/mnt/uecdata", f.abs_path, "Where the DRBD filesystem is mounted on the active node."),
     Field("Filesystem", "ext4", f.choice("ext4", "ext3", "xfs"), "Filesystem on the DRBD device."),
@@ -192,6 +195,9 @@ def validate(raw):
         if not _applies(fd, raw):
             values[fd.attr] = None
             continue
+        if value == "" and getattr(fd.check, "optional", False):
+            values[fd.attr] = None
+            continue
         if value == "":
             if fd.secret:
                 rule = "is required and has no default (secrets are never defaulted): set it"
@@ -224,6 +230,9 @@ def _cross_rules(v):
 
     if have("local_node", "peer_node") and v["local_node"].lower() == v["peer_node"].lower():
         out.append(Problem("Peer-Node", "must differ from Local-Node (two nodes need two names)"))
+    if v.get("initial_primary") and have("local_node", "peer_node") and \
+            v["initial_primary"] not in (v["local_node"], v["peer_node"]):
+        out.append(Problem("Initial-Primary", "must be Local-Node or Peer-Node (or empty until decided)"))
     if have("local_address", "peer_address") and v["local_address"] == v["peer_address"]:
         out.append(Problem("Peer-Address", "must differ from Local-Address (both nodes on one address)"))
 

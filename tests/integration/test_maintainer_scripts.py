@@ -47,6 +47,7 @@ QUESTIONS = {      # settings key -> (question, type)
     "SBD-Device": ("sbd-device", "string"), "Ping-Hosts": ("ping-hosts", "string"),
     "Cluster-Secret": ("cluster-secret", "password"),
 }
+ANSWERS = {"uec-clc-ha/initial-primary": ("boolean", "true")}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,7 @@ def preseed(root, name="corosync-drbd84", **overrides):
     values = dict(SCENARIOS[name], **overrides)
     lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}"
              for key, (q, t) in QUESTIONS.items() if key in values]
+    lines += [f"uec-clc-ha {q} {t} {v}" for q, (t, v) in ANSWERS.items()]
     root.write("/tmp/preseed", "\n".join(lines) + "\n")
     root.run(["debconf-set-selections", "/tmp/preseed"])
 

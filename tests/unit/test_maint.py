@@ -31,6 +31,7 @@ def answered(name="corosync-drbd84", **overrides):
     db = {answers.question(q): values.get(key, "") for q, key in answers.SETTINGS_QUESTIONS.items()}
     db.update({answers.question(q): values.get(key, "") for q, key in answers.SECRET_QUESTIONS.items()})
     db[answers.question("disable-boot-startup")] = "true"
+    db[answers.question("initial-primary")] = "true" if values["Initial-Primary"] == values["Local-Node"] else "false"
     return FakeDebconf(db)
 
 

@@ -34,5 +34,7 @@ def test_every_setting_is_documented_with_its_default():
 
 def test_every_subcommand_is_documented():
     text = manpage()
+    section = text[text.index(".SH COMMANDS"):text.index(".SH SETTINGS")]
     for module in COMMANDS:
-        assert f".B {module.NAME}" in text
+        escaped = re.escape(module.NAME.replace("-", "\\-"))
+        assert re.search(rf"^\.BR? {escaped}\b", section, re.M), module.NAME

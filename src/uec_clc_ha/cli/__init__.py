@@ -12,9 +12,10 @@ import sys
 from .. import __version__
 from ..errors import EXIT_USAGE, UecError
 from ..system import System
-from . import apply, check, diff, render, set as set_cmd, show
+from . import (apply, check, diff, drbd_init, migrate_data, prepare_secondary, render, restore_data,
+               set as set_cmd, show)
 
-COMMANDS = (show, set_cmd, check, render, diff, apply)
+COMMANDS = (show, set_cmd, check, render, diff, apply, drbd_init, migrate_data, prepare_secondary, restore_data)
 
 EPILOG = """exit codes: 0 success (diff: no differences); 1 check found problems,
 diff found differences, or a step failed; 2 usage; 3 invalid settings (nothing
