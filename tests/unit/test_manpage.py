@@ -37,4 +37,4 @@ def test_every_subcommand_is_documented():
     section = text[text.index(".SH COMMANDS"):text.index(".SH SETTINGS")]
     for module in COMMANDS:
         escaped = re.escape(module.NAME.replace("-", "\\-"))
-        assert re.search(rf"^\.BR? {escaped}\b", section, re.M), module.NAME
+        assert re.search(rf"^\.B[RI]? \"?{escaped}\b", section, re.M), module.NAME
