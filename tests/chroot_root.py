@@ -64,7 +64,7 @@ OVERLAY_SOURCE = "uec-clc-ha-root"      # the overlay's source name in findmnt
 CLC_PACKAGES = ["python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf", "ucf",
                 "debconf-utils", "drbd-utils", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh",
                 "resource-agents", "fence-agents", "heartbeat", "sysvinit-utils", "init-system-helpers", "iproute2",
-                "util-linux", "mount", "procps", "libxml2-utils", "systemd"]
+                "util-linux", "mount", "procps", "libxml2-utils", "systemd", "kmod"]
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch

@@ -38,6 +38,19 @@ if [ -n "$dst" ]; then
     rm -f "$root/dev/drbd0"
     mknod "$root/dev/drbd0" b "${dev%:*}" "${dev#*:}" || exit 111
 fi
+if [ -n "$LAB_DISK_IMG" ]; then         # a backing disk for drbd-init: attached, not mounted
+    mkdir -p "$root/proc" && mount -t proc proc "$root/proc" || exit 111
+    lo=$(losetup --find --show "$LAB_DISK_IMG") || exit 111
+    rm -f "$root/dev/vdb1"
+    dev=$(stat -L -c '%t:%T' "$lo")
+    mknod "$root/dev/vdb1" b "$((0x${dev%:*}))" "$((0x${dev#*:}))" || { losetup -d "$lo"; exit 111; }
+    [ -z "$LAB_MOUNT_DISK" ] || mount "$lo" "$root/mnt/uecdata" || { losetup -d "$lo"; exit 111; }
+    "$@"
+    rc=$?
+    [ -z "$LAB_MOUNT_DISK" ] || umount "$root/mnt/uecdata"
+    losetup -d "$lo"
+    exit $rc
+fi
 exec "$@"
 '''
 

@@ -29,15 +29,22 @@ PRIMARY_STEPS = ("create-md", "up", "new-current-uuid", "primary", "mkfs", "moun
 SECONDARY_STEPS = ("create-md", "up", "sync")
 
 
-def _mounted_sources(system):
-    data = system.read_or_none("/proc/self/mounts") or b""
-    return {line.split()[0] for line in data.decode("utf-8", "replace").splitlines() if line.strip()}
+def _device_ids(system, rdev):
+    """'major:minor' of a block device and of its partitions (from /sys/dev/block)."""
+    own = f"{os.major(rdev)}:{os.minor(rdev)}"
+    ids = {own}
+    for name in system.listdir(f"/sys/dev/block/{own}"):
+        dev = system.read_or_none(f"/sys/dev/block/{own}/{name}/dev")
+        if dev:
+            ids.add(dev.decode().strip())
+    return ids
 
 
-def _holders_and_parts(system, disk):
-    """Names under /sys/class/block related to disk (its partitions), for the mounted check."""
-    name = os.path.basename(os.path.realpath(system.path(disk)))
-    return [name] + [p for p in system.listdir(f"/sys/class/block/{name}") if p.startswith(name)]
+def _mounted_from(system, ids):
+    """Mount points (from /proc/self/mountinfo) of filesystems on any of the device ids."""
+    data = system.read_or_none("/proc/self/mountinfo") or b""
+    return [line.split()[4] for line in data.decode("utf-8", "replace").splitlines()
+            if len(line.split()) > 4 and line.split()[2] in ids]
 
 
 def preflight(system, config, force):
@@ -50,10 +57,10 @@ def preflight(system, config, force):
     real = os.stat(system.path(disk))
     if not stat.S_ISBLK(real.st_mode):
         return [f"{disk} (DRBD-Disk) is not a block device"]
-    names = _holders_and_parts(system, disk)
-    mounted = [s for s in _mounted_sources(system) if os.path.basename(os.path.realpath(s)) in names]
+    mounted = _mounted_from(system, _device_ids(system, real.st_rdev))
     if mounted:
-        problems.append(f"{disk} is in use: {', '.join(sorted(mounted))} is mounted; unmount it first")
+        problems.append(f"{disk} is in use: a filesystem on it is mounted at {', '.join(sorted(mounted))}; "
+                        "unmount it first")
     if not force:
         done = system.run(["wipefs", "--no-act", "--noheadings", "--output", "TYPE", system.path(disk)], rcs=None)
         signatures = sorted({t for t in done.stdout.split() if t != "drbd"})
@@ -65,8 +72,9 @@ def preflight(system, config, force):
         problems.append(f"the DRBD configuration does not parse ({check.stderr.strip().splitlines()[-1:]}); "
                         "run `uec-clc-ha-ctl check` and `uec-clc-ha-ctl apply`")
     if not system.exists("/proc/drbd"):
-        probe = system.run(["modprobe", "--dry-run", "drbd"], rcs=None)
-        if probe.rc != 0:
+        if not system.which("modprobe"):
+            problems.append("modprobe is not installed (package kmod): the drbd module cannot be loaded")
+        elif system.run(["modprobe", "--dry-run", "drbd"], rcs=None).rc != 0:
             problems.append("the drbd kernel module is not available for this kernel "
                             "(install a kernel with DRBD, or LINBIT's drbd-dkms)")
     boot = system.read_or_none(MODULES_LOAD) or b""

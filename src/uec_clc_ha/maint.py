@@ -25,7 +25,7 @@ import os
 import sys
 
 from . import answers, boot, keyring, managed_files, pipeline, render, settings, settings_file
-from .errors import UsageError, ValidationError, VerifyError
+from .errors import Refused, UsageError, ValidationError, VerifyError
 from .system import System
 
 PENDING = f"{managed_files.STATE_DIR}/pending-settings"
@@ -115,10 +115,46 @@ def install(system, db):
         boot.disable(system, log)
     else:
         boot.restore(system, log)
+    data_steps(system, built.config, actions)
     answers.forget_secrets(db)
     record_last(system, text)
     system.remove(PENDING)
     return 0
+
+
+class _Log:
+    """A stream for the data steps' progress lines: they go to stderr with our prefix."""
+
+    def write(self, text):
+        for line in text.splitlines():
+            if line.strip():
+                log(line.strip())
+
+    def flush(self):
+        pass
+
+
+def data_steps(system, config, actions):
+    """The destructive steps the admin agreed to in debconf; a refusal is reported, never forced.
+
+    A refused step (Eucalyptus running, disk not empty, ...) leaves the
+    package configured and says how to run the step by hand.
+    """
+    from . import drbd_init, migration
+
+    steps = []
+    if actions["initialize-drbd"]:
+        steps.append(("drbd-init --yes", lambda: drbd_init.init(system, config, _Log(), yes=True)))
+    if actions["migrate-data"] and config.initial_primary == config.local_node:
+        steps.append(("migrate-data --yes",
+                      lambda: migration.migrate(migration.Context(system, config, _Log()), yes=True)))
+    for name, step in steps:
+        try:
+            step()
+        except Refused as e:
+            log(f"NOT DONE: `uec-clc-ha-ctl {name}`: {e}")
+            log(f"run `uec-clc-ha-ctl {name}` once the condition is fixed")
+            return
 
 
 def record_last(system, text):

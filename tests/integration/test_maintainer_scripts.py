@@ -250,3 +250,13 @@ def test_unanswered_install_is_left_unconfigured(clc, deb):
     assert "Local-Node:" in settings and not clc.exists("/etc/drbd.d/uec-clc.res")
     clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
     assert diff_snapshots(before, clc.snapshot()) == ([], [], [])
+
+
+def test_agreed_drbd_init_is_refused_here_and_the_install_still_completes(clc, deb):
+    preseed(clc)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/initialize-drbd boolean true\n")
+    done = install(clc, deb)
+    output = done.stdout + done.stderr
+    assert "NOT DONE: `uec-clc-ha-ctl drbd-init --yes`" in output
+    assert "/dev/vdb1 (DRBD-Disk) does not exist" in output
+    assert clc.exists("/etc/drbd.d/uec-clc.res") and not clc.exists("/var/lib/uec-clc-ha/drbd-init.json")
