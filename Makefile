@@ -50,6 +50,7 @@ deb: deps-build
 # Benchmarks (not tests): medians and ratios against a baseline measured in the same run.
 bench: deps
 	PYTHONPATH=src $(PYTHON) tests/bench/bench_monitor.py
+	PYTHONPATH=src $(PYTHON) tests/bench/bench_migration.py
 
 golden:
 	$(PYTHON) tests/golden_files.py

@@ -126,8 +126,13 @@ def _die_with_parent():
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)        # PR_SET_PDEATHSIG: cp dies if we are killed
 
 
-def copy_tree(ctx, src, dst, label):
-    """cp -a (hard links, sparse files, ACLs, xattrs, times) with progress from the target's usage."""
+def copy_tree(ctx, src, dst, label, alongside=None):
+    """cp -a (hard links, sparse files, ACLs, xattrs, times) with progress from the target's usage.
+
+    Returns the tree's apparent size in bytes (the verification's total).
+    ``alongside`` runs on a thread while cp copies (the source's manifest: the
+    source cannot change, Eucalyptus is stopped), and is waited for.
+    """
     system = ctx.system
     apparent, allocated = tree_manifest.total_bytes(system.path(src))
     os.makedirs(os.path.dirname(system.path(dst)), mode=0o700, exist_ok=True)
@@ -139,19 +144,26 @@ def copy_tree(ctx, src, dst, label):
 
     start = used()
     bar = Progress(f"copying {label}", allocated, ctx.out)
-    argv = ["cp", "-a", "--sparse=always", "--reflink=never", "--no-target-directory",
+    # --sparse=auto keeps every hole of a sparse source (cp finds them with SEEK_HOLE) without
+    # scanning every block of every file for zeros, as --sparse=always would.
+    argv = ["cp", "-a", "--sparse=auto", "--reflink=never", "--no-target-directory",
             system.path(src), system.path(dst)]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=_die_with_parent, env=dict(os.environ, LC_ALL="C"))
     stderr = []
     reader = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)
     reader.start()
+    helper = threading.Thread(target=alongside, daemon=True) if alongside else None
+    if helper:
+        helper.start()
     ctx.checkpoint("copy")                           # cp is running: a crash here leaves a partial copy
     while proc.poll() is None:
         bar.update(max(0, used() - start))
         ctx.checkpoint("copy")
         time.sleep(0.2)
     reader.join()
+    if helper:
+        helper.join()
     if proc.returncode != 0:
         raise CommandFailure(argv, proc.returncode, (stderr[0] if stderr else b"").decode("utf-8", "replace"))
     bar.update(max(0, used() - start))
@@ -159,9 +171,13 @@ def copy_tree(ctx, src, dst, label):
     return apparent
 
 
-def verified_manifest(ctx, src, dst, label, apparent):
-    """The source's manifest, after proving the copy identical to it; MigrationFailed otherwise."""
-    bar = Progress(f"verifying {label}", 2 * apparent, ctx.out)
+def verified_manifest(ctx, src, dst, label, apparent, source=None):
+    """The source's manifest, after proving the copy identical to it; MigrationFailed otherwise.
+
+    ``source``: the source's manifest when it was taken during the copy;
+    otherwise both trees are read here, in parallel.
+    """
+    bar = Progress(f"verifying {label}", apparent * (1 if source else 2), ctx.out)
     lock = threading.Lock()
 
     def hashed(n):
@@ -169,12 +185,13 @@ def verified_manifest(ctx, src, dst, label, apparent):
             bar.add(n)
         ctx.checkpoint("verify")
 
-    results = {}
+    results = {"src": source} if source else {}
 
     def run(key, path):
         results[key] = tree_manifest.manifest(ctx.system.path(path), hashed)
 
-    threads = [threading.Thread(target=run, args=(k, p)) for k, p in (("src", src), ("dst", dst))]
+    todo = (("dst", dst),) if source else (("src", src), ("dst", dst))
+    threads = [threading.Thread(target=run, args=(k, p)) for k, p in todo]
     for t in threads:
         t.start()
     for t in threads:
@@ -294,15 +311,19 @@ def _advance(ctx, journal, entry, state):
 def _migrate_one(ctx, journal, d, entry):
     system = ctx.system
     incoming, target, backup = ctx.incoming(d), ctx.target(d), entry["backup"]
+    source = {}
     if entry["state"] in ("pending", "copying"):
         _advance(ctx, journal, entry, "copying")
         if system.exists(incoming):
             shutil.rmtree(system.path(incoming))          # a partial copy of ours, never the original
-        entry["bytes"] = copy_tree(ctx, d, incoming, d)
+
+        def read_source():
+            source["manifest"] = tree_manifest.manifest(system.path(d))
+        entry["bytes"] = copy_tree(ctx, d, incoming, d, alongside=read_source)
         _advance(ctx, journal, entry, "copied")
     if entry["state"] == "copied":
         try:
-            found = verified_manifest(ctx, d, incoming, d, entry.get("bytes", 0))
+            found = verified_manifest(ctx, d, incoming, d, entry.get("bytes", 0), source.get("manifest"))
         except MigrationFailed:
             _advance(ctx, journal, entry, "copying")
             raise
