@@ -258,6 +258,12 @@ class _Lock:
         os.close(self.fd)
 
 
+def _confirm(yes, what):
+    """Refuse a step that moves data unless --yes was given, saying what it would do."""
+    if not yes:
+        raise Refused(f"{what} Run it again with --yes to go ahead.")
+
+
 def _stamp():
     return datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
 
@@ -265,10 +271,9 @@ def _stamp():
 # -- migrate-data -------------------------------------------------------------------
 def migrate(ctx, yes):
     c, system = ctx.config, ctx.system
-    if not yes:
-        raise Refused(f"migrate-data copies {', '.join(c.data_directories)} onto the DRBD filesystem at "
-                      f"{c.mount_point}, verifies the copies, and replaces the directories by symlinks (the "
-                      "originals are kept as dated backups). Run it again with --yes to go ahead.")
+    _confirm(yes, f"migrate-data copies {', '.join(c.data_directories)} onto the DRBD filesystem at "
+                  f"{c.mount_point}, verifies the copies, and replaces the directories by symlinks (the "
+                  "originals are kept as dated backups).")
     with _Lock(system):
         journal = _load(system, JOURNAL)
         if journal and journal.get("complete"):
@@ -381,10 +386,8 @@ def discard_backup(ctx, yes):
     journal = _load(system, JOURNAL)
     if not journal or not journal.get("complete"):
         raise Refused("no completed migration: there is no backup to discard")
-    if not yes:
-        raise Refused("--discard-backup deletes the original directories kept at "
-                      + ", ".join(e["backup"] for e in journal["dirs"].values())
-                      + ". Run it again with --yes.")
+    _confirm(yes, "--discard-backup deletes the original directories kept at "
+                  + ", ".join(e["backup"] for e in journal["dirs"].values()) + ".")
     with _Lock(system):
         _refuse_unless_primary_and_mounted(ctx)
         for d, entry in journal["dirs"].items():
@@ -410,10 +413,9 @@ def discard_backup(ctx, yes):
 def prepare_secondary(ctx, yes):
     """On the other node: local data directories aside (dated backups, never deleted), symlinks in place."""
     c, system = ctx.config, ctx.system
-    if not yes:
-        raise Refused(f"prepare-secondary moves {', '.join(c.data_directories)} aside to dated backups and "
-                      f"replaces them by symlinks into {c.mount_point}, where DRBD brings the data of the "
-                      "other node. Run it again with --yes to go ahead.")
+    _confirm(yes, f"prepare-secondary moves {', '.join(c.data_directories)} aside to dated backups and "
+                  f"replaces them by symlinks into {c.mount_point}, where DRBD brings the data of the "
+                  "other node.")
     with _Lock(system):
         _refuse_if_running()
         journal = _load(system, SECONDARY_JOURNAL) or {"stamp": _stamp(), "dirs": {}}
@@ -439,11 +441,10 @@ def prepare_secondary(ctx, yes):
 def restore(ctx, yes, from_backup=False):
     """The undo: the data back into real directories, from DRBD (default) or from the kept backup."""
     c, system = ctx.config, ctx.system
-    if not yes:
-        source = "the kept backups (discarding everything written on DRBD since)" if from_backup else \
-            f"the DRBD filesystem at {c.mount_point}"
-        raise Refused(f"restore-data copies the data back from {source} into {', '.join(c.data_directories)} "
-                      "and removes the symlinks. Run it again with --yes to go ahead.")
+    source = "the kept backups (discarding everything written on DRBD since)" if from_backup else \
+        f"the DRBD filesystem at {c.mount_point}"
+    _confirm(yes, f"restore-data copies the data back from {source} into {', '.join(c.data_directories)} "
+                  "and removes the symlinks.")
     with _Lock(system):
         _refuse_if_running()
         migration = _load(system, JOURNAL) or {"dirs": {}}

@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration tests: the package, built once per session."""
+"""Fixtures shared by the integration tests: the package built once per session, stand-in CLCs."""
 
 import os
 import shutil
@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from clc_standin import Installation, make_cert
 from paths import TOP, package_version
 
 
@@ -25,3 +26,17 @@ def dist(tmp_path_factory):
 @pytest.fixture(scope="session")
 def deb(dist):
     return str(dist / f"uec-clc-ha_{package_version()}_all.deb")
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    """A self-signed certificate for the stand-in CLC's HTTPS port, made at test time."""
+    return make_cert(str(tmp_path_factory.mktemp("cert")))
+
+
+@pytest.fixture
+def clc(tmp_path, cert):
+    """A stand-in Eucalyptus installation (tests/clc_standin.py); whatever it runs is killed afterwards."""
+    inst = Installation(tmp_path / "euca", *cert)
+    yield inst
+    inst.kill_everything()

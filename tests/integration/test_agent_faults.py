@@ -13,21 +13,9 @@ import time
 
 import pytest
 
-from clc_standin import AGENT, Installation, make_cert
+from clc_standin import AGENT, Installation
 
 OK, GENERIC, PERM, INSTALLED, CONFIGURED, NOT_RUNNING = 0, 1, 4, 5, 6, 7
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def clc(tmp_path, cert):
-    inst = Installation(tmp_path / "euca", *cert)
-    yield inst
-    inst.kill_everything()
 
 
 def test_start_monitor_stop_cycle_is_idempotent(clc):

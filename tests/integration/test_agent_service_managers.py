@@ -11,23 +11,11 @@ import subprocess
 
 import pytest
 
-from clc_standin import AGENT, Installation, make_cert
+from clc_standin import AGENT
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
 
 OK, NOT_RUNNING = 0, 7
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    return make_cert(str(tmp_path_factory.mktemp("cert")))
-
-
-@pytest.fixture
-def clc(tmp_path, cert):
-    inst = Installation(tmp_path / "euca", *cert)
-    yield inst
-    inst.kill_everything()
 
 
 def control_script(inst, log):
