@@ -179,7 +179,13 @@ def start(params, log):
         return OCF_SUCCESS
     began = time.monotonic()
     deadline = began + params.timeout - _margin(params.timeout)
-    if rc == OCF_ERR_GENERIC and not clc_process.find_all(params.binary):
+    if rc == OCF_ERR_GENERIC:
+        strays = clc_process.find_all(params.binary)
+        if strays:
+            # Never a second Cloud Controller beside one we do not track: stop (which
+            # kills every eucalyptus-cloud) must run first, and Pacemaker will do that.
+            log.exit_reason(f"not starting: {reason}; eucalyptus-cloud already runs as PID(s) {strays}")
+            return OCF_ERR_GENERIC
         log.info(f"removing stale pidfile: {reason}")
         _remove(params.pidfile)
     method = _method(params, log)

@@ -173,3 +173,16 @@ def test_logs_go_to_ha_logfile_not_stdout(clc, tmp_path):
     assert done.returncode == OK and done.stdout == ""
     text = log.read_text()
     assert "eucaclc(res_uec)" in text and "started and answers" in text
+
+
+def test_a_daemon_without_pidfile_is_never_doubled(clc):
+    assert clc.agent("start")[0] == OK
+    pid = int(open(clc.pidfile).read())
+    os.unlink(clc.pidfile)                                  # lost pidfile, daemon still running
+    rc, err = clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")
+    assert rc == GENERIC and "is missing" in err
+    rc, err = clc.agent("start")
+    assert rc == GENERIC and "already runs" in err
+    assert clc.pids() == [pid]                              # no second instance
+    assert clc.agent("stop")[0] == OK and clc.pids() == []
+    assert clc.agent("start")[0] == OK
