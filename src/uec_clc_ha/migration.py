@@ -447,7 +447,9 @@ def restore(ctx, yes, from_backup=False):
                   "and removes the symlinks.")
     with _Lock(system):
         _refuse_if_running()
-        migration = _load(system, JOURNAL) or {"dirs": {}}
+        # Kept originals: from migrate-data (the primary) or prepare-secondary (the other node).
+        kept = {d: e.get("backup") for j in (SECONDARY_JOURNAL, JOURNAL)
+                for d, e in (_load(system, j) or {"dirs": {}})["dirs"].items() if e.get("backup")}
         if not from_backup:
             _refuse_unless_primary_and_mounted(ctx)
         journal = _load(system, RESTORE_JOURNAL) or {"from_backup": from_backup, "dirs": {}}
@@ -460,10 +462,10 @@ def restore(ctx, yes, from_backup=False):
                 continue
             entry = journal["dirs"].setdefault(d, {"state": "pending"})
             _save(ctx, RESTORE_JOURNAL, journal)
-            _restore_one(ctx, journal, d, entry, target, from_backup, migration["dirs"].get(d, {}).get("backup"))
+            _restore_one(ctx, journal, d, entry, target, from_backup, kept.get(d))
         system.remove(RESTORE_JOURNAL)
-        if not from_backup:
-            system.remove(JOURNAL)
+        system.remove(JOURNAL)              # a later migrate-data starts afresh (and refuses an existing copy)
+        system.remove(SECONDARY_JOURNAL)
         ctx.say("the data is back in place; Eucalyptus can run without the cluster (stop the cluster on this "
                 "node and `apt-get remove uec-clc-ha` to give boot start-up back to it)")
 

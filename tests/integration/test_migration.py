@@ -93,6 +93,8 @@ def test_restore_from_backup_is_explicit(lab):
     assert lab.ctl("restore-data", "--from-backup", "--yes").returncode == 0
     assert_restored(lab)
     assert "new-file" in lab.run(["/bin/ls", f"{lab.root}/mnt/uecdata/eucalyptus"]).stdout   # DRBD copy kept
+    again = lab.ctl("migrate-data", "--yes")                  # not "already migrated": the copy is in the way
+    assert again.returncode == REFUSED and "already exists on the DRBD filesystem" in again.stderr
 
 
 def test_discard_backup_reverifies_first(lab):
@@ -128,6 +130,9 @@ def test_prepare_secondary_keeps_the_local_data(lab):
         assert differences(lab.original[d], lab.manifest(kept[d])) == []
     assert lab.ctl("prepare-secondary", "--yes").returncode == 0            # idempotent
     assert "already a symlink" in lab.ctl("prepare-secondary", "--yes").stdout
+    assert lab.ctl("restore-data", "--from-backup", "--yes").returncode == 0   # the secondary's own undo
+    for d in DIRS:
+        assert differences(lab.original[d], lab.manifest(d)) == []
 
 
 def test_refused_while_eucalyptus_runs(lab):
