@@ -126,15 +126,16 @@ def _die_with_parent():
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)        # PR_SET_PDEATHSIG: cp dies if we are killed
 
 
-def copy_tree(ctx, src, dst, label, alongside=None):
+def copy_tree(ctx, src, dst, label, alongside=None, sizes=None):
     """cp -a (hard links, sparse files, ACLs, xattrs, times) with progress from the target's usage.
 
     Returns the tree's apparent size in bytes (the verification's total).
     ``alongside`` runs on a thread while cp copies (the source's manifest: the
     source cannot change, Eucalyptus is stopped), and is waited for.
+    ``sizes``: (apparent, allocated) when the caller has measured the tree already.
     """
     system = ctx.system
-    apparent, allocated = tree_manifest.total_bytes(system.path(src))
+    apparent, allocated = sizes or tree_manifest.total_bytes(system.path(src))
     os.makedirs(os.path.dirname(system.path(dst)), mode=0o700, exist_ok=True)
     fs = system.path(os.path.dirname(dst))
 
@@ -229,13 +230,16 @@ def _refuse_unless_primary_and_mounted(ctx):
 
 
 def _refuse_without_space(ctx, directories):
-    needed = sum(tree_manifest.total_bytes(ctx.system.path(d))[1] for d in directories)
+    """{directory: (apparent, allocated) bytes}, or Refused when they do not fit on the DRBD filesystem."""
+    sizes = {d: tree_manifest.total_bytes(ctx.system.path(d)) for d in directories}
+    needed = sum(allocated for _, allocated in sizes.values())
     st = os.statvfs(ctx.system.path(ctx.config.mount_point))
     free = st.f_bavail * st.f_frsize - int(SPACE_RESERVE * st.f_blocks * st.f_frsize)
     if needed > free:
         raise Refused(f"not enough space on {ctx.config.mount_point}: the data needs {needed // 2**20} MiB, "
                       f"{max(free, 0) // 2**20} MiB are free (keeping {SPACE_RESERVE:.0%} in reserve). "
                       "Use a larger DRBD disk, or clean up the data first.")
+    return sizes
 
 
 class _Lock:
@@ -296,7 +300,8 @@ def migrate(ctx, yes):
                                   "not overwrite it. Move it away (or use prepare-secondary on the other node).")
                 journal["dirs"][d] = {"state": "pending", "backup": f"{d}{BACKUP_MARK}{journal['stamp']}"}
             pending = [d for d, e in journal["dirs"].items() if e["state"] == "pending"]
-            _refuse_without_space(ctx, pending)
+            for d, sizes in _refuse_without_space(ctx, pending).items():
+                journal["dirs"][d]["sizes"] = list(sizes)
             _save(ctx, JOURNAL, journal)
         for d, entry in journal["dirs"].items():
             _migrate_one(ctx, journal, d, entry)
@@ -324,7 +329,7 @@ def _migrate_one(ctx, journal, d, entry):
 
         def read_source():
             source["manifest"] = tree_manifest.manifest(system.path(d))
-        entry["bytes"] = copy_tree(ctx, d, incoming, d, alongside=read_source)
+        entry["bytes"] = copy_tree(ctx, d, incoming, d, alongside=read_source, sizes=entry.get("sizes"))
         _advance(ctx, journal, entry, "copied")
     if entry["state"] == "copied":
         try:
