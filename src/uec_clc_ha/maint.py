@@ -72,6 +72,9 @@ def prepare(system, db):
     changes, secrets, _ = answers.read(db)
     current = settings_file.parse(settings_file.read_text(system))
     system.remove(PENDING)
+    # The postinst shows the secret note only while it is unseen: unseen only when a secret is generated.
+    note = answers.question("secret-generated")
+    db.fset(note, "seen", "true")
     if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
         return NO_DIVERSION
     text, generated = new_settings_text(system, changes, secrets)
@@ -84,10 +87,9 @@ def prepare(system, db):
         _show_problems(db, e.problems)
         raise
     system.write_atomic(PENDING, text, mode=0o600)
-    # The note shows a generated secret once; with none, it stays unseen-proof.
-    note = answers.question("secret-generated")
-    db.subst(note, "secret", generated or "")
-    db.fset(note, "seen", "false" if generated else "true")
+    if generated:
+        db.subst(note, "secret", generated)
+        db.fset(note, "seen", "false")
     return DIVERT if built.config.cluster_stack == "corosync" else NO_DIVERSION
 
 

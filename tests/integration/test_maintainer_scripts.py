@@ -260,3 +260,18 @@ def test_agreed_drbd_init_is_refused_here_and_the_install_still_completes(clc, d
     assert "NOT DONE: `uec-clc-ha-ctl drbd-init --yes`" in output
     assert "/dev/vdb1 (DRBD-Disk) does not exist" in output
     assert clc.exists("/etc/drbd.d/uec-clc.res") and not clc.exists("/var/lib/uec-clc-ha/drbd-init.json")
+
+
+def test_first_node_without_a_secret_gets_one_generated(clc, deb):
+    values = dict(SCENARIOS["corosync-drbd84"])
+    del values["Cluster-Secret"]
+    lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}" for key, (q, t) in QUESTIONS.items() if key in values]
+    clc.run(["debconf-set-selections"], input="\n".join(lines) + "\n")
+    install(clc, deb)
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    secret = [line.split(":", 1)[1].strip() for line in settings.splitlines() if line.startswith("Cluster-Secret:")][0]
+    assert len(secret) >= 40
+    for path in ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat"):
+        if clc.exists(path):
+            assert secret.encode() not in clc.read(path), path
+    assert clc.exists("/etc/corosync/authkey")

@@ -69,8 +69,10 @@ def test_prepare_reports_every_invalid_answer_and_writes_nothing(root, monkeypat
 
 
 def test_unanswered_install_is_not_prepared(root):
-    assert maint.prepare(root, FakeDebconf({answers.question("local-node"): "clc1"})) == maint.NO_DIVERSION
+    db = FakeDebconf({answers.question("local-node"): "clc1"})
+    assert maint.prepare(root, db) == maint.NO_DIVERSION
     assert not root.exists(maint.PENDING)
+    assert db.flags[(answers.question("secret-generated"), "seen")] == "true"     # no empty secret note
 
 
 def test_settings_last_holds_no_secret(root):
