@@ -23,8 +23,10 @@ import re
 
 from debian.deb822 import Deb822
 
+from .settings import STATE_DIR
+
 SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
-STATE = "/var/lib/uec-clc-ha/boot-startup.json"
+STATE = f"{STATE_DIR}/boot-startup.json"
 UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 OVERRIDE = "manual\n"
 OVERRIDE_HEADER = "# Written by uec-clc-ha: the cluster starts this job (removed with the package).\n"

@@ -22,8 +22,9 @@ import time
 
 from . import drbd_state
 from .errors import Refused
+from .settings import STATE_DIR
 
-JOURNAL = "/var/lib/uec-clc-ha/drbd-init.json"
+JOURNAL = f"{STATE_DIR}/drbd-init.json"
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
 PRIMARY_STEPS = ("create-md", "up", "new-current-uuid", "primary", "mkfs", "mount")
 SECONDARY_STEPS = ("create-md", "up", "sync")
@@ -40,7 +41,7 @@ def _device_ids(system, rdev):
     return ids
 
 
-def _mounted_from(system, ids):
+def _mount_points_on(system, ids):
     """Mount points (from /proc/self/mountinfo) of filesystems on any of the device ids."""
     data = system.read_or_none("/proc/self/mountinfo") or b""
     return [line.split()[4] for line in data.decode("utf-8", "replace").splitlines()
@@ -57,7 +58,7 @@ def preflight(system, config, force):
     real = os.stat(system.path(disk))
     if not stat.S_ISBLK(real.st_mode):
         return [f"{disk} (DRBD-Disk) is not a block device"]
-    mounted = _mounted_from(system, _device_ids(system, real.st_rdev))
+    mounted = _mount_points_on(system, _device_ids(system, real.st_rdev))
     if mounted:
         problems.append(f"{disk} is in use: a filesystem on it is mounted at {', '.join(sorted(mounted))}; "
                         "unmount it first")

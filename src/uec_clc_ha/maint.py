@@ -28,9 +28,9 @@ from . import answers, boot, keyring, managed_files, pipeline, render, settings,
 from .errors import Refused, UsageError, ValidationError, VerifyError
 from .system import System
 
-PENDING = f"{managed_files.STATE_DIR}/pending-settings"
+PENDING = f"{settings.STATE_DIR}/pending-settings"
 # What the postinst last wrote, without the secrets: debian/config seeds only values edited since.
-LAST = f"{managed_files.STATE_DIR}/settings.last"
+LAST = f"{settings.STATE_DIR}/settings.last"
 DIVERT = 0
 NO_DIVERSION = 10
 # With none of these answered, the pair has not been described yet.

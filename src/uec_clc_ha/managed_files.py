@@ -12,8 +12,9 @@ postrm, which reads the list of files kept here).
 
 import os
 
+from .settings import STATE_DIR
+
 PACKAGE = "uec-clc-ha"
-STATE_DIR = "/var/lib/uec-clc-ha"
 STAGING = f"{STATE_DIR}/staging"
 GENERATED_LIST = f"{STATE_DIR}/generated-files"
 COROSYNC_CONF = "/etc/corosync/corosync.conf"

@@ -37,8 +37,8 @@ import time
 from . import drbd_state, tree_manifest
 from .errors import CommandFailure, Refused, UecError
 from .progress import Progress
+from .settings import STATE_DIR
 
-STATE_DIR = "/var/lib/uec-clc-ha"
 JOURNAL = f"{STATE_DIR}/migration.json"
 SECONDARY_JOURNAL = f"{STATE_DIR}/secondary.json"
 RESTORE_JOURNAL = f"{STATE_DIR}/restore.json"
@@ -46,7 +46,6 @@ MANIFESTS = f"{STATE_DIR}/manifests"
 LOCK = f"{STATE_DIR}/migration.lock"
 INCOMING = ".uec-clc-ha-incoming"
 BACKUP_MARK = ".uec-clc-ha-backup-"
-STATES = ("pending", "copying", "copied", "verified", "placed", "backed-up", "linked")
 SPACE_RESERVE = 0.05          # keep 5 % of the DRBD filesystem free
 
 
@@ -88,18 +87,10 @@ def _save(ctx, path, journal):
     ctx.system.write_atomic(path, json.dumps(journal, indent=1, sort_keys=True) + "\n", mode=0o600)
 
 
-def _fsync_dir(system, host_dir):
-    fd = os.open(system.path(host_dir), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _rename(system, src, dst):
     os.rename(system.path(src), system.path(dst))
     for d in {os.path.dirname(src), os.path.dirname(dst)}:
-        _fsync_dir(system, d)
+        system.fsync_dir(d)
 
 
 def _symlink(system, link, target):

@@ -17,6 +17,8 @@ from .errors import Problem, ValidationError
 
 SETTINGS_PATH = "/etc/uec-clc-ha/uec-clc-ha.conf"
 SETTINGS_MODE = 0o600
+# Where the host steps keep their journals and records (removed on purge).
+STATE_DIR = "/var/lib/uec-clc-ha"
 
 
 @dataclass(frozen=True)

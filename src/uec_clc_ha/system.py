@@ -141,11 +141,15 @@ class System:
             except FileNotFoundError:
                 pass
             raise
-        dfd = os.open(directory, os.O_RDONLY)
+        self.fsync_dir(os.path.dirname(host_path))
+
+    def fsync_dir(self, host_dir):
+        """Make a directory's entries (a rename, a new file) durable."""
+        fd = os.open(self.path(host_dir), os.O_RDONLY | os.O_DIRECTORY)
         try:
-            os.fsync(dfd)
+            os.fsync(fd)
         finally:
-            os.close(dfd)
+            os.close(fd)
 
     def set_owner_mode(self, host_path, mode, owner="root", group="root"):
         target = self.path(host_path)

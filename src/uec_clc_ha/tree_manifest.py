@@ -14,9 +14,6 @@ import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
 
-CHUNK = 1 << 20
-
-
 def sha256_file(path):
     with open(path, "rb", buffering=0) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
