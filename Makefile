@@ -12,7 +12,7 @@ export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 \
 	python3-psutil po-debconf dpkg-dev fakeroot lintian man-db git
-TEST_DEPS := python3-pytest pyflakes3 shellcheck libxml2-utils python3-stdeb \
+TEST_DEPS := python3-pytest acl pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux
 

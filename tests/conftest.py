@@ -1,8 +1,12 @@
-"""Shared pytest fixtures: scenario settings, temporary roots, the CLI runner.
+"""Shared pytest fixtures and the skip policy: temporary roots, the CLI runner.
 
 Loaded by pytest for every test under tests/.  Unit tests (tests/unit) may
 not start processes: the autouse guard there makes any attempt fail, so a
 unit test cannot silently depend on the host's tools.
+
+A skipped test is a test that did not run: any skip whose reason is not on
+the allow-list of tests/skip_policy.py fails the whole run (exit status 1),
+and every run ends by printing that list and the skips it allowed.
 """
 
 import io
@@ -16,6 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
 from uec_clc_ha.system import System  # noqa: E402
+# The skip policy's hooks (tests/skip_policy.py), registered for every test under tests/.
+from skip_policy import pytest_runtest_logreport, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
 
 
 @pytest.fixture

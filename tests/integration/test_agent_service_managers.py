@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+import skip_policy
+
 from clc_standin import AGENT
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
@@ -45,7 +47,7 @@ def in_private_init_d(init_d, inst, action, **params):
 @pytest.mark.parametrize("method", ["sysv", "auto"])
 def test_sysv_init_script(clc, tmp_path, method):
     if os.path.isdir("/run/systemd/system") and method == "auto":
-        pytest.skip("auto would pick systemd on this host")
+        pytest.skip(skip_policy.reason("host-runs-systemd", "start_method=auto would pick systemd"))
     init_d, log = tmp_path / "init.d", tmp_path / "calls"
     init_d.mkdir()
     write_exec(init_d / "eucalyptus-cloud", control_script(clc, log))
@@ -77,9 +79,9 @@ def test_service_manager(clc, tmp_path, method, tool, name):
 
 
 def test_missing_service_manager_tool_is_not_installed(clc, tmp_path):
-    rc, err = _agent(clc, "validate-all", str(tmp_path), start_method="upstart")
     if os.path.exists("/sbin/initctl"):
-        pytest.skip("this host has initctl")
+        pytest.skip(skip_policy.reason("host-has-initctl"))
+    rc, err = _agent(clc, "validate-all", str(tmp_path), start_method="upstart")
     assert rc == 5 and "initctl" in err
 
 

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+import skip_policy
+
 from scenarios import write_settings
 from scenarios import SCENARIOS
 
@@ -44,7 +46,7 @@ def test_check_lists_every_settings_problem(ctl, root):
     assert "Local-Address: must be an IPv4 address" in r.err and "DRBD-Port: must be from 1024" in r.err
 
 
-@pytest.mark.skipif(os.path.isdir("/run/systemd/system"), reason="this host runs systemd")
+@pytest.mark.skipif(os.path.isdir("/run/systemd/system"), reason=skip_policy.reason("host-runs-systemd"))
 def test_check_reports_an_agent_the_host_lacks(ctl, root):
     prepared(root, "corosync-drbd84", **{"Image-Store-Proxy": "systemd"})
     r = ctl("--root", root.root, "check")
