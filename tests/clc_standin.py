@@ -42,6 +42,7 @@ class Installation:
         self.binary = os.path.join(self.root, "usr/sbin/eucalyptus-cloud")
         self.config = os.path.join(self.root, "etc/eucalyptus/eucalyptus.conf")
         self.pidfile = os.path.join(self.root, "var/run/eucalyptus/eucalyptus-cloud.pid")
+        self.output = os.path.join(self.root, "var/log/eucalyptus/cloud-output.log")
         self.https_port, self.http_port = free_port(), free_port()
         for d in ("usr/sbin", "etc/eucalyptus", "var/run/eucalyptus"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
@@ -49,11 +50,15 @@ class Installation:
         with open(self.config, "w", encoding="utf-8") as fh:
             fh.write(f'# eucalyptus.conf of a test installation\nEUCALYPTUS="{self.root}"\n'
                      f'EUCA_USER="{user}"\nCLOUD_OPTS=""\n')
-        self.standin = {"https_port": self.https_port, "http_port": self.http_port, "cert": cert, "key": key}
+        # The real CLC (a JVM) takes tens of seconds to open its ports, and so does the stand-in by
+        # default; most agent tests choose 1 s to stay quick, test_agent_faults keeps one start at the default.
+        self.standin = {"https_port": self.https_port, "http_port": self.http_port, "cert": cert, "key": key,
+                        "start_delay": 1}
         self.set_faults()
 
     def set_faults(self, **faults):
-        data = dict(self.standin, **faults)
+        """Rewrite standin.json: the defaults with these changes (None drops a key)."""
+        data = {k: v for k, v in dict(self.standin, **faults).items() if v is not None}
         path = os.path.join(self.root, "etc/eucalyptus/standin.json")
         with open(path + ".tmp", "w", encoding="utf-8") as fh:
             json.dump(data, fh)

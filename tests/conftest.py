@@ -21,7 +21,11 @@ sys.path.insert(0, HERE)
 
 from uec_clc_ha.system import System  # noqa: E402
 # The skip policy's hooks (tests/skip_policy.py), registered for every test under tests/.
-from skip_policy import pytest_runtest_logreport, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
+import skip_policy  # noqa: E402
+
+pytest_runtest_logreport = skip_policy.pytest_runtest_logreport
+pytest_sessionfinish = skip_policy.pytest_sessionfinish
+pytest_terminal_summary = skip_policy.pytest_terminal_summary
 
 
 @pytest.fixture

@@ -25,32 +25,33 @@ TOOLS = {"systemd": "systemctl", "upstart": "initctl"}
 
 
 # -- monitor ------------------------------------------------------------------
-def process_status(params, probe=False):
+def process_status(params, probe=False, proc="/proc"):
     """(rc, reason, pid) from the pidfile and /proc alone: the depth-0 check.
 
     0: the pidfile names a live eucalyptus-cloud.  7: cleanly stopped (no
     pidfile and no such process; also a probe's verdict on a stale pidfile
     left by a crash, which a later start cleans).  1: failed (the pidfile
     names a dead process, a zombie or somebody else's process, or a
-    eucalyptus-cloud runs without a pidfile).
+    eucalyptus-cloud runs without a pidfile).  ``proc``: where /proc is
+    (the tests give a fake one).
     """
     pid = clc_process.read_pidfile(params.pidfile)
     if pid is None:
-        strays = clc_process.find_all(params.binary)
+        strays = clc_process.find_all(params.binary, proc)
         if strays:
             return OCF_ERR_GENERIC, f"eucalyptus-cloud runs as PID {strays[0]} but {params.pidfile} is missing", None
         return OCF_NOT_RUNNING, "stopped", None
     if pid < 0:
         reason = f"{params.pidfile} does not hold a PID"
     else:
-        state = clc_process.state(pid)
-        if state == "alive" and clc_process.is_clc(pid, params.binary):
+        state = clc_process.state(pid, proc)
+        if state == "alive" and clc_process.is_clc(pid, params.binary, proc):
             return OCF_SUCCESS, f"running as PID {pid}", pid
         if state == "alive":
             reason = f"{params.pidfile} names PID {pid}, which is not eucalyptus-cloud (a recycled PID)"
         else:
             reason = f"{params.pidfile} names PID {pid}, which is {'a zombie' if state == 'zombie' else 'dead'}"
-    if probe and not clc_process.find_all(params.binary):
+    if probe and not clc_process.find_all(params.binary, proc):
         return OCF_NOT_RUNNING, f"stopped (stale pidfile: {reason})", None
     return OCF_ERR_GENERIC, reason, None
 
@@ -107,7 +108,7 @@ def parameter_problem(params):
             return f"{name}={url!r} has an invalid port"
     if params.stop_grace and not params.stop_grace.isdigit():
         return f"stop_grace={params.stop_grace!r} is not a whole number of seconds"
-    for name in ("binary", "pidfile", "config"):
+    for name in ("binary", "pidfile", "config", "output"):
         if not os.path.isabs(getattr(params, name)):
             return f"{name}={getattr(params, name)!r} is not an absolute path"
     return None
@@ -239,14 +240,23 @@ def stop_grace(params):
     return max(5.0, params.timeout - 10)
 
 
-def stop(params, log):
+def stop(params, log, proc="/proc"):
+    """Stop every Cloud Controller this node runs; success when none is left.
+
+    A failed stop gets the node fenced, so a bad or missing parameter does
+    not make stop fail: it is logged, the parameter falls back to what can
+    still identify the CLC (the default launcher path, no pidfile, signals
+    instead of a service manager), and whatever runs is stopped.
+    """
     problem = parameter_problem(params)
     if problem:
-        raise BadParameter(problem)
-    pid = clc_process.read_pidfile(params.pidfile)
-    pids = [pid] if pid and pid > 0 and clc_process.state(pid) == "alive" and \
-        clc_process.is_clc(pid, params.binary) else []
-    pids += [p for p in clc_process.find_all(params.binary) if p not in pids]
+        params = _usable_for_stop(params)
+        log.warn(f"stop with a bad parameter ({problem}): stopping whatever eucalyptus-cloud runs here "
+                 f"(binary {params.binary}, start_method {params.start_method})")
+    pid = clc_process.read_pidfile(params.pidfile) if params.pidfile else None
+    pids = [pid] if pid and pid > 0 and clc_process.state(pid, proc) == "alive" and \
+        clc_process.is_clc(pid, params.binary, proc) else []
+    pids += [p for p in clc_process.find_all(params.binary, proc) if p not in pids]
     if not pids:
         if pid is not None:
             log.info(f"not running; removing stale pidfile {params.pidfile}")
@@ -265,7 +275,25 @@ def stop(params, log):
     return OCF_SUCCESS
 
 
+def _usable_for_stop(params):
+    """A copy of params in which every bad value is replaced by one stop can use."""
+    values = {name: getattr(params, name) for name in params.__slots__}
+    if values["start_method"] not in METHODS:
+        values["start_method"] = "direct"           # no service manager named: signals only
+    if not os.path.isabs(values["binary"]):
+        values["binary"] = agent_params.DEFAULT_BINARY
+    if not os.path.isabs(values["pidfile"]):
+        values["pidfile"] = ""
+    if not os.path.isabs(values["output"]):
+        values["output"] = os.devnull
+    if values["stop_grace"] and not values["stop_grace"].isdigit():
+        values["stop_grace"] = ""
+    return agent_params.Params(**values)
+
+
 def _remove(path):
+    if not path:
+        return
     try:
         os.unlink(path)
     except FileNotFoundError:

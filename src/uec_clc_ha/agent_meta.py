@@ -31,6 +31,11 @@ PARAMETERS = (
      "(certificate verification off, as euca_conf does)."),
     ("heartbeat_url", "http://127.0.0.1:8773/services/Heartbeat", "URL of the Heartbeat service",
      "Checked at monitor depth 20: it must list a local eucalyptus component."),
+    ("output", "", "File for the Cloud Controller's standard output and error",
+     "The launcher, and the Cloud Controller it daemonizes, keep the standard output and error they "
+     "inherit; start sends them here (the launcher's -o and -e, and the output of a service manager's "
+     "start command), never to a pipe the agent would wait on. "
+     "Default: $EUCALYPTUS/var/log/eucalyptus/cloud-output.log."),
     ("stop_grace", "", "Seconds between SIGTERM and SIGKILL",
      "Seconds stop waits after SIGTERM before it kills the whole process group. Default: the stop "
      "timeout less 10 seconds (at least 5)."),

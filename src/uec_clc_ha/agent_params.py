@@ -12,13 +12,14 @@ from . import agent_meta, euca_conf
 
 DEFAULTS = {name: default for name, default, _, _ in agent_meta.PARAMETERS}
 DEFAULT_TIMEOUTS = {name: int(timeout.rstrip("s")) for name, timeout, _, _ in agent_meta.ACTIONS}
+DEFAULT_BINARY = "/usr/sbin/eucalyptus-cloud"
 
 
 class Params:
     """The resolved parameters of one action (a plain class: dataclasses cost 6 ms to import)."""
 
     __slots__ = ("config", "eucalyptus", "binary", "user", "pidfile", "cloud_opts", "start_method",
-                 "register_url", "heartbeat_url", "stop_grace",
+                 "register_url", "heartbeat_url", "stop_grace", "output",
                  "config_problem",   # "" when the configuration was read (or is absent)
                  "timeout",          # this action's timeout in seconds (OCF_RESKEY_CRM_meta_timeout)
                  "interval",         # this monitor's interval in seconds (0: a probe)
@@ -72,6 +73,7 @@ def from_env(action, env=None):
         register_url=_env(env, "register_url") or DEFAULTS["register_url"],
         heartbeat_url=_env(env, "heartbeat_url") or DEFAULTS["heartbeat_url"],
         stop_grace=_env(env, "stop_grace"),
+        output=_env(env, "output") or os.path.join(root, "var/log/eucalyptus/cloud-output.log"),
         config_problem=problem,
         timeout=_seconds(env.get("OCF_RESKEY_CRM_meta_timeout", ""), DEFAULT_TIMEOUTS.get(action, 20)),
         interval=_seconds(env.get("OCF_RESKEY_CRM_meta_interval") or "0", 0),

@@ -5,6 +5,13 @@ so psutil's convenience is affordable here).  ``direct`` runs the launcher
 exactly as Eucalyptus' own init script did; the other methods hand the
 service to systemd, upstart or the sysv script.  Whatever the method, stop
 ends with the agent making sure no eucalyptus-cloud process is left.
+
+The real launcher defaults to ``--out=&1 --err=&2``: with ``-f`` the daemon
+keeps the standard output and error it inherited, for as long as it runs.
+So a start command's output is never read through a pipe (reading until
+end-of-file would wait for the daemon to exit): the launcher gets ``-o`` and
+``-e`` naming the output log, every control command writes into that log,
+and only the command's own exit is waited for.
 """
 
 import os
@@ -21,8 +28,14 @@ TOOL_DIRS = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def launcher_argv(params):
-    """The command line Eucalyptus' init script used."""
-    return ([params.binary] + shlex.split(params.cloud_opts) +
+    """The command line Eucalyptus' init script used, plus -o/-e unless CLOUD_OPTS redirect already."""
+    opts = shlex.split(params.cloud_opts)
+    redirect = []
+    if not any(o in ("-o", "--out") or o.startswith("--out=") for o in opts):
+        redirect += ["-o", params.output]
+    if not any(o in ("-e", "--err") or o.startswith("--err=") for o in opts):
+        redirect += ["-e", params.output]
+    return ([params.binary] + opts + redirect +
             ["-h", params.eucalyptus, "-u", params.user, "--pidfile", params.pidfile, "-f", "-L", "console-log"])
 
 
@@ -36,32 +49,66 @@ def service_argv(method, verb):
     raise ValueError(method)
 
 
-def run(argv, timeout):
-    """Run a control command with its output captured; CommandFailure on a bad exit or timeout."""
-    env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + ":" + TOOL_DIRS)
+TAIL_BYTES = 4096
+
+
+def _open_output(path):
+    """The output log opened for appending (its directory made), or /dev/null when it cannot be."""
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=env, timeout=max(1.0, timeout), check=False)
-    except FileNotFoundError:
-        raise ToolMissing(argv[0]) from None
-    except subprocess.TimeoutExpired:
-        raise CommandFailure(argv, -1, f"still running after {timeout:.0f} s") from None
-    if done.returncode != 0:
-        raise CommandFailure(argv, done.returncode, done.stdout.decode("utf-8", "replace"))
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        return open(path, "ab")
+    except OSError:
+        return open(os.devnull, "ab")
+
+
+def run(argv, timeout, output=os.devnull):
+    """Run a control command, its output appended to ``output``; wait for its own exit only.
+
+    Whatever the command leaves running (a daemon that keeps the descriptors)
+    writes into the same log and delays nothing.  CommandFailure on a bad
+    exit or a timeout, with the end of what the command wrote.
+    """
+    env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + ":" + TOOL_DIRS)
+    with _open_output(output) as log:
+        log.seek(0, os.SEEK_END)
+        began = log.tell()
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                                    start_new_session=True)
+        except FileNotFoundError:
+            raise ToolMissing(argv[0]) from None
+        try:
+            rc = proc.wait(timeout=max(1.0, timeout))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise CommandFailure(argv, -1, f"still running after {timeout:.0f} s") from None
+        if rc != 0:
+            raise CommandFailure(argv, rc, _tail(log.name, began))
+
+
+def _tail(path, offset):
+    """What was appended to path since offset (at most TAIL_BYTES), as text."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(offset, os.path.getsize(path) - TAIL_BYTES))
+            return fh.read(TAIL_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def start(method, params, timeout):
     if method == "direct":
-        run(launcher_argv(params), timeout)
+        run(launcher_argv(params), timeout, params.output)
     else:
-        run(service_argv(method, "start"), timeout)
+        run(service_argv(method, "start"), timeout, params.output)
 
 
 def request_stop(method, params, pids, timeout):
     """Ask politely: the service manager's stop, or SIGTERM to each process."""
     if method != "direct":
         try:
-            run(service_argv(method, "stop"), timeout)
+            run(service_argv(method, "stop"), timeout, params.output)
         except (CommandFailure, ToolMissing):
             pass                          # the agent still makes sure below
     for pid in pids:

@@ -30,19 +30,23 @@ def mounted_from(system, mount_point, device):
 
 
 def running_eucalyptus():
-    """[(pid, name)] of Eucalyptus processes that must not run while their data moves."""
+    """[(pid, name)] of Eucalyptus processes that must not run while their data moves.
+
+    A process counts when it runs one of PROGRAMS (argv[0], the kernel's name,
+    or the script an interpreter runs), never when it only names one in its
+    arguments (an admin reading /etc/init.d/image-store-proxy).
+    """
     import psutil
+
+    from .clc_process import runs_program
 
     found = []
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):
-        name = proc.info["name"] or ""
-        programs = {os.path.basename(arg) for arg in (proc.info["cmdline"] or [])}
-        if PROGRAMS & programs or name.startswith(("eucalyptus-clou", "image-store-pro")):
-            if proc.info["pid"] != os.getpid():
-                found.append((proc.info["pid"], name))
+        if proc.info["pid"] == os.getpid():
+            continue
+        if runs_program(proc.info["cmdline"] or [], proc.info["name"] or "", PROGRAMS):
+            found.append((proc.info["pid"], proc.info["name"] or ""))
     return found
 
 
-# A process counts when one of its arguments is one of these programs (its
-# argv[0], or the script an interpreter runs), not when a text mentions them.
 PROGRAMS = frozenset({"eucalyptus-cloud", "image-store-proxy"})

@@ -36,9 +36,73 @@ def test_start_runs_the_launcher_as_the_init_script_did(clc):
     pid = int(open(clc.pidfile).read())
     args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]
     tail = [a.decode() for a in args[args.index(clc.binary.encode()):]]
-    assert tail == [clc.binary, "--log-level=INFO", "-h", clc.root, "-u", "root", "--pidfile", clc.pidfile,
-                    "-f", "-L", "console-log"]
+    assert tail == [clc.binary, "--log-level=INFO", "-o", clc.output, "-e", clc.output, "-h", clc.root,
+                    "-u", "root", "--pidfile", clc.pidfile, "-f", "-L", "console-log"]
     assert open(f"/proc/{pid}/comm").read().strip() == "eucalyptus-clou"
+
+
+def test_the_daemon_keeps_its_stdio_and_start_never_waits_on_it(clc):
+    """The launcher's --out=&1 --err=&2 default: without -o/-e the daemon holds whatever it inherited.
+
+    The agent runs with pipes as its stdout and stderr (as under Pacemaker,
+    and as clc.agent() runs it): start must return, and the agent's pipes
+    must reach end-of-file as soon as the agent exits.
+    """
+    began = time.monotonic()
+    rc, err = clc.agent("start", timeout=60)
+    assert rc == OK, err
+    assert time.monotonic() - began < 30
+    pid = int(open(clc.pidfile).read())
+    held = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (1, 2)}
+    assert held == {clc.output}, held                  # the daemon writes its console log there ...
+    deadline = time.monotonic() + 10
+    while b"bootstrapping" not in open(clc.output, "rb").read() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert b"bootstrapping" in open(clc.output, "rb").read()
+    assert clc.agent("stop")[0] == OK
+
+
+def test_cloud_opts_redirecting_output_are_respected(clc, tmp_path):
+    log = tmp_path / "own.log"
+    rc, err = clc.agent("start", cloud_opts=f"--log-level=DEBUG --out={log} --err=&1")
+    assert rc == OK, err
+    pid = int(open(clc.pidfile).read())
+    args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+    assert b"-o" not in args and b"-e" not in args
+    assert {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (1, 2)} == {str(log)}
+
+
+def test_the_standin_keeps_inherited_stdio_like_the_real_launcher(clc):
+    """The stand-in itself: run by hand with -f and no -o/-e, a pipe on its stdout never reaches EOF."""
+    read_end, write_end = os.pipe()
+    launcher = subprocess.Popen([clc.binary, "-h", clc.root, "-u", "root", "--pidfile", clc.pidfile, "-f"],
+                                stdout=write_end, stderr=write_end, stdin=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        assert launcher.wait(timeout=30) == 0                  # the launcher returns ...
+        pid = int(open(clc.pidfile).read())
+        assert os.readlink(f"/proc/{pid}/fd/1").startswith("pipe:")   # ... its daemon holds the pipe
+        os.set_blocking(read_end, False)
+        time.sleep(0.5)
+        try:
+            data = os.read(read_end, 4096)
+        except BlockingIOError:
+            data = None
+        assert data != b"", "the pipe reached end-of-file while the daemon runs"
+    finally:
+        clc.kill_everything()
+        os.close(read_end)
+
+
+def test_a_start_with_the_jvm_default_delay(clc):
+    """The stand-in's default start-up time (20 s, a JVM): start waits for it, within its timeout."""
+    clc.set_faults(start_delay=None)
+    began = time.monotonic()
+    rc, err = clc.agent("start", OCF_RESKEY_CRM_meta_timeout="90000", timeout=120)
+    assert rc == OK, err
+    assert time.monotonic() - began >= 20
+    assert clc.agent("monitor", OCF_CHECK_LEVEL=10)[0] == OK
+    assert clc.agent("stop")[0] == OK
 
 
 def test_kill_9_is_never_reported_running(clc):
@@ -47,8 +111,8 @@ def test_kill_9_is_never_reported_running(clc):
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.3)
     rc, err = clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")
-    assert rc in (GENERIC, NOT_RUNNING) and rc != OK
-    assert "ocf-exit-reason:" in err and "dead" in err or "zombie" in err
+    assert rc == GENERIC, err                               # a recurring monitor: failed, never "stopped"
+    assert "ocf-exit-reason:" in err and ("dead" in err or "zombie" in err)
     assert clc.agent("monitor")[0] == NOT_RUNNING          # a probe: stale pidfile, nothing running
     assert clc.agent("start")[0] == OK                      # cleans the stale pidfile
     assert clc.agent("monitor")[0] == OK
@@ -109,7 +173,7 @@ def test_slow_start_beyond_the_timeout_fails_and_leaves_nothing(clc):
     began = time.monotonic()
     rc, err = clc.agent("start", OCF_RESKEY_CRM_meta_timeout="10000")
     assert time.monotonic() - began < 10
-    assert rc == GENERIC and "did not become healthy" in err and "503" in err
+    assert rc == GENERIC and "did not become healthy" in err and "did not answer" in err
     assert clc.pids() == [] and not os.path.exists(clc.pidfile)
 
 
@@ -186,3 +250,38 @@ def test_a_daemon_without_pidfile_is_never_doubled(clc):
     assert clc.pids() == [pid]                              # no second instance
     assert clc.agent("stop")[0] == OK and clc.pids() == []
     assert clc.agent("start")[0] == OK
+
+
+@pytest.mark.parametrize("argv", [["tail", "-f", "{binary}"], ["/bin/sh", "-c", "sleep 60", "{binary}"],
+                                  ["/usr/bin/python3", "-c", "import time; time.sleep(60)", "{binary}"]])
+def test_a_process_that_only_names_the_launcher_is_not_the_clc(clc, argv):
+    reader = subprocess.Popen([a.format(binary=clc.binary) for a in argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        assert clc.agent("monitor")[0] == NOT_RUNNING                          # probe
+        assert clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")[0] == NOT_RUNNING
+        assert clc.agent("stop")[0] == OK
+        assert reader.poll() is None, "stop signalled a process that only names the launcher"
+        with open(clc.pidfile, "w") as fh:
+            fh.write(f"{reader.pid}\n")
+        rc, err = clc.agent("monitor", OCF_RESKEY_CRM_meta_interval="20000")
+        assert rc == GENERIC and "not eucalyptus-cloud" in err
+        assert clc.agent("start")[0] == OK                                     # not "already runs"
+        assert clc.agent("stop")[0] == OK
+        assert reader.poll() is None
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+@pytest.mark.parametrize("param,value", [("start_method", "launchd"), ("pidfile", "relative/x.pid"),
+                                         ("binary", "eucalyptus-cloud"), ("stop_grace", "ten"),
+                                         ("register_url", "ftp://x/")])
+def test_stop_with_a_bad_parameter_still_stops_the_clc(clc, param, value):
+    assert clc.agent("stop", **{param: value})[0] == OK            # nothing runs: success
+    assert clc.agent("start")[0] == OK
+    rc, err = clc.agent("stop", **{param: value})
+    assert rc == OK, err
+    assert "bad parameter" in err
+    assert clc.pids() == []

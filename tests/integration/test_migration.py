@@ -149,6 +149,23 @@ def test_refused_while_eucalyptus_runs(lab):
     assert backups(lab) == {}
 
 
+def test_a_process_reading_the_init_script_does_not_block_it(lab, tmp_path):
+    script = tmp_path / "init.d" / "image-store-proxy"
+    script.parent.mkdir()
+    script.write_text("#!/bin/sh\nexit 0\n")
+    readers = [subprocess.Popen(["tail", "-f", str(script)], stdout=subprocess.DEVNULL),
+               subprocess.Popen(["tail", "-f", "/dev/null", "/usr/sbin/eucalyptus-cloud"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        time.sleep(0.2)
+        r = lab.ctl("migrate-data", "--yes")
+        assert r.returncode == 0, r.stderr
+    finally:
+        for proc in readers:
+            proc.kill()
+            proc.wait()
+
+
 def test_refused_when_not_primary(lab):
     lab.role = "Secondary"
     r = lab.ctl("migrate-data", "--yes")

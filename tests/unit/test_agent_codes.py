@@ -7,30 +7,100 @@ from uec_clc_ha.errors import OCF_ERR_CONFIGURED, OCF_ERR_GENERIC, OCF_NOT_RUNNI
 
 BINARY = "/usr/sbin/eucalyptus-cloud"
 
-# pidfile content, process state, is eucalyptus-cloud, other eucalyptus-cloud processes, probe -> rc, words
+# pidfile content, the pidfile's process (None: absent), other processes, probe -> rc, words.
+# A process is (state letter, argv, comm) in a fake /proc.
+CLC = ("S", [BINARY, "-f"], "eucalyptus-clou")
+READER = ("S", ["less", BINARY], "less")                       # names the launcher, does not run it
 STATUS = [
-    (None, "absent", False, [], False, OCF_NOT_RUNNING, "stopped"),
-    (None, "absent", False, [4242], False, OCF_ERR_GENERIC, "is missing"),
-    (-1, "absent", False, [], False, OCF_ERR_GENERIC, "does not hold a PID"),
-    (100, "alive", True, [], False, OCF_SUCCESS, "running as PID 100"),
-    (100, "absent", False, [], False, OCF_ERR_GENERIC, "dead"),
-    (100, "zombie", True, [], False, OCF_ERR_GENERIC, "zombie"),
-    (100, "alive", False, [], False, OCF_ERR_GENERIC, "recycled PID"),
-    (100, "absent", False, [], True, OCF_NOT_RUNNING, "stale pidfile"),
-    (100, "alive", False, [], True, OCF_NOT_RUNNING, "stale pidfile"),
-    (100, "absent", False, [555], True, OCF_ERR_GENERIC, "dead"),
+    (None, None, [], False, OCF_NOT_RUNNING, "stopped"),
+    (None, None, [CLC], False, OCF_ERR_GENERIC, "is missing"),
+    (None, None, [READER], False, OCF_NOT_RUNNING, "stopped"),
+    ("junk", None, [], False, OCF_ERR_GENERIC, "does not hold a PID"),
+    ("100", CLC, [], False, OCF_SUCCESS, "running as PID 100"),
+    ("100", None, [], False, OCF_ERR_GENERIC, "dead"),
+    ("100", ("Z", [], "eucalyptus-clou"), [], False, OCF_ERR_GENERIC, "zombie"),
+    ("100", ("S", ["sleep", "60"], "sleep"), [], False, OCF_ERR_GENERIC, "recycled PID"),
+    ("100", READER, [], False, OCF_ERR_GENERIC, "recycled PID"),
+    ("100", None, [], True, OCF_NOT_RUNNING, "stale pidfile"),
+    ("100", ("S", ["sleep", "60"], "sleep"), [], True, OCF_NOT_RUNNING, "stale pidfile"),
+    ("100", None, [CLC], True, OCF_ERR_GENERIC, "dead"),
 ]
 
 
-@pytest.mark.parametrize("pid,state,is_clc,others,probe,rc,words", STATUS)
-def test_process_status(monkeypatch, pid, state, is_clc, others, probe, rc, words):
-    monkeypatch.setattr(clc_process, "read_pidfile", lambda path: pid)
-    monkeypatch.setattr(clc_process, "state", lambda p, proc="/proc": state)
-    monkeypatch.setattr(clc_process, "is_clc", lambda p, binary, proc="/proc": is_clc)
-    monkeypatch.setattr(clc_process, "find_all", lambda binary, proc="/proc": list(others))
-    params = agent_params.from_env("monitor", {"OCF_RESKEY_binary": BINARY, "OCF_RESKEY_config": "/nonexistent"})
-    got, reason, _ = agent.process_status(params, probe=probe)
+def fake_proc(tmp_path, processes):
+    """A /proc with {pid: (state letter, argv, comm)}."""
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    for pid, (letter, argv, name) in processes.items():
+        d = proc / str(pid)
+        d.mkdir()
+        (d / "stat").write_bytes(f"{pid} ({name}) {letter} 1 1 1".encode())
+        (d / "cmdline").write_bytes(b"".join(a.encode() + b"\0" for a in argv))
+        (d / "comm").write_text(name + "\n")
+    return str(proc)
+
+
+@pytest.mark.parametrize("pidfile,own,others,probe,rc,words", STATUS)
+def test_process_status(tmp_path, pidfile, own, others, probe, rc, words):
+    processes = {555 + i: p for i, p in enumerate(others)}
+    if own:
+        processes[100] = own
+    pidpath = tmp_path / "euca.pid"
+    if pidfile is not None:
+        pidpath.write_text(pidfile + "\n")
+    params = agent_params.from_env("monitor", {"OCF_RESKEY_binary": BINARY, "OCF_RESKEY_config": "/nonexistent",
+                                               "OCF_RESKEY_pidfile": str(pidpath)})
+    got, reason, _ = agent.process_status(params, probe=probe, proc=fake_proc(tmp_path, processes))
     assert (got, words in reason) == (rc, True), reason
+
+
+SCRIPT = "#!/usr/bin/python3\nprint('launcher')\n"
+
+# argv, the binary's first line (None: a compiled launcher) -> runs the launcher?
+RUNS = [
+    ([BINARY, "-f"], None, True),
+    (["eucalyptus-cloud", "-f"], None, True),                # started by name from PATH
+    (["/usr/bin/python3", BINARY, "-f"], SCRIPT, True),     # the #! interpreter running it
+    (["/usr/bin/python3", "-S", BINARY], SCRIPT, True),
+    (["/usr/bin/perl", BINARY], SCRIPT, False),             # not its interpreter
+    (["less", BINARY], None, False),
+    (["tail", "-f", BINARY], SCRIPT, False),
+    (["/usr/bin/python3", "-c", "pass", BINARY], SCRIPT, False),
+    (["/bin/sh", "-c", "sleep 60", BINARY], None, False),
+    (["vi", "/etc/init.d/eucalyptus-cloud"], None, False),
+    ([], None, False),
+]
+
+
+@pytest.mark.parametrize("argv,first_line,expected", RUNS)
+def test_what_runs_the_launcher(tmp_path, argv, first_line, expected):
+    binary = BINARY
+    if first_line:
+        path = tmp_path / "eucalyptus-cloud"
+        path.write_text(first_line)
+        binary = str(path)
+        argv = [binary if a == BINARY else a for a in argv]
+    assert clc_process.runs_binary(argv, binary) is expected
+
+
+# argv, comm -> one of the data steps' programs runs?
+PROGRAMS = [
+    (["/usr/sbin/eucalyptus-cloud", "-f"], "eucalyptus-clou", True),
+    (["/usr/bin/python3", "/usr/bin/image-store-proxy"], "image-store-pro", True),
+    (["/usr/bin/python3", "/usr/bin/image-store-proxy"], "python3", True),
+    (["/bin/sh", "/etc/init.d/image-store-proxy", "start"], "image-store-pro", True),
+    (["less", "/etc/init.d/image-store-proxy"], "less", False),
+    (["tail", "-f", "/var/log/eucalyptus/cloud-output.log", "/usr/sbin/eucalyptus-cloud"], "tail", False),
+    (["vim", "/etc/init.d/image-store-proxy"], "vim", False),
+    (["grep", "-r", "image-store-proxy", "/etc"], "grep", False),
+]
+
+
+@pytest.mark.parametrize("argv,name,expected", PROGRAMS)
+def test_what_counts_as_eucalyptus_running(argv, name, expected):
+    from uec_clc_ha import drbd_state
+
+    assert clc_process.runs_program(argv, name, drbd_state.PROGRAMS) is expected
 
 
 PARAMS = [
