@@ -34,6 +34,8 @@ SECRET_QUESTIONS = {
 }
 # Answers that ask for a step rather than hold a setting.
 ACTION_QUESTIONS = ("initial-primary", "initialize-drbd", "migrate-data", "disable-boot-startup")
+# Destructive steps: asked for once; reset once the postinst has acted on them.
+ONE_SHOT_QUESTIONS = ("initialize-drbd", "migrate-data")
 
 
 def question(name):
@@ -63,3 +65,9 @@ def forget_secrets(db):
     """Clear the password answers from debconf's database once they are in the settings file."""
     for q in SECRET_QUESTIONS:
         db.set(question(q), "")
+
+
+def reset_one_shot(db):
+    """Answer the destructive steps' questions "false" again once the postinst has acted on them."""
+    for q in ONE_SHOT_QUESTIONS:
+        db.set(question(q), "false")

@@ -9,10 +9,17 @@ resource file parses, and the module is loadable and loaded at boot.  Each
 step is journaled in /var/lib/uec-clc-ha/drbd-init.json, so a second run
 finishes an interrupted one and a run after success does nothing.
 
-On Initial-Primary: create-md, up, new-current-uuid --clear-bitmap (the
-disks start out identical, so there is nothing to sync), primary, mkfs,
-mount.  On the other node: create-md, up, and watch the peer connect and the
-disk become UpToDate.
+On Initial-Primary: create-md, up, promote, mkfs, mount.  Promote works
+whether or not the peer is up yet: it waits a little for the peer to
+connect; only when both disks are connected and Inconsistent (both freshly
+created, so nothing on either needs keeping) does it skip the initial sync
+(new-current-uuid --clear-bitmap, then primary).  Otherwise it promotes with
+--force and the full sync to the peer runs when the peer connects.  A peer
+whose disk already holds data (UpToDate, Consistent or Outdated) is refused:
+this node would overwrite it.  On the other node: create-md, up, and watch
+the peer connect and the disk become UpToDate (or, with wait=False as in the
+postinst, only wait briefly for the connection and let the resync run in the
+background).
 """
 
 import json
@@ -26,8 +33,15 @@ from .settings import STATE_DIR
 
 JOURNAL = f"{STATE_DIR}/drbd-init.json"
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
-PRIMARY_STEPS = ("create-md", "up", "new-current-uuid", "primary", "mkfs", "mount")
+PRIMARY_STEPS = ("create-md", "up", "promote", "mkfs", "mount")
 SECONDARY_STEPS = ("create-md", "up", "sync")
+# Seconds to wait for the peer to connect before promoting alone (and before the
+# postinst leaves a secondary's resync to run in the background).
+CONNECT_WAIT = 15
+PEER_HAS_DATA = ("UpToDate", "Consistent", "Outdated")
+# DRBD 8.4 connection states in which the peers talk to each other.
+CONNECTED = frozenset({"Connected", "StartingSyncS", "StartingSyncT", "WFBitMapS", "WFBitMapT", "WFSyncUUID",
+                       "SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "VerifyS", "VerifyT"})
 
 
 def _device_ids(system, rdev):
@@ -94,7 +108,13 @@ def _record(system, journal, step):
     system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
 
 
-def init(system, config, out, yes, force=False, sync_timeout=3600):
+def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, connect_wait=CONNECT_WAIT):
+    """Bring DRBD up on this node (see the module docstring); returns the journal.
+
+    ``wait``: on the secondary, watch the initial sync to the end (the CLI);
+    False only waits up to ``connect_wait`` seconds for the connection (the
+    postinst, which must never block on a sync).
+    """
     primary = config.initial_primary
     if not primary:
         raise Refused("Initial-Primary is not set: name the node that holds the data now "
@@ -116,12 +136,11 @@ def init(system, config, out, yes, force=False, sync_timeout=3600):
         if problems:
             raise Refused("drbd-init refused; nothing was changed:\n  - " + "\n  - ".join(problems))
         journal = {"role": "primary" if is_primary else "secondary", "done": []}
+    _upgrade_journal(journal)
     res = config.drbd_resource
     commands = {
         "create-md": ["drbdadm", "--", "--force", "create-md", res],
         "up": ["drbdadm", "adjust", res],
-        "new-current-uuid": ["drbdadm", "--", "--clear-bitmap", "new-current-uuid", res],
-        "primary": ["drbdadm", "primary", res],
         "mkfs": [f"mkfs.{config.filesystem}", "-q", config.drbd_device],
     }
     if not system.exists("/proc/drbd"):
@@ -134,8 +153,13 @@ def init(system, config, out, yes, force=False, sync_timeout=3600):
             system.makedirs(config.mount_point)
             if not drbd_state.mounted_from(system, config.mount_point, config.drbd_device):
                 system.run(["mount", "-o", config.mount_options, config.drbd_device, config.mount_point])
+        elif step == "promote":
+            journal["promoted"] = _promote(system, res, out, connect_wait)
         elif step == "sync":
-            _watch_sync(system, res, out, sync_timeout)
+            if wait:
+                _watch_sync(system, res, out, sync_timeout)
+            else:
+                journal["sync"] = _watch_connect(system, res, out, connect_wait)
         else:
             system.run(commands[step], timeout=600)
         _record(system, journal, step)
@@ -146,12 +170,69 @@ def init(system, config, out, yes, force=False, sync_timeout=3600):
     return journal
 
 
+def _upgrade_journal(journal):
+    """A journal of 0.1.0 named promote's two halves; both done is promote done."""
+    if "primary" in journal["done"] and "promote" not in journal["done"]:
+        journal["done"].append("promote")
+
+
+def states(system, res):
+    """(connection state, 'local/peer' disk states) as drbdadm reports them."""
+    cstate = system.run(["drbdadm", "cstate", res], rcs=None).stdout.strip()
+    dstate = system.run(["drbdadm", "dstate", res], rcs=None).stdout.strip()
+    return cstate, dstate
+
+
+def _wait_connected(system, res, out, seconds):
+    deadline = time.monotonic() + seconds
+    cstate, dstate = states(system, res)
+    if cstate not in CONNECTED and seconds > 0:
+        out.write(f"drbd-init: waiting up to {seconds:.0f} s for the peer to connect ({cstate})\n")
+    while cstate not in CONNECTED and time.monotonic() < deadline:
+        time.sleep(1)
+        cstate, dstate = states(system, res)
+    return cstate, dstate
+
+
+def _promote(system, res, out, connect_wait):
+    """Make this node Primary; returns how ("new disks, initial sync skipped" or "forced, full sync")."""
+    cstate, dstate = _wait_connected(system, res, out, connect_wait)
+    local, _, peer = dstate.partition("/")
+    if cstate in CONNECTED and peer in PEER_HAS_DATA:
+        raise Refused(f"the peer's disk of {res} already holds data ({dstate}): making this node Primary "
+                      "would overwrite it. If the peer holds the cloud's data, set Initial-Primary to the "
+                      "peer and run drbd-init there; this node then receives a copy")
+    if cstate == "Connected" and local == peer == "Inconsistent":
+        system.run(["drbdadm", "--", "--clear-bitmap", "new-current-uuid", res], timeout=600)
+        system.run(["drbdadm", "primary", res], timeout=600)
+        out.write("drbd-init: both disks are new: the initial sync is skipped\n")
+        return "new disks, initial sync skipped"
+    system.run(["drbdadm", "primary", "--force", res], timeout=600)
+    if cstate in CONNECTED:
+        out.write(f"drbd-init: Primary; the full initial sync to the peer runs now ({dstate})\n")
+    else:
+        out.write(f"drbd-init: Primary without the peer ({cstate}); the full initial sync runs when the "
+                  "peer is up and connects\n")
+    return "forced, full sync"
+
+
+def _watch_connect(system, res, out, seconds):
+    """The postinst's secondary: wait briefly for the connection, leave the resync to DRBD."""
+    cstate, dstate = _wait_connected(system, res, out, seconds)
+    if cstate in CONNECTED:
+        out.write(f"drbd-init: connected ({dstate}); the resync runs in the background: "
+                  f"`drbdadm status {res}` shows its progress\n")
+        return "connected"
+    out.write(f"drbd-init: the peer is not connected yet ({cstate}); DRBD connects by itself when the "
+              "peer is up\n")
+    return "waiting for the peer"
+
+
 def _watch_sync(system, res, out, timeout):
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        cstate = system.run(["drbdadm", "cstate", res], rcs=None).stdout.strip()
-        dstate = system.run(["drbdadm", "dstate", res], rcs=None).stdout.strip()
+        cstate, dstate = states(system, res)
         line = f"connection {cstate}, disks {dstate}"
         if line != last:
             out.write(f"drbd-init: {line}\n")

@@ -25,7 +25,7 @@ import os
 import sys
 
 from . import answers, boot, keyring, managed_files, pipeline, render, settings, settings_file
-from .errors import Refused, UsageError, ValidationError, VerifyError
+from .errors import UecError, UsageError, ValidationError, VerifyError
 from .system import System
 
 PENDING = f"{settings.STATE_DIR}/pending-settings"
@@ -117,7 +117,7 @@ def install(system, db):
         boot.disable(system, log)
     else:
         boot.restore(system, log)
-    data_steps(system, built.config, actions)
+    data_steps(system, built.config, actions, db)
     answers.forget_secrets(db)
     record_last(system, text)
     system.remove(PENDING)
@@ -136,27 +136,43 @@ class _Log:
         pass
 
 
-def data_steps(system, config, actions):
-    """The destructive steps the admin agreed to in debconf; a refusal is reported, never forced.
+def data_steps(system, config, actions, db=None):
+    """The destructive steps the admin agreed to in debconf; a failure is reported, never fatal.
 
-    A refused step (Eucalyptus running, disk not empty, ...) leaves the
-    package configured and says how to run the step by hand.
+    Whatever happens to a step (done, refused, failed), the package stays
+    configured, a step that did not finish is reported with the command to
+    run later, and the two answers are reset to false: they are one-shot, so
+    a later upgrade or reconfigure never repeats a destructive step or
+    blocks on a sync.  The secondary's drbd-init does not wait for the
+    initial sync (DRBD runs it in the background).
     """
     from . import drbd_init, migration
 
     steps = []
     if actions["initialize-drbd"]:
-        steps.append(("drbd-init --yes", lambda: drbd_init.init(system, config, _Log(), yes=True)))
+        steps.append(("drbd-init --yes", lambda: drbd_init.init(system, config, _Log(), yes=True, wait=False)))
     if actions["migrate-data"] and config.initial_primary == config.local_node:
         steps.append(("migrate-data --yes",
                       lambda: migration.migrate(migration.Context(system, config, _Log()), yes=True)))
-    for name, step in steps:
-        try:
-            step()
-        except Refused as e:
-            log(f"NOT DONE: `uec-clc-ha-ctl {name}`: {e}")
-            log(f"run `uec-clc-ha-ctl {name}` once the condition is fixed")
-            return
+    try:
+        for name, step in steps:
+            try:
+                step()
+            except UecError as e:
+                _not_done(name, str(e))
+                return False
+            except Exception as e:          # a bug must not leave the package unconfigured either
+                _not_done(name, f"unexpected {type(e).__name__}: {e}")
+                return False
+        return True
+    finally:
+        if db is not None:
+            answers.reset_one_shot(db)
+
+
+def _not_done(name, why):
+    log(f"NOT DONE: `uec-clc-ha-ctl {name}`: {why}")
+    log(f"the package is configured; run `uec-clc-ha-ctl {name}` once the condition is fixed")
 
 
 def record_last(system, text):

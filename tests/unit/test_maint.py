@@ -94,3 +94,37 @@ def test_forget_secrets_clears_both_passwords():
 def test_unknown_action_is_a_usage_error(capsys):
     assert maint.main(["frobnicate"]) == 2
     assert "unknown action" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), OSError(5, "Input/output error")])
+def test_a_failing_data_step_never_fails_the_postinst_and_is_not_repeated(root, monkeypatch, capsys, error):
+    from uec_clc_ha import drbd_init, settings
+
+    def fails(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(drbd_init, "init", fails)
+    db = answered()
+    db.set(answers.question("initialize-drbd"), "true")
+    db.set(answers.question("migrate-data"), "true")
+    _, _, actions = answers.read(db)
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+    assert maint.data_steps(root, config, actions, db) is False
+    err = capsys.readouterr().err
+    assert "NOT DONE: `uec-clc-ha-ctl drbd-init --yes`" in err and "run `uec-clc-ha-ctl drbd-init --yes`" in err
+    assert db.get(answers.question("initialize-drbd")) == "false"
+    assert db.get(answers.question("migrate-data")) == "false"
+
+
+def test_data_steps_that_ran_are_reset_too(root, monkeypatch):
+    from uec_clc_ha import drbd_init, migration, settings
+
+    ran = []
+    monkeypatch.setattr(drbd_init, "init", lambda *a, **k: ran.append(("drbd-init", k.get("wait"))))
+    monkeypatch.setattr(migration, "migrate", lambda *a, **k: ran.append(("migrate", None)))
+    db = answered()
+    db.set(answers.question("initialize-drbd"), "true")
+    db.set(answers.question("migrate-data"), "true")
+    _, _, actions = answers.read(db)
+    assert maint.data_steps(root, settings.require_valid(full_raw("corosync-drbd84")), actions, db)
+    assert ran == [("drbd-init", False), ("migrate", None)]          # the postinst never waits for a sync
+    assert answers.read(db)[2]["initialize-drbd"] is False and answers.read(db)[2]["migrate-data"] is False

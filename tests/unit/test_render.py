@@ -123,3 +123,17 @@ def test_templates_are_strict():
     with pytest.raises(Exception) as e:
         jinja_env.environment().from_string("{{ missing }}").render()
     assert "undefined" in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_split_brain_policies_never_discard_a_node_that_wrote(name):
+    """discard-secondary would throw away what a node promoted during a partition wrote."""
+    text = render_scenario(name)["/etc/drbd.d/uec-clc.res"].content.decode()
+    directives = [line.split("#")[0].strip() for line in text.splitlines()]
+    assert "after-sb-0pri discard-zero-changes;" in directives
+    assert "after-sb-1pri consensus;" in directives
+    assert "after-sb-2pri disconnect;" in directives
+    assert not [d for d in directives if d.startswith("after-sb") and ("discard-secondary" in d
+                                                                     or "discard-younger" in d
+                                                                     or "discard-least" in d)]
+    assert 'split-brain "/usr/lib/drbd/notify-split-brain.sh root";' in directives

@@ -1,0 +1,118 @@
+"""drbd-init's promote decision and its commands, against a scripted drbdadm (no real tools).
+
+The destructive steps run for real in the two-node VM lab; here every
+(connection, disk states) case after `up` is played through a System whose
+run() answers like drbdadm and records what was run.  The journal is
+seeded past create-md, so the preflight (real block devices) is not needed.
+"""
+
+import io
+import json
+
+import pytest
+
+from scenarios import full_raw
+from uec_clc_ha import drbd_init, settings
+from uec_clc_ha.errors import Refused
+from uec_clc_ha.system import Completed, System
+
+
+class ScriptedDrbd(System):
+    """drbdadm cstate/dstate answer from a list of states (the last repeats); every command is recorded."""
+
+    def __init__(self, root, states):
+        super().__init__(root)
+        self.states = list(states)
+        self.calls = []
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        argv = list(argv)
+        self.calls.append(argv)
+        out = ""
+        if argv[:2] == ["drbdadm", "cstate"]:
+            out = self.states[0][0]
+        elif argv[:2] == ["drbdadm", "dstate"]:
+            out = self.states[0][1]
+            if len(self.states) > 1:
+                self.states.pop(0)
+        return Completed(tuple(argv), 0, out + "\n", "")
+
+    def changes(self):
+        return [c for c in self.calls if c[1:2] not in (["cstate"], ["dstate"])]
+
+
+def config(local="clc1"):
+    raw = full_raw("corosync-drbd84")
+    if local != "clc1":
+        raw.update({"Local-Node": "clc2", "Peer-Node": "clc1", "Local-Address": "198.51.100.12",
+                    "Peer-Address": "198.51.100.11", "Replication-Local-Address": "203.0.113.2",
+                    "Replication-Peer-Address": "203.0.113.1"})
+    return settings.require_valid(raw)
+
+
+def run_init(tmp_path, states, local="clc1", **kwargs):
+    system = ScriptedDrbd(str(tmp_path), states)
+    system.makedirs("/proc")
+    system.write_atomic("/proc/drbd", "version: 8.4.11 (api:1/proto:86-101)\n")
+    role = "primary" if local == "clc1" else "secondary"
+    system.write_atomic(drbd_init.JOURNAL, json.dumps({"role": role, "done": ["create-md", "up"]}), mode=0o600)
+    system.makedirs("/mnt/uecdata")
+    out = io.StringIO()
+    journal = drbd_init.init(system, config(local), out, yes=True, connect_wait=kwargs.pop("connect_wait", 0.1),
+                             **kwargs)
+    return system, journal, out.getvalue()
+
+
+def test_both_new_disks_connected_skip_the_initial_sync(tmp_path):
+    system, journal, out = run_init(tmp_path, [("Connected", "Inconsistent/Inconsistent")])
+    assert system.changes()[:2] == [["drbdadm", "--", "--clear-bitmap", "new-current-uuid", "uec-clc"],
+                                    ["drbdadm", "primary", "uec-clc"]]
+    assert journal["promoted"] == "new disks, initial sync skipped" and journal["complete"]
+    assert ["mkfs.ext4", "-q", "/dev/drbd0"] in system.changes()
+
+
+def test_the_peer_not_up_yet_promotes_with_force(tmp_path):
+    system, journal, out = run_init(tmp_path, [("WFConnection", "Inconsistent/DUnknown")])
+    promote = [c for c in system.changes() if "primary" in c or "new-current-uuid" in c]
+    assert promote == [["drbdadm", "primary", "--force", "uec-clc"]]
+    assert "full initial sync runs when the peer is up" in out
+    assert journal["promoted"] == "forced, full sync"
+
+
+def test_a_peer_that_connects_while_waiting_is_used(tmp_path):
+    states = [("WFConnection", "Inconsistent/DUnknown")] * 2 + [("Connected", "Inconsistent/Inconsistent")]
+    system, journal, _ = run_init(tmp_path, states, connect_wait=10)
+    assert journal["promoted"] == "new disks, initial sync skipped"
+
+
+@pytest.mark.parametrize("peer", ["UpToDate", "Consistent", "Outdated"])
+def test_a_peer_holding_data_is_never_overwritten(tmp_path, peer):
+    with pytest.raises(Refused) as e:
+        run_init(tmp_path, [("SyncTarget", f"Inconsistent/{peer}")])
+    assert "would overwrite it" in str(e.value)
+    system = ScriptedDrbd(str(tmp_path), [])
+    journal = json.loads(system.read(drbd_init.JOURNAL))
+    assert "promote" not in journal["done"]
+
+
+def test_connected_but_not_both_new_forces_and_syncs(tmp_path):
+    system, journal, _ = run_init(tmp_path, [("Connected", "Inconsistent/Diskless")])
+    assert ["drbdadm", "primary", "--force", "uec-clc"] in system.changes()
+
+
+def test_the_postinst_secondary_does_not_wait_for_the_sync(tmp_path):
+    system, journal, out = run_init(tmp_path, [("WFConnection", "Inconsistent/DUnknown")], local="clc2",
+                                    wait=False)
+    assert journal["complete"] and journal["sync"] == "waiting for the peer"
+    assert "connects by itself" in out
+
+
+def test_a_journal_of_0_1_0_is_finished_not_repeated(tmp_path):
+    system = ScriptedDrbd(str(tmp_path), [("Connected", "UpToDate/Inconsistent")])
+    system.makedirs("/proc")
+    system.write_atomic("/proc/drbd", "version: 8.4.11\n")
+    system.write_atomic(drbd_init.JOURNAL, json.dumps(
+        {"role": "primary", "done": ["create-md", "up", "new-current-uuid", "primary"]}), mode=0o600)
+    system.makedirs("/mnt/uecdata")
+    drbd_init.init(system, config(), io.StringIO(), yes=True, connect_wait=0)
+    assert [c[0] for c in system.changes()] == ["mkfs.ext4", "mount"]
