@@ -24,16 +24,17 @@ BASE = {
 
 SCENARIOS = {
     # The recipe on a current system: corosync + the stock kernel's DRBD 8.4, SBD fencing.
-    "corosync-drbd84": dict(BASE, **{"DRBD-Version": "8.4", "Fencing": "sbd",
+    "corosync-drbd84": dict(BASE, **{"DRBD-Version": "8.4", "Fencing": "sbd", "Image-Store-Proxy": "lsb",
                                      "SBD-Device": "/dev/disk/by-id/virtio-sbdshared"}),
-    # LINBIT's DRBD 9 with IPMI fencing and a netplan replication link.
-    "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan",
+    # LINBIT's DRBD 9 with IPMI fencing and a netplan replication link, on hosts without UEC's image store.
+    "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan", "Image-Store-Proxy": "none",
                                          "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
                                          "IPMI-User": "fence", "IPMI-Password": "bmc-password-for-tests",
                                          "Replication-Link-Config": "netplan",
                                          "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
     # The legacy Heartbeat stack of the recipe (Pacemaker 1.x systems), no fencing, ifupdown link.
     "heartbeat-legacy": dict(BASE, **{"DRBD-Version": "8.4", "Cluster-Stack": "heartbeat", "Fencing": "none",
+                                      "Image-Store-Proxy": "lsb",
                                       "Replication-Link-Config": "ifupdown", "Fencing-Delay": "0"}),
 }
 

@@ -1,8 +1,8 @@
 """Facts about the host that settings marked "auto" depend on.
 
 Called by the CLI (check/render/diff/apply) before rendering, so rendering
-itself stays pure: the DRBD module generation and the form of network
-configuration the host uses.  Every probe reads through System, so tests
+itself stays pure: the DRBD module generation, the form of network
+configuration the host uses, and whether it has UEC's image-store-proxy.  Every probe reads through System, so tests
 give it a temporary root.
 """
 
@@ -18,6 +18,8 @@ class HostFacts:
     drbd_version_source: str
     network_config: str
     network_config_source: str
+    image_store_proxy: str = "none"
+    image_store_proxy_source: str = "not probed"
 
 
 DRBD_VERSION_RE = re.compile(r"^version:\s*([0-9]+)\.([0-9]+)", re.M)
@@ -47,10 +49,25 @@ def network_config_style(system):
     return "ifupdown", "default: neither netplan nor ifupdown configuration found"
 
 
+ISP_SCRIPT = "/etc/init.d/image-store-proxy"
+ISP_UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
+
+
+def image_store_proxy(system):
+    """('lsb', 'systemd' or 'none', how it was found): how this host can run UEC's image store."""
+    if system.exists(ISP_SCRIPT):
+        return "lsb", f"{ISP_SCRIPT} exists"
+    for d in ISP_UNIT_DIRS:
+        if system.exists(f"{d}/image-store-proxy.service"):
+            return "systemd", f"{d}/image-store-proxy.service exists"
+    return "none", "this host has no image-store-proxy (neither init script nor unit): left out of the group"
+
+
 def host_facts(system):
     drbd, drbd_src = drbd_generation(system)
     net, net_src = network_config_style(system)
-    return HostFacts(drbd, drbd_src, net, net_src)
+    isp, isp_src = image_store_proxy(system)
+    return HostFacts(drbd, drbd_src, net, net_src, isp, isp_src)
 
 
 def resolve(config, facts):
@@ -62,4 +79,6 @@ def resolve(config, facts):
         values["drbd_version"] = facts.drbd_version
     if values.get("replication_link_config") == "auto":
         values["replication_link_config"] = facts.network_config
+    if values.get("image_store_proxy") == "auto":
+        values["image_store_proxy"] = facts.image_store_proxy
     return Config(**values)

@@ -152,8 +152,11 @@ def rate(raw):
 
 
 def secret(raw):
-    if any(c.isspace() for c in raw) or not raw.isprintable():
-        raise FieldRule("must be printable characters without spaces")
+    """A passphrase: any printable text, spaces inside included (`correct horse battery staple`)."""
+    if not raw.isprintable():
+        raise FieldRule("must be printable text (spaces are fine; no tabs, newlines or control characters)")
+    if raw != raw.strip():
+        raise FieldRule("must not begin or end with a space (the settings file could not keep it)")
     if len(raw) < 16:
         raise FieldRule("must be at least 16 characters (leave it empty in debconf, or run "
                         "`uec-clc-ha-ctl set --generate-secret`, to have one generated)")

@@ -13,7 +13,14 @@ prepare   debconf answers + the existing settings file -> validate (every
           exits 0 when corosync.conf must be diverted, 10 when not, 3 or 4
           with the problems substituted into uec-clc-ha/settings-invalid.
 install   the pending settings file and every generated file through ucf,
-          retired files removed, boot start-up, secrets cleared from debconf.
+          retired files removed, boot start-up, the data steps agreed to.
+
+Secrets: the password answers are cleared from debconf's database as soon
+as prepare has read them, whatever happens next (debconf is not a place
+for secrets, and a failing postinst must not leave one behind); from then
+on they live only in the pending settings (0600) and the settings file.  A
+secret is generated only on the node answered as the initial primary; on
+the other node an empty secret is an error asking for the first node's.
 
 Running both again with the same answers changes no file.  An install that
 was given no answers at all (nothing preseeded, noninteractive) is left
@@ -21,11 +28,12 @@ unconfigured: the commented settings file is installed and the admin is
 told how to finish.
 """
 
+import json
 import os
 import sys
 
 from . import answers, boot, keyring, managed_files, pipeline, render, settings, settings_file
-from .errors import UecError, UsageError, ValidationError, VerifyError
+from .errors import Problem, UecError, UsageError, ValidationError, VerifyError
 from .system import System
 
 PENDING = f"{settings.STATE_DIR}/pending-settings"
@@ -47,16 +55,58 @@ def connect():
     return debconf.Debconf(write=os.fdopen(3, "w"))
 
 
-def new_settings_text(system, changes, secrets):
-    """(new settings text, generated secret or None): the file's text with the answers applied."""
+NO_SECRET_ON_SECOND_NODE = ("is required on this node, which does not hold the data first: enter the cluster "
+                            "secret of the first node (shown once when uec-clc-ha was installed there; it is "
+                            "in its /etc/uec-clc-ha/uec-clc-ha.conf). A second, different secret would split "
+                            "the cluster from the start")
+
+
+def new_settings_text(system, changes, secrets, fallback_secret="", fallback_generated=False):
+    """(new settings text, generated secret or None): the file's text with the answers applied.
+
+    ``fallback_secret``: the secret of an earlier run whose install failed
+    before it wrote the settings file (its pending settings); with
+    ``fallback_generated`` it was generated there and has not been shown yet.  A secret is
+    generated only on the initial primary; elsewhere a missing one is a
+    ValidationError.
+    """
     text = settings_file.read_text(system)
     current = settings_file.parse(text)
     wanted = dict(changes, **secrets)
     generated = None
     if not wanted.get("Cluster-Secret") and not current.get("Cluster-Secret"):
-        generated = wanted["Cluster-Secret"] = keyring.generate_secret()
+        if fallback_secret:
+            wanted["Cluster-Secret"] = fallback_secret
+            generated = fallback_secret if fallback_generated else None
+        elif changes.get("Initial-Primary") and changes.get("Initial-Primary") == changes.get("Local-Node"):
+            generated = wanted["Cluster-Secret"] = keyring.generate_secret()
+        else:
+            raise ValidationError([Problem("Cluster-Secret", NO_SECRET_ON_SECOND_NODE)])
     changed = {k: v for k, v in wanted.items() if v != current.get(k) and (v or k not in secrets)}
     return (settings_file.updated_text(text, changed) if changed else text), generated
+
+
+def _pending(system):
+    """The pending settings {"text", "generated"} of prepare, or None."""
+    data = system.read_or_none(PENDING)
+    if data is None:
+        return None
+    try:
+        pending = json.loads(data)
+    except ValueError:
+        return None
+    return pending if isinstance(pending, dict) and isinstance(pending.get("text"), str) else None
+
+
+def _pending_secret(system):
+    """(secret, generated) of the pending settings an interrupted run left, or ("", False)."""
+    pending = _pending(system)
+    if not pending:
+        return "", False
+    try:
+        return settings_file.parse(pending["text"]).get("Cluster-Secret", ""), bool(pending.get("generated"))
+    except UecError:
+        return "", False
 
 
 def settings_file_of(text):
@@ -69,16 +119,20 @@ def _show_problems(db, problems):
 
 
 def prepare(system, db):
-    changes, secrets, _ = answers.read(db)
+    try:
+        changes, secrets, _ = answers.read(db)
+    finally:
+        answers.forget_secrets(db)          # read once; never left in debconf's database
     current = settings_file.parse(settings_file.read_text(system))
+    fallback = _pending_secret(system)
     system.remove(PENDING)
     # The postinst shows the secret note only while it is unseen: unseen only when a secret is generated.
     note = answers.question("secret-generated")
     db.fset(note, "seen", "true")
     if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
         return NO_DIVERSION
-    text, generated = new_settings_text(system, changes, secrets)
     try:
+        text, generated = new_settings_text(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
         problems = pipeline.check(system, built)
         if problems:
@@ -86,16 +140,14 @@ def prepare(system, db):
     except (ValidationError, VerifyError) as e:
         _show_problems(db, e.problems)
         raise
-    system.write_atomic(PENDING, text, mode=0o600)
-    if generated:
-        db.subst(note, "secret", generated)
-        db.fset(note, "seen", "false")
+    system.write_atomic(PENDING, json.dumps({"text": text, "generated": bool(generated)}), mode=0o600)
     return DIVERT if built.config.cluster_stack == "corosync" else NO_DIVERSION
 
 
 def install(system, db):
+    answers.forget_secrets(db)
     _, _, actions = answers.read(db)
-    pending = system.read_or_none(PENDING)
+    pending = _pending(system)
     if pending is None:
         text = settings_file.updated_text(settings_file.read_text(system),
                                           {"Local-Node": db.get(answers.question("local-node"))})
@@ -104,7 +156,7 @@ def install(system, db):
         log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
             f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
         return 0
-    text = pending.decode("utf-8")
+    text = pending["text"]
     built = pipeline.build(system, settings_file.parse(text))
     managed_files.install(system, settings_file_of(text), log)
     for f in built.files.values():
@@ -118,9 +170,13 @@ def install(system, db):
     else:
         boot.restore(system, log)
     data_steps(system, built.config, actions, db)
-    answers.forget_secrets(db)
     record_last(system, text)
     system.remove(PENDING)
+    if pending["generated"]:
+        # Shown once by the postinst, which clears the variable right after (and on failure).
+        note = answers.question("secret-generated")
+        db.subst(note, "secret", settings_file.parse(text)["Cluster-Secret"])
+        db.fset(note, "seen", "false")
     return 0
 
 

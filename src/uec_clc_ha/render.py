@@ -51,8 +51,9 @@ def _text(path, template, mode, kind, context, **extra):
 
 def render_all(config, keys):
     """{path: RenderedFile} for a resolved Config (no "auto" left) and its Keys."""
-    if config.drbd_version not in ("8.4", "9"):
-        raise ValueError("render_all needs a resolved DRBD version; call detect.resolve first")
+    if config.drbd_version not in ("8.4", "9") or config.image_store_proxy == "auto" \
+            or config.replication_link_config == "auto":
+        raise ValueError("render_all needs resolved settings (no \"auto\" left); call detect.resolve first")
     context = {"c": config, "keys": keys, "nodes": config.nodes, "header": header()}
     files = [
         _text(drbd_path(config), f"drbd-{config.drbd_version}.res.j2", 0o600, "drbd", context),

@@ -127,13 +127,24 @@ FIELDS = (
           "Addresses on the public network that are always up (gateway, CC): the cloud leaves a node "
           "that cannot reach any of them."),
     Field("Monitor-Interval", "20", f.integer(5, 3600), "Seconds between monitors of the Cloud Controller."),
+    Field("Deep-Monitor-Interval", "60", f.integer(10, 3600),
+          "Seconds between the deeper monitors of the Cloud Controller (OCF_CHECK_LEVEL=10: the register page "
+          "must answer), which catch a hung JVM that still has its process; must differ from Monitor-Interval."),
+    Field("Migration-Threshold", "3", f.integer(1, 1000),
+          "Failures of a resource on a node before the cloud moves to the other node instead of restarting "
+          "in place (Pacemaker's migration-threshold)."),
+    Field("Failure-Timeout", "600", f.integer(0, 86400),
+          "Seconds after which a node's old failures are forgotten, so it may run the cloud again "
+          "(Pacemaker's failure-timeout; 0: never, until `crm resource cleanup`)."),
     Field("CLC-Start-Timeout", "300", f.integer(30, 3600),
           "Seconds the Cloud Controller (a JVM) may take to start and answer."),
     Field("CLC-Stop-Timeout", "120", f.integer(10, 3600), "Seconds the Cloud Controller may take to stop."),
     Field("CLC-Start-Method", "auto", f.choice("auto", "direct", "systemd", "upstart", "sysv"),
           "How the eucaclc agent starts the CLC (see the agent's meta-data)."),
-    Field("Image-Store-Proxy", "lsb", f.choice("lsb", "systemd", "none"),
-          "How the cluster runs image-store-proxy: lsb (init script), systemd (unit) or none."),
+    Field("Image-Store-Proxy", "auto", f.choice("auto", "lsb", "systemd", "none"),
+          "How the cluster runs image-store-proxy: auto (lsb where the host has /etc/init.d/image-store-proxy, "
+          "systemd where it has only the unit, left out where it has neither), lsb (init script), systemd "
+          "(unit) or none."),
     # -- the secret --------------------------------------------------------
     Field("Cluster-Secret", "", f.secret,
           "The shared cluster secret, identical on both nodes. The DRBD shared-secret, the Heartbeat "
@@ -294,6 +305,9 @@ def _cross_rules(v):
             out.append(Problem("Heartbeat-Initdead", f"must be at least twice Heartbeat-Deadtime ({init} < {2 * dead})"))
     if have("heartbeat_mcast_port", "drbd_port") and v["heartbeat_mcast_port"] == v["drbd_port"]:
         out.append(Problem("Heartbeat-Mcast-Port", "must differ from DRBD-Port"))
+    if have("monitor_interval", "deep_monitor_interval") and v["monitor_interval"] == v["deep_monitor_interval"]:
+        out.append(Problem("Deep-Monitor-Interval", "must differ from Monitor-Interval (Pacemaker tells two "
+                                                    "monitors of one resource apart by their interval)"))
     if v.get("drbd_port") in (5404, 5405, 5406):
         out.append(Problem("DRBD-Port", "must not be one of corosync's ports 5404-5406"))
 

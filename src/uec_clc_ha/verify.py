@@ -258,8 +258,12 @@ def _crm_message(line):
     return re.sub(r"^(?:ERROR:\s*)?(?:\([^)]*\)\s*)?", "", line).strip()
 
 
-def verify_crm(system, text, agents):
-    """crmsh loads the configuration into an empty CIB file, then crm_verify checks the result."""
+def verify_crm(system, text, agents, keep_cib=None):
+    """crmsh loads the configuration into an empty CIB file, then crm_verify checks the result.
+
+    ``keep_cib``: a path to copy the loaded CIB to when the load succeeded (the
+    placement tests simulate on it with crm_simulate).
+    """
     crm = system.require("crm", "crmsh")
     cibadmin = system.require("cibadmin", "pacemaker-cli-utils")
     crm_verify = system.require("crm_verify", "pacemaker-cli-utils")
@@ -288,6 +292,9 @@ def verify_crm(system, text, agents):
             done = system.run([crm_verify, "-x", cib, "-V"], rcs=None, env=env, timeout=60)
             errors = [_crm_message(line) for line in _tool_lines(done.stderr + "\n" + done.stdout, secrets)
                       if re.search(r"\berror:", line)]
+            if keep_cib:
+                with open(cib, "rb") as src, open(keep_cib, "wb") as dst:
+                    dst.write(src.read())
         if done.rc != 0 and not errors:
             errors = [f"rejected the configuration (exit {done.rc})"]
         for message in errors:

@@ -6,6 +6,7 @@ init scripts enabled with update-rc.d, a systemd unit enabled with systemctl,
 and an upstart job file.  Nothing is installed on the host.
 """
 
+import json
 import os
 import shutil
 
@@ -266,6 +267,7 @@ def test_first_node_without_a_secret_gets_one_generated(clc, deb):
     values = dict(SCENARIOS["corosync-drbd84"])
     del values["Cluster-Secret"]
     lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}" for key, (q, t) in QUESTIONS.items() if key in values]
+    lines.append("uec-clc-ha uec-clc-ha/initial-primary boolean true")
     clc.run(["debconf-set-selections"], input="\n".join(lines) + "\n")
     install(clc, deb)
     settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
@@ -275,3 +277,47 @@ def test_first_node_without_a_secret_gets_one_generated(clc, deb):
         if clc.exists(path):
             assert secret.encode() not in clc.read(path), path
     assert clc.exists("/etc/corosync/authkey")
+
+
+def test_the_second_node_without_a_secret_is_refused_and_changes_nothing(clc, deb):
+    before = snapshot_files(clc)
+    values = dict(SCENARIOS["corosync-drbd84"])
+    del values["Cluster-Secret"]
+    lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}" for key, (q, t) in QUESTIONS.items() if key in values]
+    lines.append("uec-clc-ha uec-clc-ha/initial-primary boolean false")
+    clc.run(["debconf-set-selections"], input="\n".join(lines) + "\n")
+    done = install(clc, deb, check=False)
+    assert done.returncode != 0
+    assert "Cluster-Secret: is required on this node" in done.stdout + done.stderr
+    _, _, changed = diff_snapshots(before, snapshot_files(clc))
+    assert not clc.exists("/etc/drbd.d/uec-clc.res") and not clc.exists("/etc/corosync/authkey")
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+
+
+def test_a_postinst_failing_after_prepare_leaves_no_secret_in_debconf(clc, deb):
+    """ucf breaks in the middle of install: the secret and the generated-secret note must be gone anyway."""
+    clc.run(["dpkg-divert", "--local", "--rename", "--divert", "/usr/bin/ucf.real", "--add", "/usr/bin/ucf"])
+    clc.write("/usr/bin/ucf", "#!/bin/sh\necho 'ucf: simulated failure' >&2\nexit 1\n", mode=0o755)
+    values = dict(SCENARIOS["corosync-drbd84"])
+    del values["Cluster-Secret"]                  # the first node: one is generated, then install fails
+    lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}" for key, (q, t) in QUESTIONS.items() if key in values]
+    lines.append("uec-clc-ha uec-clc-ha/initial-primary boolean true")
+    lines.append("uec-clc-ha uec-clc-ha/ipmi-password password typed-bmc-password-1234")
+    clc.run(["debconf-set-selections"], input="\n".join(lines) + "\n")
+    done = install(clc, deb, check=False)
+    assert done.returncode != 0 and "simulated failure" in done.stdout + done.stderr
+    pending = clc.read("/var/lib/uec-clc-ha/pending-settings").decode()
+    generated = [line.split(":", 1)[1].strip() for line in json.loads(pending)["text"].splitlines()
+                 if line.startswith("Cluster-Secret:")][0]
+    for path in ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat",
+                 "/var/cache/debconf/templates.dat"):
+        if clc.exists(path):
+            data = clc.read(path)
+            assert generated.encode() not in data and b"typed-bmc-password-1234" not in data, path
+    assert os.stat(clc.host_path("/var/lib/uec-clc-ha/pending-settings")).st_mode & 0o777 == 0o600
+    assert not clc.exists("/etc/corosync/corosync.conf.distrib")       # the diversion of this run was undone
+    clc.run(["rm", "/usr/bin/ucf"])
+    clc.run(["dpkg-divert", "--local", "--rename", "--remove", "/usr/bin/ucf"])
+    clc.run(["dpkg", "--configure", "-a"])                              # the rerun finishes with the same secret
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert f"Cluster-Secret: {generated}" in settings

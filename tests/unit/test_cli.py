@@ -6,7 +6,7 @@ import pytest
 
 from scenarios import write_settings
 from uec_clc_ha import settings, settings_file
-from uec_clc_ha.errors import EXIT_INVALID, EXIT_USAGE
+from uec_clc_ha.errors import EXIT_INVALID, EXIT_REFUSED, EXIT_USAGE
 
 SECRET = "correct-horse-battery-staple-for-tests"
 
@@ -82,23 +82,65 @@ def test_set_unknown_key_and_malformed_assignment(ctl, root):
     assert not root.exists(settings.SETTINGS_PATH)
 
 
-def test_generate_secret_is_shown_once_and_stored(ctl, root):
+def test_generate_secret_never_silently_replaces_the_secret(ctl, root):
     write_settings(root, "corosync-drbd84")
+    before = root.read(settings.SETTINGS_PATH)
     r = ctl("--root", root.root, "set", "--generate-secret")
-    assert r.rc == 0
+    assert r.rc == EXIT_REFUSED and "already set" in r.err and "--force" in r.err
+    assert "other node" in r.err and "apply" in r.err
+    assert root.read(settings.SETTINGS_PATH) == before
+
+
+def test_generate_secret_is_shown_once_and_stored(ctl, root):
+    write_settings(root, "corosync-drbd84", **{"Cluster-Secret": ""})
+    r = ctl("--root", root.root, "set", "--generate-secret")
+    assert r.rc == 0, r
     stored = settings_file.load(root)["Cluster-Secret"]
     assert stored != SECRET and len(stored) >= 40
     assert r.out.count(stored) == 1
     assert stored not in ctl("--root", root.root, "show").out
 
 
+def test_replacing_the_secret_with_force_says_to_set_it_on_both_nodes(ctl, root):
+    write_settings(root, "corosync-drbd84")
+    r = ctl("--root", root.root, "set", "--generate-secret", "--force")
+    assert r.rc == 0, r
+    assert settings_file.load(root)["Cluster-Secret"] != SECRET
+    assert "Set the same secret on the other node before running `uec-clc-ha-ctl apply`" in r.out
+
+
 def test_secret_from_stdin(ctl, root, monkeypatch):
     import io
-    write_settings(root, "corosync-drbd84")
+    write_settings(root, "corosync-drbd84", **{"Cluster-Secret": ""})
     monkeypatch.setattr("sys.stdin", io.StringIO("another-secret-of-enough-length\n"))
     r = ctl("--root", root.root, "set", "--secret-stdin")
     assert r.rc == 0 and "another-secret" not in r.out
     assert settings_file.load(root)["Cluster-Secret"] == "another-secret-of-enough-length"
+
+
+@pytest.mark.parametrize("how", ["stdin", "argv"])
+def test_a_passphrase_with_spaces_round_trips(ctl, root, monkeypatch, how):
+    import io
+    phrase = "correct horse  battery staple, twice"
+    write_settings(root, "corosync-drbd84", **{"Cluster-Secret": ""})
+    if how == "stdin":
+        monkeypatch.setattr("sys.stdin", io.StringIO(phrase + "\n"))
+        r = ctl("--root", root.root, "set", "--secret-stdin")
+    else:
+        r = ctl("--root", root.root, "set", f"Cluster-Secret={phrase}")
+    assert r.rc == 0, r
+    assert settings_file.load(root)["Cluster-Secret"] == phrase
+    assert settings.validate(settings_file.load(root))[1] == []
+
+
+@pytest.mark.parametrize("bad", [" leading space passphrase", "trailing space passphrase ", "tab\tinside the phrase"])
+def test_a_passphrase_that_cannot_round_trip_is_refused(ctl, root, monkeypatch, bad):
+    import io
+    write_settings(root, "corosync-drbd84", **{"Cluster-Secret": ""})
+    monkeypatch.setattr("sys.stdin", io.StringIO(bad + "\n"))
+    r = ctl("--root", root.root, "set", "--secret-stdin")
+    assert r.rc == EXIT_INVALID and "Cluster-Secret:" in r.err
+    assert bad.strip() not in r.err
 
 
 def test_settings_option_reads_and_writes_a_real_path(ctl, tmp_path):

@@ -1,5 +1,7 @@
 """Host facts for "auto" settings, read through a temporary root."""
 
+import pytest
+
 from uec_clc_ha import detect
 
 
@@ -23,3 +25,15 @@ def test_netplan_wins_when_it_has_configuration(root):
     assert detect.network_config_style(root)[0] == "ifupdown"
     root.write_atomic("/etc/netplan/01-netcfg.yaml", "network: {version: 2}\n")
     assert detect.network_config_style(root)[0] == "netplan"
+
+
+@pytest.mark.parametrize("files,expected", [
+    (["/etc/init.d/image-store-proxy"], "lsb"),
+    (["/lib/systemd/system/image-store-proxy.service"], "systemd"),
+    (["/etc/init.d/image-store-proxy", "/lib/systemd/system/image-store-proxy.service"], "lsb"),
+    ([], "none"),
+])
+def test_image_store_proxy_auto(root, files, expected):
+    for path in files:
+        root.write_atomic(path, "#!/bin/sh\n", mode=0o755)
+    assert detect.image_store_proxy(root)[0] == expected

@@ -128,3 +128,38 @@ def test_data_steps_that_ran_are_reset_too(root, monkeypatch):
     assert maint.data_steps(root, settings.require_valid(full_raw("corosync-drbd84")), actions, db)
     assert ran == [("drbd-init", False), ("migrate", None)]          # the postinst never waits for a sync
     assert answers.read(db)[2]["initialize-drbd"] is False and answers.read(db)[2]["migrate-data"] is False
+
+
+def test_prepare_clears_the_secrets_from_debconf_even_when_it_fails(root):
+    db = answered("corosync-drbd9-ipmi", **{"VIP": "10.10.10.300"})
+    assert db.get(answers.question("cluster-secret")) and db.get(answers.question("ipmi-password"))
+    with pytest.raises(ValidationError):
+        maint.prepare(root, db)
+    assert db.get(answers.question("cluster-secret")) == "" and db.get(answers.question("ipmi-password")) == ""
+
+
+def test_the_second_node_never_generates_a_secret(root):
+    second = {"Local-Node": "clc2", "Peer-Node": "clc1", "Local-Address": "198.51.100.12",
+              "Peer-Address": "198.51.100.11", "Replication-Local-Address": "203.0.113.2",
+              "Replication-Peer-Address": "203.0.113.1", "Cluster-Secret": ""}
+    db = answered(**second)
+    with pytest.raises(ValidationError) as e:
+        maint.prepare(root, db)
+    problem = [p for p in e.value.problems if p.field == "Cluster-Secret"]
+    assert problem and "enter the cluster secret of the first node" in problem[0].rule
+    assert "second, different secret would split the cluster" in problem[0].rule
+    shown = db.substs[(answers.question("settings-invalid"), "problems")]
+    assert "Cluster-Secret:" in shown
+    assert not root.exists(maint.PENDING) and not root.exists("/etc/uec-clc-ha/uec-clc-ha.conf")
+
+
+def test_a_failed_install_keeps_the_secret_for_the_rerun_not_debconf(root):
+    import json
+
+    text = write_settings(root, "corosync-drbd84")
+    root.remove("/etc/uec-clc-ha/uec-clc-ha.conf")
+    root.write_atomic(maint.PENDING, json.dumps({"text": text, "generated": False}), mode=0o600)
+    changes, secrets, _ = answers.read(answered(**{"Cluster-Secret": ""}))
+    new, generated = maint.new_settings_text(root, changes, secrets, *maint._pending_secret(root))
+    assert generated is None
+    assert settings_file.parse(new)["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]

@@ -60,7 +60,8 @@ CASES = [
       "IPMI-User": "u", "IPMI-Password": 'p"q'}, "IPMI-Password", "quotes"),
     ({"Cluster-Secret": ""}, "Cluster-Secret", "never defaulted"),
     ({"Cluster-Secret": "short"}, "Cluster-Secret", "at least 16"),
-    ({"Cluster-Secret": "has a space in it, long enough"}, "Cluster-Secret", "without spaces"),
+    ({"Cluster-Secret": " has a leading space, long enough"}, "Cluster-Secret", "begin or end with a space"),
+    ({"Cluster-Secret": "a tab\tin it, long enough"}, "Cluster-Secret", "printable text"),
     ({"Cluster-Stack": "heartbeat", "Heartbeat-Deadtime": "1"}, "Heartbeat-Deadtime",
      "greater than Heartbeat-Keepalive"),
     ({"Cluster-Stack": "heartbeat", "Heartbeat-Warntime": "20"}, "Heartbeat-Warntime", "between"),
@@ -70,6 +71,9 @@ CASES = [
     ({"Cluster-Stack": "heartbeat", "Heartbeat-Mcast-Port": "7788"}, "Heartbeat-Mcast-Port", "DRBD-Port"),
     ({"Cluster-Name": "bad name"}, "Cluster-Name", "letters, digits"),
     ({"Monitor-Interval": "1"}, "Monitor-Interval", "from 5"),
+    ({"Deep-Monitor-Interval": "20"}, "Deep-Monitor-Interval", "must differ from Monitor-Interval"),
+    ({"Migration-Threshold": "0"}, "Migration-Threshold", "from 1"),
+    ({"Image-Store-Proxy": "upstart"}, "Image-Store-Proxy", "one of"),
     ({"Replication-Link-Config": "systemd-networkd"}, "Replication-Link-Config", "one of"),
 ]
 
@@ -103,7 +107,7 @@ def test_every_problem_reported_at_once():
 
 def test_secret_value_never_in_a_problem():
     raw = full_raw(GOOD)
-    raw["Cluster-Secret"] = "sec ret-value-that-is-long"
+    raw["Cluster-Secret"] = "sec\tret-value-that-is-long"
     _, problems = settings.validate(raw)
     assert problems and all("ret-value" not in str(p) for p in problems)
 
@@ -135,3 +139,10 @@ def test_nodes_sorted_by_name_whichever_is_local():
     assert [str(n.address) for n in a.nodes] == [str(n.address) for n in b.nodes]
     assert [n.local for n in a.nodes] == [True, False]
     assert [n.local for n in b.nodes] == [False, True]
+
+
+def test_a_passphrase_with_spaces_is_a_secret():
+    raw = full_raw(GOOD)
+    raw["Cluster-Secret"] = "correct horse battery staple"
+    config, problems = settings.validate(raw)
+    assert problems == [] and config.cluster_secret == "correct horse battery staple"

@@ -10,7 +10,7 @@ file are kept.
 import sys
 
 from .. import keyring, pipeline, settings, settings_file
-from ..errors import Problem, UsageError, ValidationError
+from ..errors import Problem, Refused, UsageError, ValidationError
 
 NAME = "set"
 HELP = "change settings (validated, written atomically)"
@@ -24,6 +24,9 @@ def arguments(p):
     group.add_argument("--secret-stdin", action="store_true",
                        help="read Cluster-Secret from the first line of standard input (keeps it out of "
                             "the process list and shell history)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a Cluster-Secret that is already set (then set the same secret on the other "
+                        "node before `apply`)")
 
 
 def parse_assignments(items):
@@ -51,13 +54,20 @@ def run(args, system, out, stdin=None):
             generated = keyring.generate_secret()
             changes["Cluster-Secret"] = generated
         else:
-            changes["Cluster-Secret"] = (stdin or sys.stdin).readline().strip()
+            changes["Cluster-Secret"] = (stdin or sys.stdin).readline().rstrip("\r\n")
     if not changes:
         raise UsageError("nothing to set: give KEY=VALUE, --generate-secret or --secret-stdin")
 
     where, path = pipeline.settings_location(system, args.settings)
     text = settings_file.read_text(where, path)
     before = settings_file.parse(text, path)
+    replaces_secret = bool(before.get("Cluster-Secret")) and "Cluster-Secret" in changes and \
+        changes["Cluster-Secret"] != before["Cluster-Secret"]
+    if replaces_secret and not args.force:
+        raise Refused("Cluster-Secret is already set; nothing was written. A new secret splits this node from "
+                      "its peer until the same secret is set there too: if that is what you want, run this "
+                      "again with --force, set the same secret on the other node, and only then run "
+                      "`uec-clc-ha-ctl apply` on both.")
     after = dict(before, **changes)
     _, old_problems = settings.validate(before)
     _, new_problems = settings.validate(after)
@@ -77,6 +87,10 @@ def run(args, system, out, stdin=None):
         print("\nThe new cluster secret is shown this once. Set the same secret on the other node:\n"
               f"    {generated}\n"
               "(uec-clc-ha-ctl set --secret-stdin there, or answer the debconf question with it).", file=out)
+    if replaces_secret:
+        print("\nThe cluster secret was replaced. Set the same secret on the other node before running "
+              "`uec-clc-ha-ctl apply` on either: until both hold it, DRBD and corosync refuse each other.",
+              file=out)
     remaining = [p for p in new_problems if p not in caused]
     if remaining:
         print(f"\nStill to settle before `check` and `apply` pass ({len(remaining)}):", file=out)
