@@ -10,7 +10,7 @@ PYTHON := /usr/bin/python3
 PYTEST := PYTHONPATH=src $(PYTHON) -m pytest
 export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 \
+BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 python3-pytest \
 	python3-psutil po-debconf dpkg-dev fakeroot lintian man-db git
 TEST_DEPS := python3-pytest acl pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \

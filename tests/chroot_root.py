@@ -58,13 +58,38 @@ CACHE_DIR = os.environ.get("UEC_CLC_HA_TEST_CACHE", "/var/cache/uec-clc-ha-tests
 SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8", "PATH": SYSTEM_PATH, "HOME": "/root"}
 OVERLAY_SOURCE = "uec-clc-ha-root"      # the overlay's source name in findmnt
-# A Debian 12 Cloud Controller as the package tests need it: uec-clc-ha's
-# dependencies, what its checkers and maintainer scripts run, and systemd's
-# tools (not as PID 1) for the boot start-up tests.
-CLC_PACKAGES = ["python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf", "ucf",
-                "debconf-utils", "drbd-utils", "corosync", "pacemaker", "pacemaker-cli-utils", "crmsh",
-                "resource-agents", "fence-agents", "heartbeat", "sysvinit-utils", "init-system-helpers", "iproute2",
-                "util-linux", "mount", "procps", "libxml2-utils", "systemd", "kmod"]
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def control_depends(control=os.path.join(TOP, "debian", "control"), package="uec-clc-ha"):
+    """The binary package's Depends as apt would install them (first alternative, no versions).
+
+    ${python3:Depends} stands for python3; ${misc:Depends} for debconf, which
+    minbase has.  Recommends and Suggests are left out on purpose: the
+    package must work with --no-install-recommends.
+    """
+    with open(control, encoding="utf-8") as fh:
+        paragraphs = re.split(r"\n\s*\n", fh.read())
+    para = next(p for p in paragraphs if re.search(rf"^Package:\s*{re.escape(package)}\s*$", p, re.M))
+    field = re.search(r"^Depends:(.*(?:\n[ \t].*)*)", para, re.M).group(1)
+    names = []
+    for item in field.replace("\n", " ").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item == "${python3:Depends}":
+            names.append("python3")
+        elif not item.startswith("${"):
+            names.append(re.split(r"[\s(|]", item.split("|")[0].strip(), maxsplit=1)[0])
+    return names
+
+
+# A Debian 12 Cloud Controller as the package tests need it: exactly uec-clc-ha's
+# Depends (no Recommends: what the package needs must be a Depends), plus the
+# tools the tests themselves drive: debconf-set-selections, update-rc.d and
+# systemd's tools (not as PID 1) for the boot start-up tests, ps.
+TEST_TOOLS = ["debconf-utils", "sysvinit-utils", "init-system-helpers", "systemd", "procps"]
+CLC_PACKAGES = control_depends() + TEST_TOOLS
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch
@@ -335,25 +360,31 @@ class ChrootRoot:
 
     workdir (e.g. pytest's tmp_path) holds the overlay's upper and work directories;
     network=True lets run() use the host's network instead of a private, empty one.
+    plain=True makes the root a plain directory inside the overlay rather than its
+    mount point, as when an image is built with debootstrap and chroot: "/" inside is
+    then not a mount point (the overlay's lower directory is the cache directory, and
+    the root is the base's directory within it).
     """
 
-    def __init__(self, base, workdir=None, network=False):
-        self.base, self.network = base, network
+    def __init__(self, base, workdir=None, network=False, plain=False):
+        self.base, self.network, self.plain = base, network, plain
         self._workdir = os.fspath(workdir) if workdir is not None else None
-        self.dir = self.path = self._lock = None
+        self.dir = self.path = self.mount = self._lock = None
 
     def __enter__(self):
         _reap_stale_overlays()
         self.dir = tempfile.mkdtemp(prefix="chroot-root.", dir=self._workdir)
-        upper, work, self.path = (os.path.join(self.dir, n) for n in ("upper", "work", "root"))
-        for d in (upper, work, self.path):
+        upper, work, self.mount = (os.path.join(self.dir, n) for n in ("upper", "work", "root"))
+        for d in (upper, work, self.mount):
             os.mkdir(d)
+        lower = os.path.dirname(self.base) if self.plain else self.base
+        self.path = os.path.join(self.mount, os.path.basename(self.base)) if self.plain else self.mount
         self._lock = os.open(os.path.join(self.dir, "owner.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         os.chmod(upper, 0o755)      # the root directory's attributes come from the upper dir
         try:
             subprocess.run(["mount", "-t", "overlay", OVERLAY_SOURCE,
-                            "-o", f"lowerdir={self.base},upperdir={upper},workdir={work}", self.path],
+                            "-o", f"lowerdir={lower},upperdir={upper},workdir={work}", self.mount],
                            check=True, stderr=subprocess.PIPE, text=True)
         except BaseException:
             self.close()
@@ -367,19 +398,19 @@ class ChrootRoot:
         """Unmount and delete everything; safe to call twice or after a failed set-up."""
         if self.dir is None:
             return
-        if os.path.ismount(self.path):
-            _kill_all_in(self.path)     # only if a test started processes outside run()
+        if os.path.ismount(self.mount):
+            _kill_all_in(self.mount)    # only if a test started processes outside run()
             for _ in range(10):
-                if subprocess.run(["umount", self.path], stderr=subprocess.DEVNULL).returncode == 0:
+                if subprocess.run(["umount", self.mount], stderr=subprocess.DEVNULL).returncode == 0:
                     break
                 time.sleep(0.3)
             else:
-                warnings.warn(f"{self.path} was busy: detached it lazily")
-                subprocess.run(["umount", "-l", self.path])
+                warnings.warn(f"{self.mount} was busy: detached it lazily")
+                subprocess.run(["umount", "-l", self.mount])
         _remove_tree(self.dir)
         if self._lock is not None:
             os.close(self._lock)
-        self.dir = self._lock = None
+        self.dir = self.path = self.mount = self._lock = None
 
     # -- commands and files
     def command(self, argv):

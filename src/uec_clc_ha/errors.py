@@ -157,6 +157,17 @@ class NotFound(UecError):
     ocf_rc = OCF_ERR_INSTALLED
 
 
+class NotVerifiable(UecError):
+    """A real checker cannot judge a file here (not installed, or no private namespace possible).
+
+    pipeline.check reports it as a warning naming the file and the way to
+    check it later; it is never counted as a pass.
+    """
+
+    exit_code = EXIT_NOT_FOUND
+    ocf_rc = OCF_ERR_INSTALLED
+
+
 class PermissionProblem(UecError):
     """Reading or writing was not allowed."""
 

@@ -32,8 +32,8 @@ import json
 import os
 import sys
 
-from . import answers, boot, keyring, managed_files, pipeline, render, settings, settings_file
-from .errors import Problem, UecError, UsageError, ValidationError, VerifyError
+from . import answers, boot, keyring, managed_files, pipeline, settings, settings_file
+from .errors import Problem, Refused, UecError, UsageError, ValidationError, VerifyError
 from .system import System
 
 PENDING = f"{settings.STATE_DIR}/pending-settings"
@@ -110,7 +110,7 @@ def _pending_secret(system):
 
 
 def settings_file_of(text):
-    return render.RenderedFile(settings.SETTINGS_PATH, text.encode("utf-8"), settings.SETTINGS_MODE, "settings")
+    return settings_file.as_rendered(text)
 
 
 def _show_problems(db, problems):
@@ -151,20 +151,18 @@ def install(system, db):
     if pending is None:
         text = settings_file.updated_text(settings_file.read_text(system),
                                           {"Local-Node": db.get(answers.question("local-node"))})
-        managed_files.install(system, settings_file_of(text), log)
+        managed_files.Installer(system, log, "package").install(settings_file_of(text))
         record_last(system, text)
         log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
             f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
         return 0
     text = pending["text"]
     built = pipeline.build(system, settings_file.parse(text))
-    managed_files.install(system, settings_file_of(text), log)
-    for f in built.files.values():
-        if managed_files.install(system, f, log) == "installed":
-            log(f"installed {f.path}")
-    for path in sorted(set(managed_files.load_generated(system)) - set(built.files)):
-        managed_files.retire(system, path, log)
-    managed_files.save_generated(system, built.files)
+    installer = managed_files.Installer(system, log, "package")
+    installer.install(settings_file_of(text))
+    for path, result in installer.install_generated(built.files).items():
+        if result == "installed":
+            log(f"installed {path}")
     if actions["disable-boot-startup"]:
         boot.disable(system, log)
     else:
@@ -237,10 +235,73 @@ def record_last(system, text):
     system.write_atomic(LAST, "".join(kept), mode=0o600)
 
 
+AGENT = "ocf:ubuntu:eucaclc"
+
+
 def prerm_remove(system, db=None):
-    """The package goes: Eucalyptus must start at boot again; the cluster configuration stays."""
+    """The package goes: refuse while the running cluster needs the agent here; then boot start-up back.
+
+    Removing the agent from under Pacemaker makes its next stop or monitor
+    fail, and a failed stop gets the node fenced: while the live CIB uses
+    ocf:ubuntu:eucaclc and this node is not in standby (or still runs it),
+    removal is refused with the commands to run first.  Boot start-up of
+    Eucalyptus is put back exactly as it was, except while its data
+    directories are symlinks into the DRBD mount: Eucalyptus would then start
+    at boot on whichever node, on an unmounted or stale copy, so it is left
+    disabled and the way out is said.  The cluster configuration stays.
+    """
+    from . import crm_mon
+
+    view = crm_mon.read(system)
+    if view is not None and view.using(AGENT):
+        node = _local_node(system)
+        standby = view.nodes.get(node, {}).get("standby", False)
+        running = view.active_on(node, AGENT)
+        if not standby or running:
+            ids = ", ".join(sorted({r.id for r in view.using(AGENT)}))
+            raise Refused(
+                f"NOT REMOVED: the running cluster uses {AGENT} ({ids}) and this node ({node}) "
+                f"{'still runs it' if running else 'is not in standby'}. Without the agent its next stop "
+                "fails, and a failed stop gets this node fenced. First move the cloud away and keep it "
+                f"away: `crm node standby {node}` (wait until `crm_mon -1` shows nothing running on "
+                f"{node}; `crm node online {node}` once uec-clc-ha is back), or take the resources out of "
+                "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
+                f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
+    linked = _data_on_drbd(system)
+    if linked:
+        log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "
+            "filesystem, so Eucalyptus started at boot would run on an unmounted or stale copy. To run "
+            "Eucalyptus without the cluster: reinstall uec-clc-ha and run `uec-clc-ha-ctl restore-data "
+            "--yes` (it copies the data back and puts real directories in place), then remove the package "
+            f"again; what was disabled is recorded in {boot.STATE}.")
+        return 0
     boot.restore(system, log)
     return 0
+
+
+def _local_node(system):
+    try:
+        done = system.run(["crm_node", "-n"], rcs=None, timeout=15)
+        if done.rc == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    except UecError:
+        pass
+    return os.uname().nodename
+
+
+def _data_on_drbd(system):
+    """Data directories that are symlinks into the DRBD mount point (after migrate-data or prepare-secondary)."""
+    try:
+        raw = settings_file.load(system)
+    except UecError:
+        raw = settings.defaults()
+    mount = raw.get("Mount-Point") or settings.defaults()["Mount-Point"]
+    found = []
+    for d in (raw.get("Data-Directories") or settings.defaults()["Data-Directories"]).split():
+        path = system.path(d)
+        if os.path.islink(path) and os.readlink(path).rstrip("/").startswith(mount.rstrip("/") + "/"):
+            found.append(d)
+    return found
 
 
 ACTIONS = {"prepare": prepare, "install": install, "prerm-remove": prerm_remove}

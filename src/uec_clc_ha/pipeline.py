@@ -6,10 +6,11 @@ nothing is written before validation and verification have passed.
 """
 
 import os
+import sys
 from dataclasses import dataclass
 
 from . import detect, keyring, render, settings, settings_file, verify
-from .errors import Refused
+from .errors import NotVerifiable, Refused
 from .system import System
 
 DIVERSIONS = "/var/lib/dpkg/diversions"
@@ -76,29 +77,51 @@ def agents(system):
     return found
 
 
-def check(system, built):
+def _warn_stderr(message):
+    sys.stderr.write(f"uec-clc-ha: WARNING: {message}\n")
+
+
+def check(system, built, warn=_warn_stderr):
     """Every problem the real checkers find in the rendered files (empty when all pass).
 
     Each file goes to the checker of its kind; kinds without a real checker
     (modules-load, the eucalyptus.conf fragment, network stanzas) are fully
-    determined by validated settings.
+    determined by validated settings.  A checker that cannot judge its file
+    here (verify.NotVerifiable) is reported through ``warn`` and its file
+    counts as not verified, never as passed.  Returns the Problems (a list
+    that also names the unverified files).
     """
     c, files = built.config, built.files
     names = [n.name for n in c.nodes]
     by_kind = {f.kind: f for f in files.values()}
-    problems = []
+    problems, unverified = Problems(), []
+
+    def judge(kinds, run):
+        try:
+            problems.extend(run())
+        except NotVerifiable as e:
+            unverified.extend(by_kind[k].path for k in kinds)
+            warn(str(e))
+
     if "drbd" in by_kind:
-        problems += verify.verify_drbd(system, by_kind["drbd"].content.decode(), c.drbd_resource, names,
-                                       c.drbd_version)
+        judge(["drbd"], lambda: verify.verify_drbd(system, by_kind["drbd"].content.decode(), c.drbd_resource,
+                                                   names, c.drbd_version))
     if "corosync" in by_kind:
-        problems += verify.verify_corosync(system, by_kind["corosync"].content.decode(),
-                                           by_kind["corosync-key"].content, names)
+        judge(["corosync", "corosync-key"], lambda: verify.verify_corosync(
+            system, by_kind["corosync"].content.decode(), by_kind["corosync-key"].content, names))
     if "ha.cf" in by_kind:
-        problems += verify.verify_heartbeat(system, by_kind["ha.cf"].content.decode(),
-                                            by_kind["authkeys"].content.decode(), names)
+        judge(["ha.cf", "authkeys"], lambda: verify.verify_heartbeat(
+            system, by_kind["ha.cf"].content.decode(), by_kind["authkeys"].content.decode(), names))
     if "crm" in by_kind:
-        problems += verify.verify_crm(system, by_kind["crm"].content.decode(), agents(system))
+        judge(["crm"], lambda: verify.verify_crm(system, by_kind["crm"].content.decode(), agents(system)))
+    problems.unverified = tuple(unverified)
     return problems
+
+
+class Problems(list):
+    """The problems the checkers found, and (``unverified``) the files no checker could judge here."""
+
+    unverified = ()
 
 
 def plan(system, files):

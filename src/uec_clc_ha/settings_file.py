@@ -74,6 +74,13 @@ def updated_text(text, changes, source=settings.SETTINGS_PATH):
     return parsed.dump()
 
 
+def as_rendered(text):
+    """The settings text as a managed file (uec_clc_ha.managed_files installs it, mode 0600)."""
+    from .render import RenderedFile
+
+    return RenderedFile(settings.SETTINGS_PATH, text.encode("utf-8"), settings.SETTINGS_MODE, "settings")
+
+
 def save(system, text, path=settings.SETTINGS_PATH):
     """Write the settings file atomically, mode 0600 (it holds the cluster secret)."""
     system.write_atomic(path, text, mode=settings.SETTINGS_MODE)

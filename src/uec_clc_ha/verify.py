@@ -15,6 +15,14 @@ heartbeat wants its state directories and network interfaces) run inside
 private Linux namespaces whose mounts, hostname and links vanish with them;
 that needs root.
 
+Inside a plain chroot (how VM and golden images are built) "/" is not a
+mount point, so a mount namespace cannot be made private: a mount made there
+would propagate to the host and outlive the check.  There the checkers run
+without mounting anything: corosync in a UTS namespace only (its copy of the
+configuration logs to a file, not to syslog), crmsh directly when every agent
+the configuration names is installed in the root, and heartbeat not at all
+(NotVerifiable: the caller reports it as a warning, never as a pass).
+
 The files hold secrets, so a Problem quotes only the tool's diagnostic lines,
 never the file, and drops every line that mentions "shared-secret" or the key
 material itself.
@@ -24,7 +32,7 @@ import os
 import re
 import tempfile
 
-from .errors import CommandFailure, NotFound, PermissionProblem, Problem
+from .errors import CommandFailure, NotFound, NotVerifiable, PermissionProblem, Problem
 
 DRBD_DRIVER_OVERRIDE = {
     # drbdadm picks its parser from the loaded kernel module (modinfo when none
@@ -52,6 +60,8 @@ _COROSYNC_SH = ('hostname "$1" || exit 111\n'
                 'mount -t tmpfs uec-clc-ha-verify /dev/shm || exit 111\n'
                 + _MASK_SYSLOG +
                 'shift\nexec "$@"\n')
+# The same where nothing may be mounted (a plain chroot): the hostname only.
+_COROSYNC_NOMOUNT_SH = 'hostname "$1" || exit 111\nshift\nexec "$@"\n'
 
 # $1 and $2 directories of agents to lay over resource.d and /etc/init.d
 # ("" for none), $3 directory standing in for /var/log/crmsh, then the command.
@@ -152,11 +162,25 @@ def _note(found, field, message, node=None):
         nodes.append(node)
 
 
+def private_mounts_possible(mountinfo="/proc/self/mountinfo"):
+    """True when this process's "/" is a mount point, so a new mount namespace can be made private.
+
+    In a plain chroot the mount holding "/" lies outside the root and is not
+    listed; without /proc it cannot be told either, and the answer is False.
+    """
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as fh:
+            return any(len(fields) > 4 and fields[4] == "/" for fields in (line.split() for line in fh))
+    except OSError:
+        return False
+
+
 def _in_namespace(system, flags, script, args, what, env=None, timeout=60):
     """Run script (with args as $1...) under unshare; refuse if its own set-up failed."""
     if os.geteuid() != 0:
         raise PermissionProblem(f"verifying {what} needs root (it runs in private namespaces)")
-    argv = [system.require("unshare", "util-linux"), *flags, "--propagation", "private",
+    propagation = ["--propagation", "private"] if "--mount" in flags else []
+    argv = [system.require("unshare", "util-linux"), *flags, *propagation,
             "--", "/bin/sh", "-c", script, "sh", *args]
     done = system.run(argv, rcs=None, env=env, timeout=timeout)
     if done.rc == SETUP_FAILED or (done.rc != 0 and done.stderr.startswith("unshare:")):
@@ -197,8 +221,9 @@ def verify_drbd(system, text, resource, node_names, drbd_version):
 # -- Corosync -------------------------------------------------------------
 def _corosync_copy(text, keyfile, logfile):
     """The conf pointed at our key and log: logfile values rewritten in place (line
-    numbers stay), the key given by a trailing totem section (a later value wins)."""
+    numbers stay), syslog off, the key given by a trailing totem section (a later value wins)."""
     text = re.sub(r"^(\s*logfile\s*:).*$", lambda m: f"{m.group(1)} {logfile}", text, flags=re.M)
+    text = re.sub(r"^(\s*to_syslog\s*:).*$", lambda m: f"{m.group(1)} no", text, flags=re.M)
     return f"{text.rstrip()}\ntotem {{\n\tkeyfile: {keyfile}\n}}\n"
 
 
@@ -210,9 +235,11 @@ def verify_corosync(system, text, authkey_bytes, node_names):
         conf, key = os.path.join(tmp, "corosync.conf"), os.path.join(tmp, "authkey")
         _write(key, authkey_bytes, 0o400)
         _write(conf, _corosync_copy(text, key, os.path.join(tmp, "corosync.log")), 0o644)
+        private = private_mounts_possible()
+        flags, script = (["--uts", "--mount"], _COROSYNC_SH) if private else (["--uts"], _COROSYNC_NOMOUNT_SH)
         for node in node_names:
-            done = _in_namespace(system, ["--uts", "--mount"], _COROSYNC_SH,
-                                 [node, corosync, "-c", conf, "-t"], "corosync -t", timeout=30)
+            done = _in_namespace(system, flags, script, [node, corosync, "-c", conf, "-t"], "corosync -t",
+                                 timeout=30)
             if done.rc == 0:
                 continue
             lines = []
@@ -253,6 +280,12 @@ def _agent_overlays(agents, tmp):
     return dirs["ocf"], dirs["lsb"]
 
 
+def _installed_as(name, script):
+    standard, *rest = name.split(":")
+    installed = os.path.join(OCF_RESOURCE_D if standard == "ocf" else LSB_INIT_D, *rest)
+    return os.path.exists(installed) and os.path.samefile(installed, script)
+
+
 def _crm_message(line):
     """The diagnostic of a crmsh or crm_verify line: "(function)" prefixes removed."""
     return re.sub(r"^(?:ERROR:\s*)?(?:\([^)]*\)\s*)?", "", line).strip()
@@ -280,10 +313,18 @@ def verify_crm(system, text, agents, keep_cib=None):
         # a running pair (two_node quorum) has it.
         _write(cib, empty.replace("<cib ", '<cib have-quorum="1" ', 1))
         env = {"CIB_file": cib, "HOME": home, "TMPDIR": tmp}
-        done = _in_namespace(system, ["--mount"], _CRM_SH,
-                             [*_agent_overlays(agents, tmp), log, crm, "-n", "-D", "plain",
-                              "configure", "load", "update", source],
-                             "crm configure load update", env=env, timeout=120)
+        overlays = _agent_overlays(agents, tmp)
+        load = [crm, "-n", "-D", "plain", "configure", "load", "update", source]
+        if private_mounts_possible():
+            done = _in_namespace(system, ["--mount"], _CRM_SH, [*overlays, log, *load],
+                                 "crm configure load update", env=env, timeout=120)
+        elif any(overlays):
+            missing = sorted(name for name, script in agents.items() if not _installed_as(name, script))
+            raise NotVerifiable(f"{CRM_CONF} was not checked: the agents {', '.join(missing)} are not installed "
+                                "here, and in a chroot whose / is not a mount point they cannot be laid over "
+                                "privately; run `uec-clc-ha-ctl check` on the running system")
+        else:
+            done = system.run(load, rcs=None, env=env, timeout=120)
         errors = [_crm_message(line) for line in _tool_lines(done.stdout + "\n" + done.stderr, secrets)
                   if "ERROR:" in line and not re.search(r"ERROR:\s*(\([^)]*\)\s*)?warning:", line)]
         tool = "crm configure load"
@@ -328,7 +369,13 @@ def verify_heartbeat(system, ha_cf_text, authkeys_text, node_names):
     """
     heartbeat = next((b for b in HEARTBEAT_BINARIES if os.access(b, os.X_OK)), None)
     if not heartbeat:
-        raise NotFound("heartbeat is not installed (install the heartbeat package)")
+        raise NotVerifiable(f"{HA_CF} and {HA_AUTHKEYS} were not checked: heartbeat is not installed here "
+                            "(the heartbeat stack is for legacy Pacemaker 1.x systems; install heartbeat "
+                            "there and run `uec-clc-ha-ctl check`)")
+    if not private_mounts_possible():
+        raise NotVerifiable(f"{HA_CF} and {HA_AUTHKEYS} were not checked: heartbeat can only be test-started "
+                            "in private mounts, which a chroot whose / is not a mount point cannot have; run "
+                            "`uec-clc-ha-ctl check` on the running system")
     system.require("ip", "iproute2")
     secrets = _secrets_in(authkeys_text, r"^\s*\d+\s+\S+\s+(\S+)")
     ha_cf = re.sub(r"^\s*(crm|pacemaker)\s.*$", "crm no", ha_cf_text, flags=re.M)

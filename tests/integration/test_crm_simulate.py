@@ -2,90 +2,25 @@
 
 The rendered configuration is loaded into a CIB file by crmsh (the same load
 the verifier and cluster-init do), then Pacemaker's own scheduler plays
-states through it: both nodes up with DRBD UpToDate (the promotion scores
-ocf:linbit:drbd would set), the ping attribute of each node, fail counts,
-a node going down.  Nothing runs; crm_simulate computes what the cluster
-would do and writes the resulting state, which crm_mon reads back as XML.
+states through it (tests/crm_sim.py): both nodes up with DRBD UpToDate (the
+promotion scores ocf:linbit:drbd would set), the ping attribute of each
+node, fail counts, a node going down.
 """
 
-import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-import golden_files
-from uec_clc_ha import pipeline, verify
-from uec_clc_ha.system import System
-
-NODES = ("clc1", "clc2")
-DRBD = "res_drbd_uec-clc"
-
-
-class Simulation:
-    """A CIB file and the commands that change and replay it."""
-
-    def __init__(self, directory, cib):
-        self.dir, self.cib, self.step = str(directory), cib, 0
-
-    def env(self, path=None):
-        return dict(os.environ, CIB_file=path or self.cib, PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-
-    def attribute(self, node, name, value):
-        subprocess.run(["crm_attribute", "-N", node, "-n", name, "-v", str(value), "-l", "reboot"],
-                       env=self.env(), check=True, stdout=subprocess.DEVNULL)
-
-    def simulate(self, *extra):
-        """Run the scheduler and every action it wants (simulated as successful); the result is the new state."""
-        self.step += 1
-        out = os.path.join(self.dir, f"state{self.step}.xml")
-        subprocess.run(["crm_simulate", "-x", self.cib, "-S", "-O", out, *extra], env=self.env(), check=True,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.cib = out
-        return self.placement()
-
-    def placement(self):
-        """{"rg_uec": node or None, "promoted": node or None, "fs": [nodes]} from crm_mon's XML."""
-        xml = subprocess.run(["crm_mon", "-1", "--output-as=xml"], env=self.env(), check=True,
-                             stdout=subprocess.PIPE, text=True).stdout
-        tree = ET.fromstring(xml)
-        where = {}
-        for rsc in tree.iter("resource"):
-            nodes = [n.get("name") for n in rsc.iter("node")]
-            if rsc.get("active") == "true":
-                where.setdefault((rsc.get("id"), rsc.get("role")), []).extend(nodes)
-        group = [where.get((r, "Started"), []) for r in ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec",
-                                                        "res_uec_image_store_proxy")]
-        placed = {tuple(g) for g in group}
-        return {"rg_uec": group[0][0] if len(placed) == 1 and len(group[0]) == 1 else
-                ("split" if any(group) else None),
-                "promoted": (where.get((DRBD, "Promoted")) or [None])[0]}
+from crm_sim import NODES, crm_mon_xml, running_pair
+from uec_clc_ha import crm_mon, maint
+from uec_clc_ha.errors import Refused
+from uec_clc_ha.system import Completed, System
 
 
 @pytest.fixture
 def sim(tmp_path):
-    """Both nodes up, DRBD UpToDate on both, both reaching the ping hosts: the cloud runs somewhere."""
-    root = System(str(tmp_path / "root"))
-    root.makedirs("/etc/init.d")
-    root.write_atomic("/etc/init.d/image-store-proxy", "#!/bin/sh\nexit 0\n", mode=0o755)
-    text = golden_files.rendered("corosync-drbd84")["/etc/uec-clc-ha/cluster.crm"].content.decode()
-    cib = str(tmp_path / "cib.xml")
-    assert verify.verify_crm(System("/"), text, pipeline.agents(root), keep_cib=cib) == []
-    s = Simulation(tmp_path, cib)
-    s.simulate(*[a for n in NODES for a in ("--node-up", n)])
-    for node in NODES:
-        s.attribute(node, f"master-{DRBD}", 10000)          # what ocf:linbit:drbd sets for UpToDate
-        s.attribute(node, "pingd", 1000)
-    state = s.simulate()
-    assert state["rg_uec"] in NODES and state["promoted"] == state["rg_uec"], state
-    s.active = state["rg_uec"]
-    s.other = next(n for n in NODES if n != s.active)
-    return s
-
-
-pytestmark = pytest.mark.skipif(not shutil.which("crm_simulate", path="/usr/sbin:/usr/bin"),
-                                reason="pacemaker-cli-utils not installed")
+    return running_pair(tmp_path)
 
 
 def test_the_group_runs_where_drbd_is_promoted(sim):
@@ -134,3 +69,44 @@ def test_the_cib_carries_the_deep_monitor_priority_and_fencing_delay(sim):
     props = {nv.get("name"): nv.get("value") for nv in tree.iter("nvpair")}
     assert props["priority-fencing-delay"] == "15s" and props["stonith-enabled"] == "true"
     assert props["migration-threshold"] == "3" and props["failure-timeout"] == "600s"
+
+
+class ClusterHost(System):
+    """A node whose crm_mon prints a simulated state's real XML and whose crm_node names it."""
+
+    def __init__(self, root, node, xml):
+        super().__init__(root)
+        self.node, self.xml = node, xml
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        if argv[0] == "crm_mon":
+            return Completed(tuple(argv), 0, self.xml, "")
+        if argv[:2] == ["crm_node", "-n"]:
+            return Completed(tuple(argv), 0, self.node + "\n", "")
+        raise AssertionError(f"unexpected command {argv}")
+
+
+def test_crm_mon_xml_is_read_as_the_cluster_says(sim):
+    view = crm_mon.parse(crm_mon_xml(sim))
+    assert set(view.nodes) == set(NODES) and all(n["online"] and not n["standby"] for n in view.nodes.values())
+    assert [r.nodes for r in view.using("ocf:ubuntu:eucaclc")] == [(sim.active,)]
+    assert view.active_on(sim.other, "ocf:ubuntu:eucaclc") == []
+
+
+def test_removal_is_refused_on_a_node_the_cluster_may_run_the_agent_on(sim, tmp_path):
+    xml = crm_mon_xml(sim)
+    for node in NODES:                       # the active node, and the passive one (not in standby)
+        with pytest.raises(Refused) as e:
+            maint.prerm_remove(ClusterHost(str(tmp_path), node, xml))
+        assert f"crm node standby {node}" in str(e.value) and "fenced" in str(e.value)
+
+
+def test_removal_goes_ahead_on_a_node_in_standby(sim, tmp_path):
+    leaving = sim.active
+    subprocess.run(["crm_attribute", "-N", leaving, "-n", "standby", "-v", "on"], env=sim.env(), check=True)
+    assert sim.simulate()["rg_uec"] == sim.other
+    view = crm_mon.parse(crm_mon_xml(sim))
+    assert view.nodes[leaving]["standby"] is True
+    assert maint.prerm_remove(ClusterHost(str(tmp_path), leaving, crm_mon_xml(sim))) == 0
+    with pytest.raises(Refused):
+        maint.prerm_remove(ClusterHost(str(tmp_path), sim.other, crm_mon_xml(sim)))

@@ -57,6 +57,14 @@ def base():
 
 
 @pytest.fixture
+def plain_clc(base, tmp_path):
+    """The same CLC as a plain directory: "/" is not a mount point inside, as in an image built by chroot."""
+    with ChrootRoot(base, tmp_path, plain=True) as root:
+        stand_in_services(root)
+        yield root
+
+
+@pytest.fixture
 def clc(base, tmp_path):
     """A throwaway CLC: Debian 12 with stand-in Eucalyptus services enabled at boot."""
     with ChrootRoot(base, tmp_path) as root:
@@ -122,6 +130,26 @@ def test_preseeded_install_writes_every_file(clc, deb):
     registered = [line.split() for line in clc.read("/var/lib/ucf/registry").decode().splitlines()]
     for _, _, path in generated("corosync-drbd84"):
         assert ["uec-clc-ha", path] in registered
+
+
+def test_the_base_holds_the_depends_and_no_recommends(base):
+    """The package tests' root is built from debian/control's Depends alone (chroot_root.CLC_PACKAGES),
+    so the preseeded default install (SBD fencing: crmsh must find fence_sbd) proves nothing is missing."""
+    listed = chroot_root.run_in(base, ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n"]).stdout
+    installed = {line.split()[0] for line in listed.splitlines() if line.split()[1:2] == ["ii"]}
+    assert set(chroot_root.control_depends()) <= installed
+    assert "heartbeat" not in installed and "libxml2-utils" not in installed
+
+
+def test_install_in_a_plain_chroot(plain_clc, deb):
+    """unshare --propagation private cannot work where / is not a mount point: the checkers must do without."""
+    probe = plain_clc.run(["unshare", "--mount", "--propagation", "private", "true"], check=False)
+    assert probe.returncode != 0 and "cannot change root filesystem propagation" in probe.stderr
+    preseed(plain_clc)
+    done = install(plain_clc, deb)
+    assert "WARNING" not in done.stdout + done.stderr          # everything was verified, nothing skipped
+    for _, _, path in generated("corosync-drbd84"):
+        assert plain_clc.read(path) == golden("corosync-drbd84", path), path
 
 
 def test_install_takes_eucalyptus_out_of_boot_startup_and_remove_restores_it(clc, deb):
@@ -225,7 +253,10 @@ def test_purge_puts_the_root_back(clc, deb):
 
 def test_heartbeat_stack_needs_no_diversion(clc, deb):
     preseed(clc, "heartbeat-legacy")
-    install(clc, deb)
+    done = install(clc, deb)
+    # heartbeat is only a Suggests (it serves Pacemaker 1.x systems): its files are not passed unchecked
+    assert "WARNING: /etc/ha.d/ha.cf and /etc/ha.d/authkeys were not checked: heartbeat is not installed" \
+        in done.stdout + done.stderr
     assert clc.read("/etc/ha.d/ha.cf") == golden("heartbeat-legacy", "/etc/ha.d/ha.cf")
     assert os.stat(clc.host_path("/etc/ha.d/authkeys")).st_mode & 0o777 == 0o600
     assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
@@ -321,3 +352,142 @@ def test_a_postinst_failing_after_prepare_leaves_no_secret_in_debconf(clc, deb):
     clc.run(["dpkg", "--configure", "-a"])                              # the rerun finishes with the same secret
     settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
     assert f"Cluster-Secret: {generated}" in settings
+
+
+def ctl(root, *argv, check=True):
+    return root.run(["uec-clc-ha-ctl", *argv], check=check)
+
+
+def ucf_leftovers(root):
+    found = []
+    for top in ("/etc",):
+        for dirpath, _, names in os.walk(root.host_path(top)):
+            found += [os.path.join(dirpath, n) for n in names if ".ucf-" in n]
+    return found
+
+
+def test_set_and_apply_then_a_changed_debconf_answer_agree(clc, deb):
+    """One writer: set and apply go through ucf, so the postinst does not mistake them for hand edits."""
+    preseed(clc)
+    install(clc, deb)
+    ctl(clc, "set", "VIP=198.51.100.101")
+    ctl(clc, "apply")
+    ctl(clc, "set", "Monitor-Interval=45")                   # set, not yet applied
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/ping-hosts string 198.51.100.2\n")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert ucf_leftovers(clc) == []
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "VIP: 198.51.100.101" in settings and "Monitor-Interval: 45" in settings
+    assert "Ping-Hosts: 198.51.100.2" in settings
+    crm = clc.read("/etc/uec-clc-ha/cluster.crm").decode()
+    assert "ip=198.51.100.101" in crm and "interval=45s" in crm and 'host_list="198.51.100.2"' in crm
+    assert ctl(clc, "diff").returncode == 0                  # settings and generated files agree
+
+
+def test_apply_replaces_a_hand_edit_keeping_a_copy_and_purge_removes_what_apply_created(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    edited = clc.read("/etc/uec-clc-ha/cluster.crm") + b"# admin: tried something\n"
+    clc.write("/etc/uec-clc-ha/cluster.crm", edited, mode=0o600)
+    ctl(clc, "set", "Replication-Link-Config=ifupdown")
+    done = ctl(clc, "apply")
+    assert "had been edited by hand" in done.stdout
+    kept = [n for n in os.listdir(clc.host_path("/var/lib/uec-clc-ha/replaced")) if "cluster.crm" in n]
+    assert len(kept) == 1
+    assert clc.read(f"/var/lib/uec-clc-ha/replaced/{kept[0]}") == edited
+    assert os.stat(clc.host_path(f"/var/lib/uec-clc-ha/replaced/{kept[0]}")).st_mode & 0o777 == 0o600
+    assert clc.read("/etc/uec-clc-ha/cluster.crm") == golden("corosync-drbd84", "/etc/uec-clc-ha/cluster.crm")
+    assert clc.exists("/etc/network/interfaces.d/uec-clc-ha-eth1") and ucf_leftovers(clc) == []
+    # a hand edit of the stanza, then a change the postinst renders: ucf keeps the edit, and its
+    # .ucf-dist must not land in interfaces.d, which ifupdown sources whole
+    stanza = clc.read("/etc/network/interfaces.d/uec-clc-ha-eth1") + b"# mtu 9000 here\n"
+    clc.write("/etc/network/interfaces.d/uec-clc-ha-eth1", stanza)
+    clc.run(["debconf-set-selections"],
+            input="uec-clc-ha uec-clc-ha/replication-local-address string 203.0.113.1\n"
+                  "uec-clc-ha uec-clc-ha/replication-prefix string 29\n")
+    done = clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert os.listdir(clc.host_path("/etc/network/interfaces.d")) == ["uec-clc-ha-eth1"]
+    assert clc.read("/etc/network/interfaces.d/uec-clc-ha-eth1") == stanza
+    assert clc.exists("/var/lib/uec-clc-ha/ucf-kept/uec-clc-ha-eth1.ucf-dist")
+    assert "/var/lib/uec-clc-ha/ucf-kept/uec-clc-ha-eth1.ucf-dist" in done.stdout + done.stderr
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    assert not clc.exists("/etc/network/interfaces.d/uec-clc-ha-eth1")
+    assert not clc.exists("/var/lib/uec-clc-ha")
+    assert "uec-clc-ha-eth1" not in clc.read("/var/lib/ucf/registry").decode()
+
+
+def fake_cluster(root, xml, node="clc1"):
+    """crm_mon and crm_node answering with a recorded state (real crm_mon XML from crm_simulate)."""
+    root.write("/tmp/crm_mon.xml", xml)
+    for tool, body in (("crm_mon", "cat /tmp/crm_mon.xml"), ("crm_node", f"echo {node}")):
+        root.run(["dpkg-divert", "--local", "--rename", "--divert", f"/usr/sbin/{tool}.real", "--add",
+                  f"/usr/sbin/{tool}"])
+        root.write(f"/usr/sbin/{tool}", f"#!/bin/sh\n# recorded cluster state (test stand-in)\n{body}\n",
+                   mode=0o755)
+
+
+def test_remove_is_refused_while_the_cluster_needs_the_agent_here(clc, deb, tmp_path):
+    import crm_sim
+
+    preseed(clc)
+    install(clc, deb)
+    sim = crm_sim.running_pair(tmp_path)
+    fake_cluster(clc, crm_sim.crm_mon_xml(sim), node=sim.active)
+    links_before = boot_state(clc)
+    done = clc.run(["apt-get", "remove", "-y", "uec-clc-ha"], check=False)
+    assert done.returncode != 0
+    assert "NOT REMOVED: the running cluster uses ocf:ubuntu:eucaclc" in done.stdout + done.stderr
+    assert f"crm node standby {sim.active}" in done.stdout + done.stderr
+    assert clc.exists("/usr/lib/ocf/resource.d/ubuntu/eucaclc")
+    assert "install ok installed" in clc.run(["dpkg-query", "-W", "-f", "${Status}", "uec-clc-ha"]).stdout
+    assert boot_state(clc) == links_before                   # still out of boot start-up
+    subprocess_standby(sim)
+    clc.write("/tmp/crm_mon.xml", crm_sim.crm_mon_xml(sim))
+    clc.run(["apt-get", "remove", "-y", "uec-clc-ha"])
+    assert not clc.exists("/usr/lib/ocf/resource.d/ubuntu/eucaclc")
+
+
+def subprocess_standby(sim):
+    import subprocess
+
+    subprocess.run(["crm_attribute", "-N", sim.active, "-n", "standby", "-v", "on"], env=sim.env(), check=True)
+    assert sim.simulate()["rg_uec"] == sim.other
+
+
+def test_remove_keeps_eucalyptus_out_of_boot_while_its_data_is_on_drbd(clc, deb):
+    preseed(clc)
+    install(clc, deb)
+    disabled = boot_state(clc)
+    os.makedirs(clc.host_path("/mnt/uecdata/eucalyptus"))
+    assert not clc.exists("/var/lib/eucalyptus")
+    os.symlink("/mnt/uecdata/eucalyptus", clc.host_path("/var/lib/eucalyptus", follow=False))
+    done = clc.run(["apt-get", "remove", "-y", "uec-clc-ha"])
+    output = done.stdout + done.stderr
+    assert "boot start-up of Eucalyptus is left disabled: /var/lib/eucalyptus still point" in output
+    assert "uec-clc-ha-ctl restore-data --yes" in output
+    assert boot_state(clc) == disabled
+
+
+def test_upgrade_from_0_1_0_changes_nothing_the_admin_set(clc, deb):
+    old = os.path.join(TOP, "tests", "fixtures", "uec-clc-ha_0.1.0_all.deb")
+    preseed(clc)
+    install(clc, old)
+    res = clc.read("/etc/drbd.d/uec-clc.res") + b"# admin: checked 2026-11-25\n"
+    clc.write("/etc/drbd.d/uec-clc.res", res, mode=0o600)
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf")
+    unchanged = ["/etc/corosync/corosync.conf", "/etc/corosync/authkey", "/etc/modules-load.d/uec-clc-ha.conf",
+                 "/etc/uec-clc-ha/eucalyptus-vnet.conf"]
+    stats = {p: os.stat(clc.host_path(p)) for p in unchanged}
+    done = install(clc, deb)
+    assert "0.2.0" in clc.run(["dpkg-query", "-W", "-f", "${Version}", "uec-clc-ha"]).stdout
+    assert clc.read("/etc/uec-clc-ha/uec-clc-ha.conf") == settings              # nothing the admin set
+    for path in unchanged:                                                      # not even rewritten
+        st = os.stat(clc.host_path(path))
+        assert (st.st_ino, st.st_mtime_ns) == (stats[path].st_ino, stats[path].st_mtime_ns), path
+        assert clc.read(path) == golden("corosync-drbd84", path), path
+    # what the new templates change is re-rendered ...
+    assert clc.read("/etc/uec-clc-ha/cluster.crm") == golden("corosync-drbd84", "/etc/uec-clc-ha/cluster.crm")
+    # ... except where the admin edited: kept, the new version beside it
+    assert clc.read("/etc/drbd.d/uec-clc.res") == res
+    assert clc.read("/etc/drbd.d/uec-clc.res.ucf-dist") == golden("corosync-drbd84", "/etc/drbd.d/uec-clc.res")
+    assert "kept your changed /etc/drbd.d/uec-clc.res" in done.stdout + done.stderr

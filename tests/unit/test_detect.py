@@ -37,3 +37,16 @@ def test_image_store_proxy_auto(root, files, expected):
     for path in files:
         root.write_atomic(path, "#!/bin/sh\n", mode=0o755)
     assert detect.image_store_proxy(root)[0] == expected
+
+
+def test_private_mounts_need_root_to_be_a_mount_point(tmp_path):
+    from uec_clc_ha import verify
+
+    mounted = tmp_path / "mounted"
+    mounted.write_text("22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw\n"
+                       "23 22 0:5 / /proc rw - proc proc rw\n")
+    chrooted = tmp_path / "chrooted"
+    chrooted.write_text("23 22 0:5 / /proc rw - proc proc rw\n")
+    assert verify.private_mounts_possible(str(mounted)) is True
+    assert verify.private_mounts_possible(str(chrooted)) is False
+    assert verify.private_mounts_possible(str(tmp_path / "no-proc")) is False

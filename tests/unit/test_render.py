@@ -137,3 +137,33 @@ def test_split_brain_policies_never_discard_a_node_that_wrote(name):
                                                                      or "discard-younger" in d
                                                                      or "discard-least" in d)]
     assert 'split-brain "/usr/lib/drbd/notify-split-brain.sh root";' in directives
+
+
+def mirrored(raw):
+    """The same pair's settings as the other node writes them."""
+    swap = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
+            "Replication-Local-Address": "Replication-Peer-Address", "IPMI-Local-Address": "IPMI-Peer-Address"}
+    out = dict(raw)
+    for a, b in swap.items():
+        out[a], out[b] = raw[b], raw[a]
+    return out
+
+
+SHARED = ("/etc/drbd.d/uec-clc.res", "/etc/corosync/corosync.conf", "/etc/corosync/authkey",
+          "/etc/uec-clc-ha/cluster.crm", "/etc/ha.d/ha.cf", "/etc/ha.d/authkeys",
+          "/etc/uec-clc-ha/eucalyptus-vnet.conf", "/etc/modules-load.d/uec-clc-ha.conf")
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_both_nodes_render_the_shared_files_byte_for_byte(name):
+    raw = full_raw(name)
+    files = {}
+    for side in (raw, mirrored(raw)):
+        c = settings.require_valid(side)
+        files[c.local_node] = render.render_all(c, keyring.derive(c.cluster_secret, c.cluster_name))
+    one, other = files.values()
+    shared = [p for p in SHARED if p in one]
+    assert len(shared) >= 5
+    for path in shared:
+        assert one[path].content == other[path].content, f"{path} differs between the nodes"
+    assert set(one) == set(other)

@@ -1,13 +1,17 @@
 """Install the generated files: validate, render, verify, then write what changed.
 
-`uec-clc-ha-ctl apply [--dry-run] [--force]`: each file is written
-atomically with its owner and mode, and only when its content or mode
-differs, so a second run changes nothing.  /etc/corosync/corosync.conf is a
-conffile of the corosync package: on a root whose corosync package owns it,
-it is written only when uec-clc-ha has diverted it, or with --force.
+`uec-clc-ha-ctl apply [--dry-run] [--force]`: each file is written with its
+owner and mode, and only when its content or mode differs, so a second run
+changes nothing.  Where the package is installed, every write goes through
+the same installer as the postinst (uec_clc_ha.managed_files: ucf's registry
+stays true, files the settings no longer call for are retired, and every
+file is removed on purge); a hand-edited file apply replaces is kept in
+/var/lib/uec-clc-ha/replaced/.  /etc/corosync/corosync.conf is a conffile
+of the corosync package: on a root whose corosync package owns it, it is
+written only when uec-clc-ha has diverted it, or with --force.
 """
 
-from .. import pipeline
+from .. import managed_files, pipeline
 from ..errors import VerifyError
 
 NAME = "apply"
@@ -34,7 +38,9 @@ def run(args, system, out):
             print(f"{'would ' + c.action if c.action != 'unchanged' else 'unchanged'}: {c.path}", file=out)
         return 0
     verbs = {"create": "created", "update": "updated", "mode": "fixed owner/mode of"}
-    for c in pipeline.apply(system, pending):
+    installer = managed_files.Installer(system, lambda message: print(message, file=out), "admin")
+    installer.install_generated(built.files)
+    for c in pending:
         note = " (--force: not diverted)" if c.path in forced else ""
         print(f"{verbs[c.action]} {c.path}{note}", file=out)
     if not pending:

@@ -40,8 +40,11 @@ def run(args, system, out):
           f"stack {c.cluster_stack}; fencing {c.fencing}", file=out)
     for path, f in sorted(built.files.items()):
         checker = CHECKERS.get(f.kind)
-        print(f"verified {path} ({checker})" if checker else
-              f"rendered {path} (no checker: it only holds validated settings)", file=out)
+        if path in problems.unverified:
+            print(f"NOT VERIFIED {path} (see the warning above)", file=out)
+        else:
+            print(f"verified {path} ({checker})" if checker else
+                  f"rendered {path} (no checker: it only holds validated settings)", file=out)
     if c.fencing == "none":
         print("WARNING: Fencing is none: a split between the nodes can corrupt the cloud's data.", file=out)
     return 0

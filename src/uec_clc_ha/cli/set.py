@@ -9,7 +9,7 @@ file are kept.
 
 import sys
 
-from .. import keyring, pipeline, settings, settings_file
+from .. import keyring, managed_files, pipeline, settings, settings_file
 from ..errors import Problem, Refused, UsageError, ValidationError
 
 NAME = "set"
@@ -78,7 +78,11 @@ def run(args, system, out, stdin=None):
     new_text = settings_file.updated_text(text, changes, path)
     if settings_file.parse(new_text, path) != after:        # parsed back before it is written
         raise ValidationError([Problem(path, "did not read back as written; nothing was written")])
-    settings_file.save(where, new_text, path)
+    if args.settings:
+        settings_file.save(where, new_text, path)
+    else:                                   # the root's own settings file: the one writer keeps ucf true
+        managed_files.Installer(where, lambda message: print(message, file=out), "admin").install(
+            settings_file.as_rendered(new_text))
     for key in changes:
         fd = settings.field(key)
         shown = "(set, hidden)" if fd.secret else changes[key]
