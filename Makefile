@@ -1,6 +1,8 @@
 # uec-clc-ha: build, test and benchmark entry points (see README.md).
 #
-#   make test    everything (installs its own dependencies with apt-get; as root)
+#   make lab     the main job: two VMs become a serving Cloud Controller pair (tests/lab/labctl up)
+#   make lab-down  stop the lab's VMs, remove its namespaces and taps
+#   make test    everything, the lab included (installs its own dependencies with apt-get; as root)
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
 #   make bench   benchmarks: medians and ratios against in-run baselines
@@ -12,11 +14,12 @@ export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 python3-pytest \
 	python3-psutil po-debconf dpkg-dev fakeroot lintian man-db git
-TEST_DEPS := python3-pytest acl pyflakes3 shellcheck libxml2-utils python3-stdeb \
+LAB_DEPS := qemu-system-x86 qemu-utils debootstrap curl iproute2 e2fsprogs
+TEST_DEPS := $(LAB_DEPS) python3-pytest acl pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux
 
-.PHONY: all deps deps-build check lint unit integration test deb golden bench clean
+.PHONY: all deps deps-build deps-lab check lint unit integration test deb golden bench clean lab lab-down
 
 all: check
 
@@ -24,12 +27,17 @@ deps-build:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BUILD_DEPS)
 
+deps-lab: deps-build
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(LAB_DEPS)
+
 deps: deps-build
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEPS)
 
 lint:
-	$(PYTHON) -m pyflakes src tests setup.py
-	shellcheck -x tests/*.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/prerm debian/postrm
+	$(PYTHON) -m pyflakes src tests setup.py tests/lab/labctl tests/lab/guest-agent tests/standin/eucalyptus-cloud \
+		tests/standin/image-store-proxy
+	shellcheck -x tests/*.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/prerm debian/postrm \
+		tests/standin/package/etc/init.d/* tests/standin/package/DEBIAN/postinst tests/standin/package/DEBIAN/prerm
 
 unit:
 	$(PYTEST) -q tests/unit
@@ -46,6 +54,13 @@ test: deps lint
 
 deb: deps-build
 	tests/build-deb.sh
+
+# The main job: two VMs (clc1, clc2) become a serving pair through apt-get install alone.
+lab: deps-lab
+	tests/lab/labctl up
+
+lab-down:
+	tests/lab/labctl down
 
 # Benchmarks (not tests): medians and ratios against a baseline measured in the same run.
 bench: deps

@@ -33,9 +33,10 @@ SECRET_QUESTIONS = {
     "ipmi-password": "IPMI-Password",
 }
 # Answers that ask for a step rather than hold a setting.
-ACTION_QUESTIONS = ("initial-primary", "initialize-drbd", "migrate-data", "disable-boot-startup")
+ACTION_QUESTIONS = ("initial-primary", "initialize-drbd", "migrate-data", "prepare-secondary",
+                    "disable-boot-startup", "start-cluster")
 # Destructive steps: asked for once; reset once the postinst has acted on them.
-ONE_SHOT_QUESTIONS = ("initialize-drbd", "migrate-data")
+ONE_SHOT_QUESTIONS = ("initialize-drbd", "migrate-data", "prepare-secondary")
 
 
 def question(name):

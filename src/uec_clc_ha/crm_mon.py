@@ -23,6 +23,9 @@ class Resource:
 class View:
     nodes: dict = field(default_factory=dict)         # name -> {"online": bool, "standby": bool}
     resources: tuple = ()
+    quorate: bool = False                             # the DC's partition has quorum
+    dc: str = ""                                      # the DC's name ("" when none)
+    failures: tuple = ()                              # "op on node: reason" of each failed action
 
     def using(self, agent):
         """Every resource (clone instances too) of the given agent."""
@@ -43,7 +46,14 @@ def parse(xml_text):
     for r in (section.iter("resource") if section is not None else ()):
         active = tuple(n.get("name") for n in r.findall("node"))
         resources.append(Resource(r.get("id", ""), r.get("resource_agent", ""), r.get("role", ""), active))
-    return View(nodes, tuple(resources))
+    dc = root.find("summary/current_dc")
+    quorate = dc is not None and dc.get("with_quorum") == "true"
+    failures = []
+    for f in root.iter("failure"):
+        reason = f.get("exitreason") or f.get("exitstatus") or "failed"
+        failures.append(f"{f.get('op_key') or f.get('task', '')} on {f.get('node', '?')}: {reason}")
+    return View(nodes, tuple(resources), quorate, (dc.get("name") or "") if dc is not None else "",
+                tuple(failures))
 
 
 def read(system, timeout=15):

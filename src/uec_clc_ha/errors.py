@@ -26,6 +26,7 @@ EXIT_COMMAND = 5       # an external command failed
 EXIT_REFUSED = 6       # a safety rule refused the step; nothing was changed
 EXIT_NOT_FOUND = 7     # a file or tool the step needs is missing
 EXIT_PERMISSION = 8    # not allowed to read or write something
+EXIT_WAITING = 9       # done as far as it can be now; it finishes when the peer arrives
 
 
 class UecError(Exception):
@@ -179,6 +180,16 @@ class NotRunningCleanly(UecError):
     """The Cloud Controller did not reach the wanted state in time (start or stop failed)."""
 
     exit_code = EXIT_FAILED
+    ocf_rc = OCF_ERR_GENERIC
+
+
+class Waiting(UecError):
+    """A step cannot finish yet (the peer is not installed or not up): what is done stays done.
+
+    The message says what happens when the peer arrives, or which command to run.
+    """
+
+    exit_code = EXIT_WAITING
     ocf_rc = OCF_ERR_GENERIC
 
 

@@ -10,8 +10,10 @@ makes itself (dpkg-divert belongs in the maintainer script):
 prepare   debconf answers + the existing settings file -> validate (every
           problem named) -> render -> verify with the real checkers.  Writes
           nothing but the pending settings (0600, in /var/lib/uec-clc-ha);
-          exits 0 when corosync.conf must be diverted, 10 when not, 3 or 4
-          with the problems substituted into uec-clc-ha/settings-invalid.
+          exits 0, or 3 or 4 with the problems substituted into
+          uec-clc-ha/settings-invalid.
+diversions  prints the other packages' conffiles the pending settings
+          need ("PATH DIVERTED-TO" lines), which the postinst diverts.
 install   the pending settings file and every generated file through ucf,
           retired files removed, boot start-up, the data steps agreed to.
 
@@ -33,14 +35,12 @@ import os
 import sys
 
 from . import answers, boot, keyring, managed_files, pipeline, settings, settings_file
-from .errors import Problem, Refused, UecError, UsageError, ValidationError, VerifyError
+from .errors import Problem, Refused, UecError, UsageError, ValidationError, VerifyError, Waiting
 from .system import System
 
 PENDING = f"{settings.STATE_DIR}/pending-settings"
 # What the postinst last wrote, without the secrets: debian/config seeds only values edited since.
 LAST = f"{settings.STATE_DIR}/settings.last"
-DIVERT = 0
-NO_DIVERSION = 10
 # With none of these answered, the pair has not been described yet.
 DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
 
@@ -130,7 +130,7 @@ def prepare(system, db):
     note = answers.question("secret-generated")
     db.fset(note, "seen", "true")
     if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
-        return NO_DIVERSION
+        return 0
     try:
         text, generated = new_settings_text(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
@@ -141,7 +141,20 @@ def prepare(system, db):
         _show_problems(db, e.problems)
         raise
     system.write_atomic(PENDING, json.dumps({"text": text, "generated": bool(generated)}), mode=0o600)
-    return DIVERT if built.config.cluster_stack == "corosync" else NO_DIVERSION
+    return 0
+
+
+def diversions(system, db=None):
+    """Print "PATH DIVERTED-TO" for each other package's conffile the pending settings need (the
+    postinst diverts them before install writes them); nothing when nothing is pending."""
+    pending = _pending(system)
+    if pending is None:
+        return 0
+    built = pipeline.build(system, settings_file.parse(pending["text"]))
+    for path, f in sorted(built.files.items()):
+        if f.conffile_of and path in managed_files.DIVERSIONS:
+            print(f"{path} {managed_files.DIVERSIONS[path]}")
+    return 0
 
 
 def install(system, db):
@@ -167,7 +180,13 @@ def install(system, db):
         boot.disable(system, log)
     else:
         boot.restore(system, log)
-    data_steps(system, built.config, actions, db)
+    data_done = data_steps(system, built.config, actions, db)
+    if actions["start-cluster"]:
+        if data_done:
+            cluster_step(system, built.config)
+        else:
+            log("the cluster was not started: a data step above did not finish; once it has, run "
+                "`uec-clc-ha-ctl cluster-init --yes`")
     record_last(system, text)
     system.remove(PENDING)
     if pending["generated"]:
@@ -195,19 +214,24 @@ def data_steps(system, config, actions, db=None):
 
     Whatever happens to a step (done, refused, failed), the package stays
     configured, a step that did not finish is reported with the command to
-    run later, and the two answers are reset to false: they are one-shot, so
-    a later upgrade or reconfigure never repeats a destructive step or
-    blocks on a sync.  The secondary's drbd-init does not wait for the
-    initial sync (DRBD runs it in the background).
+    run later, and the answers are reset to false: they are one-shot, so a
+    later upgrade or reconfigure never repeats a destructive step or blocks
+    on a sync.  The secondary's drbd-init does not wait for the initial sync
+    (DRBD runs it in the background).  Returns True when every agreed step
+    finished.
     """
     from . import drbd_init, migration
 
+    primary = config.initial_primary == config.local_node
     steps = []
     if actions["initialize-drbd"]:
         steps.append(("drbd-init --yes", lambda: drbd_init.init(system, config, _Log(), yes=True, wait=False)))
-    if actions["migrate-data"] and config.initial_primary == config.local_node:
+    if actions["migrate-data"] and primary:
         steps.append(("migrate-data --yes",
                       lambda: migration.migrate(migration.Context(system, config, _Log()), yes=True)))
+    if actions["prepare-secondary"] and not primary:
+        steps.append(("prepare-secondary --yes",
+                      lambda: migration.prepare_secondary(migration.Context(system, config, _Log()), yes=True)))
     try:
         for name, step in steps:
             try:
@@ -222,6 +246,20 @@ def data_steps(system, config, actions, db=None):
     finally:
         if db is not None:
             answers.reset_one_shot(db)
+
+
+def cluster_step(system, config):
+    """uec-clc-ha/start-cluster: bring the cluster up; waiting for the peer or failing is reported, never fatal."""
+    from . import cluster_init
+
+    try:
+        cluster_init.init(system, config, _Log(), yes=True, serving_wait=600)
+    except Waiting as e:
+        log(f"WAITING: {e}")
+    except UecError as e:
+        _not_done("cluster-init --yes", str(e))
+    except Exception as e:
+        _not_done("cluster-init --yes", f"unexpected {type(e).__name__}: {e}")
 
 
 def _not_done(name, why):
@@ -304,7 +342,7 @@ def _data_on_drbd(system):
     return found
 
 
-ACTIONS = {"prepare": prepare, "install": install, "prerm-remove": prerm_remove}
+ACTIONS = {"prepare": prepare, "diversions": diversions, "install": install, "prerm-remove": prerm_remove}
 
 
 def main(argv=None):
@@ -316,7 +354,7 @@ def main(argv=None):
     def run():
         if action not in ACTIONS:
             raise UsageError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
-        return ACTIONS[action](System("/"), connect() if action != "prerm-remove" else None)
+        return ACTIONS[action](System("/"), connect() if action in ("prepare", "install") else None)
     return guarded("uec-clc-ha", run)
 
 

@@ -21,9 +21,11 @@ retired, and ucf's leftovers never stay in a directory whose every file a
 tool reads (ifupdown sources /etc/network/interfaces.d/* whole): they move to
 /var/lib/uec-clc-ha/ucf-kept/.
 
-Policy 10.7.4: /etc/corosync/corosync.conf is a conffile of corosync, so
-it is taken over with `dpkg-divert --package uec-clc-ha --rename` before it
-is written (by the postinst), and given back on purge.
+Policy 10.7.4: /etc/corosync/corosync.conf and /etc/default/sbd are
+conffiles of corosync and sbd, so each is taken over with `dpkg-divert
+--package uec-clc-ha --rename` before it is written (by the postinst, from
+the list `python3 -m uec_clc_ha.maint diversions` prints), and given back
+when the settings no longer call for it, or on purge.
 
 Where the package is not installed (a tree under --root, a source checkout)
 there is no registry to keep: files are written atomically, as they are.
@@ -40,8 +42,11 @@ STAGING = f"{STATE_DIR}/staging"
 GENERATED_LIST = f"{STATE_DIR}/generated-files"
 REPLACED = f"{STATE_DIR}/replaced"
 UCF_KEPT = f"{STATE_DIR}/ucf-kept"
-COROSYNC_CONF = "/etc/corosync/corosync.conf"
-COROSYNC_DISTRIB = "/etc/corosync/corosync.conf.distrib"
+# Other packages' conffiles we take over (Policy 10.7.4): path -> where the package's own version goes.
+DIVERSIONS = {
+    "/etc/corosync/corosync.conf": "/etc/corosync/corosync.conf.distrib",
+    "/etc/default/sbd": "/etc/default/sbd.distrib",
+}
 UCF_HASHFILE = "/var/lib/ucf/hashfile"
 UCF_REGISTRY = "/var/lib/ucf/registry"
 UCF_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new")
@@ -54,24 +59,14 @@ def _dpkg_divert(system, *args):
     return system.run(["dpkg-divert", *root, "--package", PACKAGE, "--rename", *args])
 
 
-def ensure_diversion(system, path=COROSYNC_CONF, to=COROSYNC_DISTRIB):
-    """Divert another package's conffile to ``to`` (idempotent); True when it was added now."""
-    from .pipeline import diverted_by_us
-
-    if diverted_by_us(system, path):
-        return False
-    _dpkg_divert(system, "--divert", to, "--add", path)
-    return True
-
-
-def remove_diversion(system, path=COROSYNC_CONF, to=COROSYNC_DISTRIB):
-    """Give the file back to its package: ours goes, the diverted original returns."""
+def remove_diversion(system, path):
+    """Give a file back to its package: ours goes, the diverted original returns."""
     from .pipeline import diverted_by_us
 
     if not diverted_by_us(system, path):
         return False
     system.remove(path)
-    _dpkg_divert(system, "--divert", to, "--remove", path)
+    _dpkg_divert(system, "--divert", DIVERSIONS[path], "--remove", path)
     return True
 
 
@@ -213,8 +208,8 @@ class Installer:
         if self.use_ucf:
             system.run(["ucf", "--package", PACKAGE, "--purge", path])
             system.run(["ucfr", "--purge", PACKAGE, path])
-        if path == COROSYNC_CONF:
-            remove_diversion(system)
+        if path in DIVERSIONS:
+            remove_diversion(system, path)
         else:
             system.remove(path)
         for suffix in UCF_SUFFIXES:

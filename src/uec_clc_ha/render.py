@@ -73,6 +73,8 @@ def render_all(config, keys):
             _text("/etc/ha.d/ha.cf", "ha.cf.j2", 0o644, "ha.cf", context),
             _text("/etc/ha.d/authkeys", "authkeys.j2", 0o600, "authkeys", context),
         ]
+    if config.fencing == "sbd":
+        files.append(_text("/etc/default/sbd", "sbd.j2", 0o644, "sbd", context, conffile_of="sbd"))
     if config.replication_link_config == "ifupdown":
         files.append(_text(f"/etc/network/interfaces.d/uec-clc-ha-{config.replication_interface}",
                            "interfaces.j2", 0o644, "ifupdown", context))

@@ -114,6 +114,15 @@ FIELDS = (
           "(no fencing: a split brain can then corrupt the data; not for production)."),
     Field("SBD-Device", "", f.device, "Shared disk for SBD, visible to both nodes (/dev/disk/by-id/...).",
           when=_when("Fencing", "sbd")),
+    Field("SBD-Watchdog-Device", "/dev/watchdog", f.device,
+          "Watchdog device sbd feeds; a node whose sbd stops feeding it is reset by it.",
+          when=_when("Fencing", "sbd")),
+    Field("SBD-Watchdog-Timeout", "5", f.integer(2, 120),
+          "Seconds without a feed before the watchdog resets the node (written to the SBD header).",
+          when=_when("Fencing", "sbd")),
+    Field("SBD-Msgwait-Timeout", "10", f.integer(4, 240),
+          "Seconds a fencing request waits on the SBD disk before the target counts as dead; at least twice "
+          "SBD-Watchdog-Timeout.", when=_when("Fencing", "sbd")),
     Field("IPMI-Local-Address", "", f.ipv4, "Address of this node's BMC.", when=_when("Fencing", "ipmilan")),
     Field("IPMI-Peer-Address", "", f.ipv4, "Address of the peer's BMC.", when=_when("Fencing", "ipmilan")),
     Field("IPMI-User", "", f.crm_word, "BMC user allowed to power-cycle the nodes.", when=_when("Fencing", "ipmilan")),
@@ -319,6 +328,11 @@ def _cross_rules(v):
                 label = "IPMI-Local-Address" if key == "ipmi_local_address" else "IPMI-Peer-Address"
                 out.append(Problem(label, "must be the BMC's own address, not a node address or the VIP"))
 
+    if have("sbd_watchdog_timeout", "sbd_msgwait_timeout") and \
+            v["sbd_msgwait_timeout"] < 2 * v["sbd_watchdog_timeout"]:
+        out.append(Problem("SBD-Msgwait-Timeout", f"must be at least twice SBD-Watchdog-Timeout "
+                                                  f"({v['sbd_msgwait_timeout']} < 2 x {v['sbd_watchdog_timeout']}): "
+                                                  "a fenced node must have reset before it counts as dead"))
     if have("drbd_disk", "sbd_device") and v["drbd_disk"] == v["sbd_device"]:
         out.append(Problem("SBD-Device", "must differ from DRBD-Disk"))
     if have("cluster_secret", "ipmi_password") and v["cluster_secret"] == v["ipmi_password"]:

@@ -48,7 +48,9 @@ QUESTIONS = {      # settings key -> (question, type)
     "SBD-Device": ("sbd-device", "string"), "Ping-Hosts": ("ping-hosts", "string"),
     "Cluster-Secret": ("cluster-secret", "password"),
 }
-ANSWERS = {"uec-clc-ha/initial-primary": ("boolean", "true")}
+# start-cluster is left to the lab (the VMs run the cluster for real); here it is answered no,
+# except in the test that shows a chroot's refusal leaves the package configured.
+ANSWERS = {"uec-clc-ha/initial-primary": ("boolean", "true"), "uec-clc-ha/start-cluster": ("boolean", "false")}
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +284,15 @@ def test_unanswered_install_is_left_unconfigured(clc, deb):
     assert "Local-Node:" in settings and not clc.exists("/etc/drbd.d/uec-clc.res")
     clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
     assert diff_snapshots(before, clc.snapshot()) == ([], [], [])
+
+
+def test_a_cluster_that_cannot_start_here_leaves_the_package_configured(clc, deb):
+    preseed(clc)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/start-cluster boolean true\n")
+    done = install(clc, deb)
+    output = done.stdout + done.stderr
+    assert "NOT DONE: `uec-clc-ha-ctl cluster-init --yes`" in output and "there is no watchdog" in output
+    assert "install ok installed" in clc.run(["dpkg-query", "-W", "-f", "${Status}", "uec-clc-ha"]).stdout
 
 
 def test_agreed_drbd_init_is_refused_here_and_the_install_still_completes(clc, deb):

@@ -11,7 +11,7 @@ of the corosync package: on a root whose corosync package owns it, it is
 written only when uec-clc-ha has diverted it, or with --force.
 """
 
-from .. import managed_files, pipeline
+from .. import live_apply, managed_files, pipeline
 from ..errors import VerifyError
 
 NAME = "apply"
@@ -33,9 +33,11 @@ def run(args, system, out):
     changes = pipeline.plan(system, built.files)
     forced = pipeline.refuse_foreign_conffiles(system, changes, args.force)
     pending = [c for c in changes if c.action != "unchanged"]
+    steps, notes = live_apply.plan(system, built.config, changes) if system.is_live else ([], [])
     if args.dry_run:
         for c in changes:
             print(f"{'would ' + c.action if c.action != 'unchanged' else 'unchanged'}: {c.path}", file=out)
+        live_apply.show(out, changes, steps, notes, dry_run=True)
         return 0
     verbs = {"create": "created", "update": "updated", "mode": "fixed owner/mode of"}
     installer = managed_files.Installer(system, lambda message: print(message, file=out), "admin")
@@ -45,4 +47,6 @@ def run(args, system, out):
         print(f"{verbs[c.action]} {c.path}{note}", file=out)
     if not pending:
         print("nothing to change", file=out)
+    live_apply.show(out, changes, steps, notes, dry_run=False)
+    live_apply.run(system, steps)
     return 0

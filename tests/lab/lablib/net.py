@@ -1,0 +1,93 @@
+"""The lab's networks: two namespaces, two bridges, a tap per VM and link, a veth to the client.
+
+Called by `labctl up` (create, idempotent), `labctl down` (destroy) and
+`labctl link` (cut or restore one VM's link).  Everything lives in the
+namespaces the lab creates:
+
+  uecha-lab      the qemu processes; brpub (198.51.100.1/24: the pair's ping
+                 host) with each VM's public tap and the client's veth;
+                 brrep (no address) with each VM's replication tap
+  uecha-client   the client of the cloud: 198.51.100.50/24, no default route
+
+A cut link is the tap set down: the VM's frames go nowhere and none reach
+it, whatever the VM does, and it stays cut across the VM's reboots and
+restarts until `labctl link NODE LINK up`.
+"""
+
+from . import config, host
+
+LINKS = ("public", "replication")
+
+
+def _ns_exists(name):
+    return name in host.run(["ip", "netns", "list"]).stdout.split()
+
+
+def _ip(ns, *args, check=True):
+    return host.run(["ip", "-n", ns, *args], check=check)
+
+
+def _has_link(ns, name):
+    return _ip(ns, "link", "show", name, check=False).returncode == 0
+
+
+def create():
+    """Namespaces, bridges, taps and the client veth; leaves what exists as it is."""
+    for ns in (config.NAMESPACE, config.CLIENT_NS):
+        if not _ns_exists(ns):
+            host.run(["ip", "netns", "add", ns])
+        _ip(ns, "link", "set", "lo", "up")
+    lab = config.NAMESPACE
+    for bridge in (config.PUBLIC_BRIDGE, config.REPLICATION_BRIDGE):
+        if not _has_link(lab, bridge):
+            _ip(lab, "link", "add", bridge, "type", "bridge")
+            # no STP delay: a VM's link is forwarding as soon as it comes up
+            _ip(lab, "link", "set", bridge, "type", "bridge", "forward_delay", "0", "stp_state", "0")
+        _ip(lab, "link", "set", bridge, "up")
+    prefix = config.PUBLIC_NET.split("/")[1]
+    if config.GATEWAY not in _ip(lab, "-4", "addr", "show", config.PUBLIC_BRIDGE).stdout:
+        _ip(lab, "addr", "add", f"{config.GATEWAY}/{prefix}", "dev", config.PUBLIC_BRIDGE)
+    for node in config.NODES:
+        for link, bridge in (("public", config.PUBLIC_BRIDGE), ("replication", config.REPLICATION_BRIDGE)):
+            tap = config.tap(node, link)
+            if not _has_link(lab, tap):
+                _ip(lab, "tuntap", "add", "dev", tap, "mode", "tap")
+                _ip(lab, "link", "set", tap, "master", bridge)
+                _ip(lab, "link", "set", tap, "up")
+    bridge_end, client_end = config.CLIENT_VETH
+    if not _has_link(lab, bridge_end):
+        _ip(lab, "link", "add", bridge_end, "type", "veth", "peer", "name", client_end, "netns", config.CLIENT_NS)
+        _ip(lab, "link", "set", bridge_end, "master", config.PUBLIC_BRIDGE)
+    _ip(lab, "link", "set", bridge_end, "up")
+    client = config.CLIENT_NS
+    if config.CLIENT not in _ip(client, "-4", "addr", "show", client_end).stdout:
+        _ip(client, "addr", "add", f"{config.CLIENT}/{prefix}", "dev", client_end)
+    _ip(client, "link", "set", client_end, "up")
+
+
+def destroy():
+    """Delete both namespaces (their links go with them)."""
+    for ns in (config.CLIENT_NS, config.NAMESPACE):
+        if _ns_exists(ns):
+            host.run(["ip", "netns", "delete", ns])
+
+
+def set_link(node, link, up):
+    if link not in LINKS:
+        raise ValueError(f"link must be one of {', '.join(LINKS)}")
+    _ip(config.NAMESPACE, "link", "set", config.tap(node, link), "up" if up else "down")
+
+
+def link_states():
+    """{node: {link: "up" | "down" | "absent"}}."""
+    out = {}
+    for node in config.NODES:
+        out[node] = {}
+        for link in LINKS:
+            done = _ip(config.NAMESPACE, "-o", "link", "show", config.tap(node, link), check=False) \
+                if _ns_exists(config.NAMESPACE) else None
+            if done is None or done.returncode != 0:
+                out[node][link] = "absent"
+            else:
+                out[node][link] = "up" if ",UP" in done.stdout or "<UP" in done.stdout else "down"
+    return out

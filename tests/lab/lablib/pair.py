@@ -1,0 +1,195 @@
+"""The bring-up: two fresh VMs become a serving Cloud Controller pair through apt-get install alone.
+
+Called by `labctl up` (what `make lab` runs).  Exactly what an admin does,
+and nothing more: on both nodes the stand-in eucalyptus-cloud package (a
+Cloud Controller that has been running: its data, its boot start-up), then
+Eucalyptus stopped (`systemctl stop eucalyptus-cloud`, as the README asks
+before uec-clc-ha moves the data), then uec-clc-ha's answers with
+debconf-set-selections and `apt-get install ./uec-clc-ha_*.deb`, first on
+clc1 (initial primary: initialise DRBD, migrate the data, start the cluster),
+then on clc2 (initialise DRBD, replace its data by the replicated copy,
+start the cluster).  Then it waits until the client namespace gets the
+CLC's /register page on the VIP, and prints the timeline and both nodes'
+`crm_mon -1r`.
+"""
+
+import os
+import secrets
+import time
+
+from . import config, guest, host, image, net, packages, state, vm
+from .timeline import Timeline
+
+RECORDS_URL = "http://{addr}:8773/services/Lab/records"
+REGISTER_URL = "https://{addr}:8443/register"
+
+
+def client(argv, timeout=60, check=False):
+    """A command in the client namespace (curl is there; the VIP is reachable)."""
+    return host.run(host.in_ns(config.CLIENT_NS, argv), check=check, timeout=timeout)
+
+
+def curl(url, data=None, timeout=10):
+    """(HTTP status or 0, body) of one request from the client namespace."""
+    argv = ["curl", "-sk", "-m", str(timeout), "-o", "-", "-w", "\n%{http_code}", url]
+    if data is not None:
+        argv += ["--data-binary", data, "-H", "Content-Type: text/plain"]
+    done = client(argv, timeout=timeout + 5)
+    body, _, code = done.stdout.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
+def preseed(node, secret):
+    n, other = config.NODES[node], config.NODES[config.peer(node)]
+    first = node == "clc1"
+    answers = {
+        "local-node": ("string", node), "peer-node": ("string", config.peer(node)),
+        "local-address": ("string", n["public"]), "peer-address": ("string", other["public"]),
+        "vip": ("string", config.VIP), "vip-prefix": ("string", config.PUBLIC_NET.split("/")[1]),
+        "vip-interface": ("string", "eth0"), "replication-interface": ("string", "eth1"),
+        "replication-local-address": ("string", n["replication"]),
+        "replication-peer-address": ("string", other["replication"]),
+        "replication-prefix": ("string", str(config.REPLICATION_PREFIX)),
+        "drbd-disk": ("string", config.DRBD_DEVICE), "cluster-stack": ("select", "corosync"),
+        "cluster-secret": ("password", secret), "fencing": ("select", "sbd"),
+        "sbd-device": ("string", config.SBD_DEVICE), "ping-hosts": ("string", config.GATEWAY),
+        "disable-boot-startup": ("boolean", "true"), "initial-primary": ("boolean", "true" if first else "false"),
+        "initialize-drbd": ("boolean", "true"), "migrate-data": ("boolean", "true" if first else "false"),
+        "prepare-secondary": ("boolean", "false" if first else "true"), "start-cluster": ("boolean", "true"),
+    }
+    return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
+
+
+def install_deb(node, deb, timeout, env=None):
+    target = f"/root/{os.path.basename(deb)}"
+    with open(deb, "rb") as fh:
+        guest.put(node, target, fh.read())
+    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", target], timeout=timeout,
+                       env=env)
+    with open(os.path.join(config.node_dir(node), f"install-{os.path.basename(deb)}.log"), "w") as fh:
+        fh.write(done.stdout + done.stderr)
+    return done.check()
+
+
+def wait_for(what, check, timeout, step=2.0):
+    """Poll check() until it returns a true value; that value.  TimeoutError naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(step)
+
+
+def serving():
+    code, body = curl(REGISTER_URL.format(addr=config.VIP), timeout=5)
+    return code == 200 and "CloudVersion" in body
+
+
+def running_vms():
+    st = state.load()
+    return {n: st.get("vms", {}).get(n, {}).get("pid") for n in config.NODES
+            if vm.running(st.get("vms", {}).get(n, {}).get("pid"), n)}
+
+
+def boot(node, img, accel_mode, fresh):
+    vm.disks(node, img, fresh)
+    pid = vm.start(node, img, accel_mode)
+    st = state.load()
+    st.setdefault("vms", {})[node] = {"pid": pid, "started": time.time()}
+    state.save(st)
+    return pid
+
+
+def up(out):
+    tl = Timeline(out)
+    if len(running_vms()) == len(config.NODES) and serving():
+        tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
+        return state.load()
+    if running_vms():
+        down(out)
+    tl.start("VM image")
+    img, built = image.image_for(tl.log)
+    tl.finish("built" if built else "cached")
+    tl.start("packages (uec-clc-ha from this tree, the stand-in eucalyptus-cloud)")
+    ours, ours_built = packages.ours()
+    standin, standin_built = packages.standin()
+    tl.finish(f"uec-clc-ha {'built' if ours_built else 'cached'}, stand-in {'built' if standin_built else 'cached'}")
+    tl.start("network namespaces, bridges, taps, client")
+    os.makedirs(config.RUN, exist_ok=True)
+    for name in ("sbd.img",):
+        try:
+            os.unlink(os.path.join(config.RUN, name))
+        except FileNotFoundError:
+            pass
+    net.create()
+    accel_mode, why = vm.accel(img, tl.log)
+    secret = "lab pair " + secrets.token_urlsafe(18)
+    state.save({"image": img, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
+                "began": time.time(), "ours": ours, "standin": standin})
+    tl.finish(f"{accel_mode}: {why}")
+    tl.start("boot clc1 and clc2")
+    for node in config.NODES:
+        boot(node, img, accel_mode, fresh=True)
+    for node in config.NODES:
+        guest.wait_up(node, 600)
+    tl.finish()
+    tl.start("stand-in eucalyptus-cloud installed on both (a CLC that has been running)")
+    for node in config.NODES:
+        install_deb(node, standin, 600)
+    addr = config.NODES["clc1"]["public"]
+    wait_for("clc1's stand-in CLC answering", lambda: curl(RECORDS_URL.format(addr=addr))[0] == 200, 300)
+    before = [f"before-ha-{i}" for i in range(5)]
+    for line in before:
+        code, _ = curl(RECORDS_URL.format(addr=addr), data=line)
+        if code != 200:
+            raise RuntimeError(f"the stand-in on clc1 did not store {line!r} (HTTP {code})")
+    tl.finish(f"{len(before)} records written to clc1's cloud")
+    tl.start("Eucalyptus stopped on both (the admin's step before uec-clc-ha moves the data)")
+    for node in config.NODES:
+        guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
+        guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
+    tl.finish()
+    for node in config.NODES:
+        tl.start(f"uec-clc-ha on {node}: debconf-set-selections + apt-get install")
+        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
+        done = install_deb(node, ours, 1800)
+        note = [line for line in (done.stdout + done.stderr).splitlines()
+                if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
+        tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
+    tl.start("the client gets /register on the VIP")
+    wait_for("the VIP serving /register", serving, 900, step=3)
+    code, body = curl(RECORDS_URL.format(addr=config.VIP))
+    missing = [r for r in before if r not in body.split()]
+    if missing:
+        raise RuntimeError(f"records written before HA are missing on the VIP: {missing}")
+    tl.finish("records written before HA are all there")
+    st = state.update(timeline=tl.steps, serving_since=time.time())
+    out.write(tl.table())
+    for node in config.NODES:
+        out.write(f"\n--- crm_mon -1r on {node}\n")
+        out.write(guest.exec_(node, ["crm_mon", "-1r"], timeout=60).stdout)
+    return st
+
+
+def down(out):
+    st = state.load()
+    for node, info in st.get("vms", {}).items():
+        if vm.kill(info.get("pid"), node):
+            out.write(f"stopped {node} (qemu pid {info['pid']})\n")
+    net.destroy()
+    for node in config.NODES:
+        for name in ("root.qcow2", "drbd.img"):
+            try:
+                os.unlink(os.path.join(config.node_dir(node), name))
+            except FileNotFoundError:
+                pass
+    try:
+        os.unlink(os.path.join(config.RUN, "sbd.img"))
+    except FileNotFoundError:
+        pass
+    st["vms"] = {}
+    state.save(st)
+    out.write("lab down: VMs stopped, namespaces removed (logs kept in build/lab/run)\n")
