@@ -20,6 +20,7 @@ BASE = {
     "Initial-Primary": "clc1",
     "Ping-Hosts": "198.51.100.1",
     "Cluster-Secret": "correct-horse-battery-staple-for-tests",
+    "Source-Address-Route": "public-network",
 }
 
 SCENARIOS = {
@@ -28,6 +29,7 @@ SCENARIOS = {
                                      "SBD-Device": "/dev/disk/by-id/virtio-sbdshared"}),
     # LINBIT's DRBD 9 with IPMI fencing and a netplan replication link, on hosts without UEC's image store.
     "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan", "Image-Store-Proxy": "none",
+                                         "Source-Address-Route": "default",
                                          "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
                                          "IPMI-User": "fence", "IPMI-Password": "bmc-password-for-tests",
                                          "Replication-Link-Config": "netplan",

@@ -20,6 +20,8 @@ class HostFacts:
     network_config_source: str
     image_store_proxy: str = "none"
     image_store_proxy_source: str = "not probed"
+    source_address_route: str = "default"
+    source_address_route_source: str = "not probed"
 
 
 DRBD_VERSION_RE = re.compile(r"^version:\s*([0-9]+)\.([0-9]+)", re.M)
@@ -63,11 +65,24 @@ def image_store_proxy(system):
     return "none", "this host has no image-store-proxy (neither init script nor unit): left out of the group"
 
 
+def source_address_route(system):
+    """('default' or 'public-network', how it was found): is there a default route (/proc/net/route)?"""
+    data = system.read_or_none("/proc/net/route")
+    if data is None:
+        return "default", "default: /proc/net/route cannot be read"
+    for line in data.decode("ascii", "replace").splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 7 and fields[1] == "00000000" and fields[7] == "00000000":
+            return "default", f"this host has a default route (via {fields[0]})"
+    return "public-network", "this host has no default route: the VIP's own network's route"
+
+
 def host_facts(system):
     drbd, drbd_src = drbd_generation(system)
     net, net_src = network_config_style(system)
     isp, isp_src = image_store_proxy(system)
-    return HostFacts(drbd, drbd_src, net, net_src, isp, isp_src)
+    route, route_src = source_address_route(system)
+    return HostFacts(drbd, drbd_src, net, net_src, isp, isp_src, route, route_src)
 
 
 def resolve(config, facts):
@@ -81,4 +96,6 @@ def resolve(config, facts):
         values["replication_link_config"] = facts.network_config
     if values.get("image_store_proxy") == "auto":
         values["image_store_proxy"] = facts.image_store_proxy
+    if values.get("source_address_route") == "auto":
+        values["source_address_route"] = facts.source_address_route
     return Config(**values)

@@ -49,6 +49,9 @@ def _device_ids(system, rdev):
     own = f"{os.major(rdev)}:{os.minor(rdev)}"
     ids = {own}
     for name in system.listdir(f"/sys/dev/block/{own}"):
+        # partitions are the subdirectories that have a dev file; the rest are attributes
+        if not os.path.isdir(system.path(f"/sys/dev/block/{own}/{name}")):
+            continue
         dev = system.read_or_none(f"/sys/dev/block/{own}/{name}/dev")
         if dev:
             ids.add(dev.decode().strip())

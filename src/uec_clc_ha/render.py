@@ -51,8 +51,9 @@ def _text(path, template, mode, kind, context, **extra):
 
 def render_all(config, keys):
     """{path: RenderedFile} for a resolved Config (no "auto" left) and its Keys."""
-    if config.drbd_version not in ("8.4", "9") or config.image_store_proxy == "auto" \
-            or config.replication_link_config == "auto":
+    if config.drbd_version not in ("8.4", "9") or "auto" in (config.image_store_proxy,
+                                                             config.replication_link_config,
+                                                             config.source_address_route):
         raise ValueError("render_all needs resolved settings (no \"auto\" left); call detect.resolve first")
     context = {"c": config, "keys": keys, "nodes": config.nodes, "header": header()}
     files = [

@@ -54,6 +54,11 @@ FIELDS = (
           "The virtual IP clients, CC, Walrus and NC use to reach the active CLC (VNET_CLOUDIP)."),
     Field("VIP-Prefix", "24", f.integer(8, 30), "Prefix length of the public network the VIP lives in."),
     Field("VIP-Interface", "eth0", f.interface, "Interface carrying the public network and the VIP."),
+    Field("Source-Address-Route", "auto", f.choice("auto", "default", "public-network"),
+          "Which route the active node's traffic leaves by with the VIP as source address (IPsrcaddr): "
+          "default (the default route, as the recipe did), public-network (the route of the VIP's own "
+          "network, for a pair whose CC, Walrus and NCs share that network and that has no default route), "
+          "or auto (default where the host has a default route, public-network otherwise)."),
     # -- the replication link --------------------------------------------
     Field("Replication-Interface", "eth1", f.interface,
           "Interface of the direct link between the two CLCs (DRBD and the second corosync link)."),
@@ -184,6 +189,11 @@ class Config(types.SimpleNamespace):
         peer = Node(self.peer_node, self.peer_address, self.replication_peer_address,
                     self.ipmi_peer_address, False)
         return tuple(sorted((local, peer), key=lambda n: n.name))
+
+    @property
+    def vip_network(self):
+        """The public network the VIP lives in, as ADDRESS/PREFIX."""
+        return str(ipaddress.IPv4Network(f"{self.vip}/{self.vip_prefix}", strict=False))
 
     @property
     def drbd_minor(self):

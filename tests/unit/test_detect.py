@@ -50,3 +50,16 @@ def test_private_mounts_need_root_to_be_a_mount_point(tmp_path):
     assert verify.private_mounts_possible(str(mounted)) is True
     assert verify.private_mounts_possible(str(chrooted)) is False
     assert verify.private_mounts_possible(str(tmp_path / "no-proc")) is False
+
+
+ROUTES = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+
+
+@pytest.mark.parametrize("lines,expected", [
+    (["eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0"], "default"),
+    (["eth0\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0"], "public-network"),
+    ([], "public-network"),
+])
+def test_source_address_route_auto(root, lines, expected):
+    root.write_atomic("/proc/net/route", ROUTES + "".join(line + "\n" for line in lines))
+    assert detect.source_address_route(root)[0] == expected

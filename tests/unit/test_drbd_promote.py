@@ -116,3 +116,15 @@ def test_a_journal_of_0_1_0_is_finished_not_repeated(tmp_path):
     system.makedirs("/mnt/uecdata")
     drbd_init.init(system, config(), io.StringIO(), yes=True, connect_wait=0)
     assert [c[0] for c in system.changes()] == ["mkfs.ext4", "mount"]
+
+
+def test_partitions_are_found_among_the_block_device_attributes(tmp_path):
+    """/sys/dev/block/M:N holds attribute files beside the partitions' directories (seen in the VM lab)."""
+    import os
+
+    system = System(str(tmp_path))
+    base = "/sys/dev/block/254:16"
+    for attr in ("alignment_offset", "size", "dev"):
+        system.write_atomic(f"{base}/{attr}", "0\n")
+    system.write_atomic(f"{base}/vdb1/dev", "254:17\n")
+    assert drbd_init._device_ids(system, os.makedev(254, 16)) == {"254:16", "254:17"}

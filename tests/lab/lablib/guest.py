@@ -1,9 +1,9 @@
 """The host side of the guest agent: run a command in a VM, copy a file in or out.
 
 Used by labctl (exec), the bring-up (lablib.pair) and the lab tests.  It
-connects to the unix socket qemu serves for the VM's virtio-serial port
-(RUN/NODE/agent.sock), one client at a time per VM (a lock file), and waits
-for the answer carrying its request's id.  A timeout is always passed into
+connects to one of the unix sockets qemu serves for the VM's virtio-serial
+ports (RUN/NODE/agentK.sock, PORTS of them: a port per client at a time,
+taken with a lock file), and waits for the answer carrying its request's id.  A timeout is always passed into
 the guest, which kills the command's process group past it, and the host
 gives up a little later, so one hung command cannot block the lab.
 """
@@ -17,6 +17,8 @@ import time
 import uuid
 
 from . import config
+
+PORTS = 4
 
 
 class AgentError(RuntimeError):
@@ -38,22 +40,35 @@ class Result:
         return f"Result({self.node}, rc={self.rc}, stdout={self.stdout[-200:]!r}, stderr={self.stderr[-200:]!r})"
 
 
-def socket_path(node):
-    return os.path.join(config.node_dir(node), "agent.sock")
+def socket_path(node, port=0):
+    return os.path.join(config.node_dir(node), f"agent{port}.sock")
+
+
+def _take_port(node):
+    """(lock file, port): a free port of the VM's agent, or the first one once it is free."""
+    for port in range(PORTS):
+        lock = open(os.path.join(config.node_dir(node), f"agent{port}.lock"), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock, port
+        except BlockingIOError:
+            lock.close()
+    lock = open(os.path.join(config.node_dir(node), "agent0.lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock, 0
 
 
 def request(node, payload, timeout):
     """Send one request, return its answer (a dict); AgentError when the VM does not answer in time."""
     payload = dict(payload, id=uuid.uuid4().hex)
     deadline = time.monotonic() + timeout
-    lock_path = os.path.join(config.node_dir(node), "agent.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    lock, port = _take_port(node)
+    with lock:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.settimeout(max(0.5, deadline - time.monotonic()))
             try:
-                s.connect(socket_path(node))
+                s.connect(socket_path(node, port))
             except OSError as e:
                 raise AgentError(f"{node}: the VM's agent socket does not answer ({e}); is the VM running?") from None
             s.sendall(json.dumps(payload).encode() + b"\n")

@@ -15,12 +15,14 @@ CLC's /register page on the VIP, and prints the timeline and both nodes'
 
 import os
 import secrets
+import threading
 import time
 
 from . import config, guest, host, image, net, packages, state, vm
 from .timeline import Timeline
 
 RECORDS_URL = "http://{addr}:8773/services/Lab/records"
+DIST_MOUNT = "/mnt/lab-dist"
 REGISTER_URL = "https://{addr}:8443/register"
 
 
@@ -60,12 +62,21 @@ def preseed(node, secret):
     return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
 
 
+def dist_path(deb):
+    """Where a .deb of build/lab/dist is in the guests (the labdist 9p share, mounted on demand)."""
+    return os.path.join(DIST_MOUNT, os.path.relpath(deb, config.DIST))
+
+
+def mount_dist(node):
+    guest.exec_(node, ["sh", "-c", f"mountpoint -q {DIST_MOUNT} || {{ mkdir -p {DIST_MOUNT} && "
+                                   f"mount -t 9p -o trans=virtio,version=9p2000.L,ro labdist {DIST_MOUNT}; }}"],
+                timeout=60).check()
+
+
 def install_deb(node, deb, timeout, env=None):
-    target = f"/root/{os.path.basename(deb)}"
-    with open(deb, "rb") as fh:
-        guest.put(node, target, fh.read())
-    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", target], timeout=timeout,
-                       env=env)
+    mount_dist(node)
+    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", dist_path(deb)],
+                       timeout=timeout, env=env)
     with open(os.path.join(config.node_dir(node), f"install-{os.path.basename(deb)}.log"), "w") as fh:
         fh.write(done.stdout + done.stderr)
     return done.check()
@@ -86,6 +97,25 @@ def wait_for(what, check, timeout, step=2.0):
 def serving():
     code, body = curl(REGISTER_URL.format(addr=config.VIP), timeout=5)
     return code == 200 and "CloudVersion" in body
+
+
+def both(step):
+    """step(node) on both nodes at once; the first failure is raised once both are done."""
+    errors = {}
+
+    def run(node):
+        try:
+            step(node)
+        except BaseException as e:          # re-raised below, in the caller's thread
+            errors[node] = e
+    threads = [threading.Thread(target=run, args=(node,)) for node in config.NODES]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for node in config.NODES:
+        if node in errors:
+            raise errors[node]
 
 
 def running_vms():
@@ -137,8 +167,7 @@ def up(out):
         guest.wait_up(node, 600)
     tl.finish()
     tl.start("stand-in eucalyptus-cloud installed on both (a CLC that has been running)")
-    for node in config.NODES:
-        install_deb(node, standin, 600)
+    both(lambda node: install_deb(node, standin, 600))
     addr = config.NODES["clc1"]["public"]
     wait_for("clc1's stand-in CLC answering", lambda: curl(RECORDS_URL.format(addr=addr))[0] == 200, 300)
     before = [f"before-ha-{i}" for i in range(5)]

@@ -24,7 +24,7 @@ import signal
 import subprocess
 import time
 
-from . import config, host
+from . import config, guest, host
 
 QEMU = "qemu-system-x86_64"
 PROBE_MARK = "Run /lab-kvm-probe as init process"
@@ -112,8 +112,11 @@ def argv(node, image, accel_mode):
             "-netdev", f"tap,id=rep,ifname={config.tap(node, 'replication')},script=no,downscript=no",
             "-device", f"virtio-net-pci,netdev=rep,mac={config.mac(node, 'replication')}",
             "-device", "virtio-serial-pci",
-            "-chardev", f"socket,id=agent,path={os.path.join(d, 'agent.sock')},server=on,wait=off",
-            "-device", "virtserialport,chardev=agent,name=lab.agent",
+            *[arg for port in range(guest.PORTS) for arg in (
+                "-chardev", f"socket,id=agent{port},path={os.path.join(d, f'agent{port}.sock')},server=on,wait=off",
+                "-device", f"virtserialport,chardev=agent{port},name=lab.agent.{port}")],
+            # the lab's .debs, read-only: the guest mounts it (9p) to install from it
+            "-virtfs", f"local,path={config.DIST},mount_tag=labdist,security_model=none,readonly=on",
             "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
             "-device", "virtio-rng-pci"]
 
@@ -121,7 +124,7 @@ def argv(node, image, accel_mode):
 def start(node, image, accel_mode):
     """Start the node's qemu in the lab namespace; its pid."""
     d = config.node_dir(node)
-    for name in ("agent.sock", "qmp.sock"):
+    for name in [f"agent{port}.sock" for port in range(guest.PORTS)] + ["qmp.sock"]:
         try:
             os.unlink(os.path.join(d, name))
         except FileNotFoundError:
@@ -133,7 +136,7 @@ def start(node, image, accel_mode):
                                 stdout=log, stderr=log, start_new_session=True,
                                 env={"PATH": host.PATH})
     deadline = time.monotonic() + 30
-    while not os.path.exists(os.path.join(d, "agent.sock")):
+    while not os.path.exists(os.path.join(d, "agent0.sock")):
         if proc.poll() is not None:
             raise RuntimeError(f"qemu for {node} exited {proc.returncode}; see {os.path.join(d, 'qemu.log')}")
         if time.monotonic() > deadline:
