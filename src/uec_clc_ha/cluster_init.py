@@ -36,7 +36,7 @@ import re
 import time
 
 from . import crm_mon, drbd_state
-from .errors import NotFound, NotRunningCleanly, Refused, Waiting
+from .errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
 from .settings import STATE_DIR
 
 CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
@@ -219,11 +219,38 @@ class Stages:
         self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
                                                       else ""))
         if self._systemd():
-            self.system.run(["systemctl", "start", "corosync.service", "pacemaker.service"], timeout=300)
+            self._start_systemd(attempts=3)
         else:
             self.system.run(["service", "corosync", "start"], timeout=300)
             self.system.run(["service", "pacemaker", "start"], timeout=300)
         self.changed.append("started corosync and pacemaker")
+
+    def _start_systemd(self, attempts):
+        """systemctl start, again when sbd gave up its start-up while the partition was still forming.
+
+        sbd aborts its start-up ("Not enough votes to proceed") when the cluster
+        has not settled within its watchdog timeout; joining a running peer can
+        take that long on a slow host.  A fresh start then finds the partition
+        formed.  Any other failure, or the last attempt's, is raised.
+        """
+        for attempt in range(1, attempts + 1):
+            done = self.system.run(["systemctl", "start", "corosync.service", "pacemaker.service"], rcs=None,
+                                   timeout=300)
+            if done.rc == 0:
+                return
+            sbd_failed = self.system.run(["systemctl", "is-failed", "sbd.service"], rcs=None).stdout.strip() \
+                == "failed"
+            if not sbd_failed or attempt == attempts:
+                log = self.system.run(["journalctl", "--no-pager", "-n", "15", "-u", "sbd", "-u", "corosync",
+                                       "-u", "pacemaker"], rcs=None, timeout=30).stdout
+                raise CommandFailure(["systemctl", "start", "corosync.service", "pacemaker.service"], done.rc,
+                                     (done.stderr or done.stdout) + log)
+            self.say(f"sbd gave up its start-up (attempt {attempt} of {attempts}: the partition was still "
+                     "forming); starting again")
+            self.system.run(["systemctl", "reset-failed", "sbd.service", "corosync.service", "pacemaker.service"],
+                            rcs=None)
+            self.system.run(["systemctl", "stop", "corosync.service"], rcs=None, timeout=120)
+            self.sleep(3)
 
     def membership(self, seconds):
         """Wait until both nodes are members of a quorate partition; False when the peer is still missing."""

@@ -87,7 +87,24 @@ def image_for(log=print):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        _prune(keep=final, log=log)
     return paths(final), True
+
+
+def _prune(keep, log):
+    """Remove the older images (1 GiB each), except one a running lab still uses."""
+    from . import state
+
+    in_use = os.path.dirname(state.load().get("image", {}).get("image", "")) if state.load().get("vms") else ""
+    for name in os.listdir(config.IMAGES):
+        path = os.path.join(config.IMAGES, name)
+        if os.path.isdir(path) and path not in (keep, in_use) and ".tmp" not in name:
+            shutil.rmtree(path, ignore_errors=True)
+            try:
+                os.unlink(path + ".lock")
+            except FileNotFoundError:
+                pass
+            log(f"image: removed the older image {name}")
 
 
 def _write(root, path, text, mode=0o644):

@@ -39,7 +39,7 @@ def accel(image, log=print):
     if not os.path.exists("/dev/kvm"):
         return "tcg", "no /dev/kvm"
     cache = os.path.join(config.BUILD, "kvm-probe.json")
-    ident = {"kernel": os.uname().release, "qemu": _qemu_version(), "image": image["kernel"]}
+    ident = {"kernel": os.uname().release, "qemu": _qemu_version(), "guest_kernel": os.path.getsize(image["kernel"])}
     try:
         with open(cache) as fh:
             known = json.load(fh)

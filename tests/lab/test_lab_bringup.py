@@ -1,0 +1,68 @@
+"""The pair that `labctl up` made through apt-get install alone: asserted on its real state.
+
+The session's `pair` fixture (tests/lab/conftest.py) brings the lab up (or
+reuses a serving one).  Everything here reads the real thing: /proc/drbd,
+crm_mon's XML, the file system of each guest, and the cloud from the client
+namespace on the VIP.
+"""
+
+import pytest
+
+from lablib import config
+
+NODES = tuple(config.NODES)
+DATA = ("/var/lib/eucalyptus", "/var/lib/image-store-proxy")
+
+
+def test_drbd_is_connected_and_up_to_date_on_both(pair):
+    for node in NODES:
+        cstate, roles, disks = pair.drbd(node)
+        assert (cstate, disks) == ("Connected", "UpToDate/UpToDate"), (node, cstate, roles, disks)
+
+
+def test_both_nodes_are_online_and_the_group_runs_on_the_initial_primary(pair):
+    view = pair.view("clc2")
+    assert view is not None and view.quorate
+    assert {n: v["online"] for n, v in view.nodes.items()} == {n: True for n in NODES}
+    assert pair.active("clc1") == pair.active("clc2") == "clc1"
+    promoted = [r.nodes for r in view.resources if r.agent == "ocf:linbit:drbd" and r.role == "Promoted"]
+    assert promoted == [("clc1",)]
+    assert view.failures == ()
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_data_directories_point_into_the_drbd_mount(pair, node):
+    for d in DATA:
+        target = pair.exec(node, "readlink", d).stdout.strip()
+        assert target == f"/mnt/uecdata/{d.rsplit('/', 1)[1]}", (node, d, target)
+
+
+def test_the_stand_in_data_arrived_intact_on_drbd(pair):
+    """Every data file the stand-in package installed, checked against its own md5sums, through the symlinks."""
+    listed = pair.exec("clc1", "cat", "/var/lib/dpkg/info/eucalyptus-cloud.md5sums").stdout
+    data = [line for line in listed.splitlines() if " var/lib/" in line]
+    assert len(data) >= 10
+    checked = pair.exec("clc1", "sh", "-c", "cd / && md5sum -c --quiet -", stdin="\n".join(data) + "\n",
+                        check=False)
+    assert checked.rc == 0, checked.stdout + checked.stderr
+    mount = pair.sh("clc1", "findmnt -n -o SOURCE /mnt/uecdata").stdout.strip()
+    assert mount == "/dev/drbd0"
+    assert pair.sh("clc2", "findmnt -n /mnt/uecdata", check=False).rc != 0      # the passive node mounts nothing
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_eucalyptus_is_out_of_boot_start_up(pair, node):
+    assert pair.exec(node, "systemctl", "is-enabled", "eucalyptus-cloud.service", check=False).stdout.strip() \
+        == "disabled"
+    links = pair.sh(node, "ls /etc/rc2.d").stdout.split()
+    for name in ("eucalyptus", "image-store-proxy"):
+        assert [n for n in links if n.endswith(name)] and all(n.startswith("K") for n in links if n.endswith(name))
+
+
+def test_the_cloud_serves_on_the_vip_with_the_data_it_had_before(pair):
+    assert pair.serving()
+    records = pair.records()
+    assert records is not None and [r for r in records if r.startswith("before-ha-")] == \
+        [f"before-ha-{i}" for i in range(5)]
+    assert pair.write("after-bring-up")
+    assert "after-bring-up" in pair.records()

@@ -1,0 +1,184 @@
+"""cluster-init's stages against a scripted node (no real tools): the decisions, and the commands they run.
+
+The whole path runs for real in the VM lab (tests/lab); here each decision
+is played through a System whose run() answers like systemctl, sbd,
+crm_node, cibadmin and drbdadm would, and records what was run.
+"""
+
+import io
+
+import pytest
+
+from scenarios import write_settings
+from uec_clc_ha import cluster_init, pipeline, settings, settings_file
+from uec_clc_ha.errors import Refused, Waiting
+from uec_clc_ha.system import Completed, System
+
+HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (watchdog)   : {w}\n" \
+         "Timeout (msgwait)    : {m}\n==Header on disk is dumped\n"
+
+
+class Node(System):
+    def __init__(self, root, header=None, members=("clc1",), quorate=False, start_failures=0):
+        super().__init__(root)
+        self.header, self.members, self.quorate = header, list(members), quorate
+        self.start_failures = start_failures
+        self.sbd_failed = False
+        self.active = set()
+        self.enabled = {"sbd.service"}
+        self.calls = []
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        argv = list(argv)
+        self.calls.append(argv)
+        rc, out = 0, ""
+        if argv[:2] == ["sbd", "-d"] and argv[-1] == "dump":
+            rc, out = (0, HEADER.format(w=self.header[0], m=self.header[1])) if self.header else (1, "")
+        elif argv[:2] == ["sbd", "-d"] and argv[-1] == "create":
+            self.header = (int(argv[argv.index("-1") + 1]), int(argv[argv.index("-4") + 1]))
+        elif argv[0] == "systemctl":
+            verb, units = argv[1], argv[2:]
+            if verb == "is-enabled":
+                out = "enabled" if units[0] in self.enabled else "disabled"
+            elif verb == "is-active":
+                rc, out = (0, "active") if units[0] in self.active else (3, "inactive")
+            elif verb == "is-failed":
+                out = "failed" if self.sbd_failed else "active"
+            elif verb == "reset-failed":
+                self.sbd_failed = False
+            elif verb == "enable":
+                self.enabled.update(units)
+            elif verb == "disable":
+                self.enabled.difference_update(units)
+            elif verb == "start":
+                if self.start_failures:
+                    self.start_failures -= 1
+                    self.sbd_failed = True
+                    rc, out = 1, "A dependency job for pacemaker.service failed."
+                else:
+                    self.active.update(units)
+        elif argv[:2] == ["crm_node", "-l"]:
+            out = "".join(f"{i} {n} member\n" for i, n in enumerate(self.members, 1))
+        elif argv[:2] == ["crm_node", "-q"]:
+            out = "1" if self.quorate else "0"
+        elif argv[:2] == ["drbdadm", "role"]:
+            out = "Secondary/Unknown"
+        elif argv[0] == "wipefs":
+            out = ""
+        if rcs is not None and rc not in rcs:
+            from uec_clc_ha.errors import CommandFailure
+            raise CommandFailure(argv, rc, out)
+        return Completed(tuple(argv), rc, out + "\n", "")
+
+    def which(self, tool):
+        return f"/usr/sbin/{tool}"
+
+
+def prepared(tmp_path, local="clc1", **kwargs):
+    node = Node(str(tmp_path / "root"), **kwargs)
+    node.makedirs("/run/systemd/system")
+    node.write_atomic("/dev/watchdog", "")
+    node.write_atomic("/dev/disk/by-id/virtio-sbdshared", "")
+    overrides = {} if local == "clc1" else {
+        "Local-Node": "clc2", "Peer-Node": "clc1", "Local-Address": "198.51.100.12", "Peer-Address": "198.51.100.11",
+        "Replication-Local-Address": "203.0.113.2", "Replication-Peer-Address": "203.0.113.1"}
+    write_settings(node, "corosync-drbd84", **overrides)
+    built = pipeline.build(node, settings_file.load(node))
+    pipeline.apply(node, pipeline.plan(node, built.files))
+    return node, settings.require_valid(settings_file.load(node))
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += seconds
+
+
+def stages(node, config, yes=True, force=False):
+    clock = Clock()
+    return cluster_init.Stages(node, config, io.StringIO(), yes, force, clock=clock, sleep=clock.sleep)
+
+
+def test_no_watchdog_is_refused_loudly_with_the_way_out(tmp_path):
+    node, c = prepared(tmp_path)
+    node.remove("/dev/watchdog")
+    with pytest.raises(Refused) as e:
+        stages(node, c).sbd()
+    assert "WARNING: there is no watchdog /dev/watchdog" in str(e.value)
+    assert "modprobe softdog" in str(e.value) and "not one that hangs hard" in str(e.value)
+    assert not [a for a in node.calls if a[-1] == "create"]
+
+
+def test_the_initial_primary_writes_the_header_with_the_settings_timeouts(tmp_path):
+    node, c = prepared(tmp_path)
+    s = stages(node, c)
+    s.sbd()
+    assert ["sbd", "-d", "/dev/disk/by-id/virtio-sbdshared", "-1", "5", "-4", "10", "create"] in node.calls
+    assert "sbd.service" in node.enabled
+
+
+def test_writing_the_header_needs_yes(tmp_path):
+    node, c = prepared(tmp_path)
+    with pytest.raises(Refused) as e:
+        stages(node, c, yes=False).sbd()
+    assert "whatever the device holds is lost" in str(e.value) and node.header is None
+
+
+def test_the_other_node_never_writes_the_header_and_waits_for_it(tmp_path):
+    node, c = prepared(tmp_path, local="clc2")
+    with pytest.raises(Waiting) as e:
+        stages(node, c).sbd()
+    assert "the initial primary (clc1) writes it" in str(e.value)
+    assert not [a for a in node.calls if a[-1] == "create"]
+
+
+def test_a_header_with_other_timeouts_is_refused_without_force(tmp_path):
+    node, c = prepared(tmp_path, header=(15, 30))
+    with pytest.raises(Refused) as e:
+        stages(node, c).sbd()
+    assert "watchdog 15 s and msgwait 30 s" in str(e.value) and "--force" in str(e.value)
+    stages(node, c, force=True).sbd()
+    assert node.header == (5, 10)
+
+
+def test_other_fencing_disables_sbd(tmp_path):
+    node, c = prepared(tmp_path)
+    c = settings.require_valid(dict(settings_file.load(node), **{"Fencing": "none"}))
+    stages(node, c).sbd()
+    assert "sbd.service" not in node.enabled
+
+
+def test_alone_it_loads_the_cib_and_says_it_waits_for_the_peer(tmp_path, monkeypatch):
+    node, c = prepared(tmp_path, header=(5, 10))
+
+    def staged(system, config, out, yes, force):
+        clock = Clock()
+        return cluster_init.Stages(system, config, out, yes, force, clock=clock, sleep=clock.sleep)
+    with pytest.raises(Waiting) as e:
+        cluster_init.init(node, c, io.StringIO(), yes=True, stages_class=staged)
+    assert "waits for clc2" in str(e.value) and "wait_for_all" in str(e.value)
+    assert ["crm", "configure", "load", "update", "/etc/uec-clc-ha/cluster.crm"] in node.calls
+    assert {"corosync.service", "pacemaker.service"} <= node.enabled
+
+
+def test_sbd_giving_up_its_start_up_is_retried(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10), start_failures=1)
+    s = stages(node, c)
+    s.stack()
+    starts = [a for a in node.calls if a[:2] == ["systemctl", "start"]]
+    assert len(starts) == 2 and "pacemaker.service" in node.active
+    assert ["systemctl", "reset-failed", "sbd.service", "corosync.service", "pacemaker.service"] in node.calls
+
+
+def test_the_heartbeat_stack_is_not_brought_up_here(tmp_path):
+    node, c = prepared(tmp_path)
+    c = settings.require_valid(dict(settings_file.load(node), **{"Cluster-Stack": "heartbeat", "Fencing": "none",
+                                                                  "Fencing-Delay": "0"}))
+    with pytest.raises(Refused) as e:
+        stages(node, c).files()
+    assert "legacy Pacemaker 1.x" in str(e.value)
