@@ -82,7 +82,7 @@ QUESTIONS = [
     ("Does this node hold the cloud's data now? [yes/no]", "yes"),     # pinned by the clc fixture
     ("Initialize the DRBD disk now (destroys its contents)? [yes/no]", "no"),
     ("Move the Cloud Controller's data onto DRBD now? [yes/no]", "no"),  # asked as this node holds the data
-    ("Start the cluster now? [yes/no]", "yes"),
+    ("Start the cluster now? [yes/no]", "no"),                 # the clc fixture's preseed: the lab starts clusters
 ]
 PROMPTS = [p for p, _ in QUESTIONS]
 SECRET_NOTE = "Cluster secret generated"        # the postinst's note (uec-clc-ha/secret-generated)

@@ -273,7 +273,9 @@ def test_switching_stacks_retires_the_old_files(clc, deb):
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
     assert clc.exists("/etc/ha.d/ha.cf") and not clc.exists("/etc/corosync/authkey")
     assert clc.read("/etc/corosync/corosync.conf") == corosyncs_own
-    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+    diversions = clc.run(["dpkg-divert", "--list"]).stdout
+    assert "/etc/corosync/corosync.conf to" not in diversions
+    assert "diversion of /etc/default/sbd to /etc/default/sbd.distrib by uec-clc-ha" in diversions   # still SBD
 
 
 def test_unanswered_install_is_left_unconfigured(clc, deb):

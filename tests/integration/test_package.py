@@ -43,7 +43,7 @@ def test_source_package_was_built_too(dist):
 def test_stdeb_still_builds_a_library_deb(tmp_path):
     """The design card's stdeb path: a python3 library .deb of uec_clc_ha (no scripts, no debconf)."""
     tree = tmp_path / "tree"
-    shutil.copytree(TOP, tree, ignore=shutil.ignore_patterns(".git", "dist", "deb_dist", "__pycache__",
+    shutil.copytree(TOP, tree, ignore=shutil.ignore_patterns(".git", "build", "dist", "deb_dist", "__pycache__",
                                                              "*.egg-info", ".pytest_cache"))
     env = dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin", DEB_BUILD_OPTIONS="nocheck")
     done = subprocess.run(["/usr/bin/python3", "setup.py", "--command-packages=stdeb.command", "bdist_deb"],

@@ -61,9 +61,12 @@ def test_power_loss_of_the_active_node(pair):
     stored = set(pair.records())
     lost = [r for r in [f"power-loss-before-{i}" for i in range(10)] + writer.acked if r not in stored]
     assert lost == [], f"acknowledged records lost in the failover: {lost}"
-    # the cluster's own record of the takeover is complete once it reports the group started there
-    wait_for("the survivor reporting the group started", lambda: pair.active(survivor) == survivor, 120, step=1)
-    parts = milestones(pair.journal(survivor, f"@{int(t_guest) - 1}"), t_guest, active, survivor)
+    # the survivor's own record of the takeover is complete once it has logged the CLC's start
+    def takeover():
+        found = milestones(pair.journal(survivor, f"@{int(t_guest) - 1}"), t_guest, active, survivor)
+        return found if "CLC started" in found else None
+    parts = wait_for("the survivor's journal recording the CLC's start", takeover, 120, step=2)
+    assert pair.active(survivor) == survivor
     report = {"failover_seconds": round(failover, 1), "parts": parts, "acked_during": len(writer.acked),
               "refused_during": writer.refused, "survivor": survivor}
     with open(os.path.join(config.RUN, "power-loss.json"), "w") as fh:

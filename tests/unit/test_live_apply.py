@@ -1,0 +1,65 @@
+"""apply on a running cluster: which live steps follow which changed files (scripted tools, no cluster)."""
+
+from scenarios import full_raw
+from uec_clc_ha import live_apply, pipeline, settings
+from uec_clc_ha.render import RenderedFile
+from uec_clc_ha.system import Completed, System
+
+CRM_OLD = 'primitive res_a ocf:heartbeat:Dummy\nprimitive res_gone ocf:heartbeat:Dummy\n' \
+          'primitive st_ipmi stonith:fence_ipmilan params password="old-secret"\n'
+CRM_NEW = 'primitive res_a ocf:heartbeat:Dummy op monitor interval=45s\n' \
+          'primitive st_ipmi stonith:fence_ipmilan params password="new-secret"\n'
+
+
+class Running(System):
+    """A node where pacemaker, corosync and DRBD run (or none of them)."""
+
+    def __init__(self, root, running=True):
+        super().__init__(root)
+        self.running = running
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        rc, out = 0, ""
+        if argv[0] == "crm_mon":
+            out = '<pacemaker-result api-version="2.25"><summary/><nodes/><resources/></pacemaker-result>' \
+                if self.running else ""
+            rc = 0 if self.running else 102
+        elif argv[0] == "corosync-cfgtool":
+            rc = 0 if self.running else 1
+        elif argv[:2] == ["drbdadm", "role"]:
+            rc, out = (0, "Primary/Secondary") if self.running else (10, "")
+        return Completed(tuple(argv), rc, out, "")
+
+
+def changes():
+    files = [
+        pipeline.Change("update", RenderedFile(live_apply.CRM_FILE, CRM_NEW.encode(), 0o600, "crm"), CRM_OLD.encode()),
+        pipeline.Change("update", RenderedFile(live_apply.COROSYNC_CONF, b"totem {}\n", 0o644, "corosync"), b"x"),
+        pipeline.Change("update", RenderedFile("/etc/drbd.d/uec-clc.res", b"resource {}\n", 0o600, "drbd"), b"x"),
+        pipeline.Change("unchanged", RenderedFile("/etc/corosync/authkey", b"k", 0o400, "corosync-key"), b"k"),
+    ]
+    return files
+
+
+def test_each_changed_file_brings_its_running_service_in_line(tmp_path):
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+    steps, notes = live_apply.plan(Running(str(tmp_path)), config, changes())
+    assert [s.argv for s in steps] == [
+        ("crm", "configure", "delete", "--force", "res_gone"),
+        ("crm", "configure", "load", "update", live_apply.CRM_FILE),
+        ("corosync-cfgtool", "-R"),
+        ("drbdadm", "adjust", "uec-clc"),
+    ]
+    assert notes == []
+
+
+def test_nothing_runs_nothing_is_run_and_that_is_said(tmp_path):
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+    steps, notes = live_apply.plan(Running(str(tmp_path), running=False), config, changes())
+    assert steps == [] and len(notes) == 3
+
+
+def test_the_shown_change_masks_secrets():
+    diff = live_apply.crm_diff(CRM_OLD, CRM_NEW)
+    assert "interval=45s" in diff and "-primitive res_gone" in diff
+    assert "secret" not in diff.replace("password=(hidden)", "") and "password=(hidden)" in diff
