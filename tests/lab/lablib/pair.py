@@ -195,8 +195,10 @@ def up(out):
     if missing:
         raise RuntimeError(f"records written before HA are missing on the VIP: {missing}")
     tl.finish("records written before HA are all there")
-    st = state.update(timeline=tl.steps, serving_since=time.time())
+    rss = {node: vm.rss_mib(pid) for node, pid in running_vms().items()}
+    st = state.update(timeline=tl.steps, serving_since=time.time(), qemu_rss_mib=rss)
     out.write(tl.table())
+    out.write("  qemu memory (RSS): " + ", ".join(f"{n} {m} MiB" for n, m in rss.items()) + "\n")
     for node in config.NODES:
         out.write(f"\n--- crm_mon -1r on {node}\n")
         out.write(guest.exec_(node, ["crm_mon", "-1r"], timeout=60).stdout)
