@@ -124,12 +124,12 @@ def prepare(system, db):
     finally:
         answers.forget_secrets(db)          # read once; never left in debconf's database
     current = settings_file.parse(settings_file.read_text(system))
-    fallback = _pending_secret(system)
-    system.remove(PENDING)
+    fallback = _pending_secret(system)     # kept until this run's own pending settings replace it
     # The postinst shows the secret note only while it is unseen: unseen only when a secret is generated.
     note = answers.question("secret-generated")
     db.fset(note, "seen", "true")
     if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
+        system.remove(PENDING)
         return 0
     try:
         text, generated = new_settings_text(system, changes, secrets, *fallback)
