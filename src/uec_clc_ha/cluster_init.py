@@ -333,8 +333,7 @@ class Stages:
         active = {r.id: r.nodes for r in view.resources if r.nodes}
         promoted = [n for r in view.resources if r.agent == "ocf:linbit:drbd" and r.role == "Promoted"
                     for n in r.nodes]
-        placed = {tuple(active.get(m, ())) for m in GROUP_MEMBERS}
-        where = next(iter(placed))[0] if len(placed) == 1 and all(len(p) == 1 for p in placed) else None
+        where = view.running_on(GROUP_MEMBERS)
         started = [m for m in GROUP_MEMBERS if m in active]
         parts = [f"DRBD Promoted on {promoted[0]}" if promoted else "DRBD not promoted yet",
                  f"{GROUP}: {', '.join(started) or 'nothing'} started"]

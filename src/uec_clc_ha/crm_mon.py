@@ -34,6 +34,16 @@ class View:
     def active_on(self, node, agent):
         return [r for r in self.using(agent) if node in r.nodes]
 
+    def running_on(self, ids):
+        """The one node every resource of ``ids`` is active on, or None (stopped, starting, or split)."""
+        active = {r.id: r.nodes for r in self.resources if r.nodes}
+        placed = {tuple(active.get(i, ())) for i in ids}
+        if len(placed) == 1:
+            nodes = placed.pop()
+            if len(nodes) == 1:
+                return nodes[0]
+        return None
+
 
 def parse(xml_text):
     root = ET.fromstring(xml_text)

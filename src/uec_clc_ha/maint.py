@@ -109,10 +109,6 @@ def _pending_secret(system):
         return "", False
 
 
-def settings_file_of(text):
-    return settings_file.as_rendered(text)
-
-
 def _show_problems(db, problems):
     db.subst(answers.question("settings-invalid"), "problems", "; ".join(str(p) for p in problems))
     db.fset(answers.question("settings-invalid"), "seen", "false")
@@ -164,7 +160,7 @@ def install(system, db):
     if pending is None:
         text = settings_file.updated_text(settings_file.read_text(system),
                                           {"Local-Node": db.get(answers.question("local-node"))})
-        managed_files.Installer(system, log, "package").install(settings_file_of(text))
+        managed_files.Installer(system, log, "package").install(settings_file.as_rendered(text))
         record_last(system, text)
         log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
             f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
@@ -172,7 +168,7 @@ def install(system, db):
     text = pending["text"]
     built = pipeline.build(system, settings_file.parse(text))
     installer = managed_files.Installer(system, log, "package")
-    installer.install(settings_file_of(text))
+    installer.install(settings_file.as_rendered(text))
     for path, result in installer.install_generated(built.files).items():
         if result == "installed":
             log(f"installed {path}")

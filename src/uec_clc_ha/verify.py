@@ -269,10 +269,9 @@ def _agent_overlays(agents, tmp):
             raise ValueError(f"only ocf:PROVIDER:TYPE and lsb:NAME agents can be provided, not {name}")
         if not os.path.isfile(script):
             raise NotFound(f"agent {name}: {script} does not exist")
-        relative = os.path.join(*rest)
-        installed = os.path.join(OCF_RESOURCE_D if standard == "ocf" else LSB_INIT_D, relative)
-        if os.path.exists(installed) and os.path.samefile(installed, script):
+        if _installed_as(name, script):
             continue
+        relative = os.path.join(*rest)
         dirs[standard] = os.path.join(tmp, standard)
         link = os.path.join(dirs[standard], relative)
         os.makedirs(os.path.dirname(link), exist_ok=True)

@@ -43,12 +43,7 @@ class Lab:
     def active(self, node):
         """The node the group runs on, as `node` sees the cluster (None when nowhere or split)."""
         v = self.view(node)
-        if v is None:
-            return None
-        where = {r.id: r.nodes for r in v.resources if r.id in ("res_fs_clc", "res_ip_clc", "res_uec")}
-        places = {tuple(n) for n in where.values()}
-        return places.pop()[0] if len(places) == 1 and len(next(iter(places), ())) == 1 and \
-            len(where) == 3 else None
+        return v.running_on(("res_fs_clc", "res_ip_clc", "res_uec")) if v is not None else None
 
     def journal(self, node, since, *units):
         args = ["journalctl", "--no-pager", "-o", "short-unix", "--since", since]

@@ -22,9 +22,13 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from . import config, guest, host
+
+sys.path.insert(0, os.path.join(config.TOP, "src"))
+from uec_clc_ha import clc_process  # noqa: E402  (pid identity: alive, not a zombie, its command line)
 
 QEMU = "qemu-system-x86_64"
 PROBE_MARK = "Run /lab-kvm-probe as init process"
@@ -157,19 +161,11 @@ def qemu_pid(wrapper_pid):
 
 def running(pid, node):
     """True when pid is alive and is this node's qemu (never trust a bare pid)."""
-    if not pid:
+    if not pid or clc_process.state(pid) != "alive":
         return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            args = fh.read().split(b"\0")
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    if stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3] == b"Z":
-        return False
-    return bool(args) and os.path.basename(args[0]) == QEMU.encode() and b"-name" in args and \
-        args[args.index(b"-name") + 1] == node.encode()
+    args = clc_process.cmdline(pid)
+    return bool(args) and os.path.basename(args[0]) == QEMU and "-name" in args[:-1] and \
+        args[args.index("-name") + 1] == node
 
 
 def kill(pid, node, wait=10):
