@@ -40,6 +40,27 @@ class Simulation:
         self.cib = out
         return self.placement()
 
+    def transition(self, *extra):
+        """What the scheduler would do next, without doing it: (summary lines, {action: its inputs, transitively})."""
+        graph = os.path.join(self.dir, f"graph{self.step}.xml")
+        done = subprocess.run(["crm_simulate", "-x", self.cib, "-S", "-G", graph, *extra], env=self.env(),
+                              check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        summary = done.stdout.split("Transition Summary:", 1)[-1].split("Executing Cluster Transition:", 1)[0]
+        direct = {}
+        for synapse in ET.parse(graph).getroot().iter("synapse"):
+            action = next(iter(synapse.find("action_set")))
+            inputs = {t.get("operation_key") for t in synapse.find("inputs").iter() if t.get("operation_key")}
+            direct.setdefault(action.get("operation_key"), set()).update(inputs)
+
+        def closure(key, seen):
+            for i in direct.get(key, ()):
+                if i not in seen:
+                    seen.add(i)
+                    closure(i, seen)
+            return seen
+        return ([line.strip() for line in summary.splitlines() if line.strip().startswith("*")],
+                {key: closure(key, set()) for key in direct})
+
     def placement(self):
         """{"rg_uec": node or None, "promoted": node or None, "fs": [nodes]} from crm_mon's XML."""
         xml = subprocess.run(["crm_mon", "-1", "--output-as=xml"], env=self.env(), check=True,

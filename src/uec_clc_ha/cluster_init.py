@@ -29,20 +29,16 @@ A stage that cannot finish yet (the peer not installed) raises Waiting:
 the CLI exits 9 and the postinst reports it; everything done so far stays.
 """
 
-import hashlib
-import json
 import os
 import re
 import time
 
-from . import crm_mon, drbd_state
+from . import crm_mon, drbd_state, live_apply
 from .errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
-from .settings import STATE_DIR
 
 CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
-LOADED = f"{STATE_DIR}/cib-loaded.json"
 GROUP = "rg_uec"
-GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")
+GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
 
 
 class Stages:
@@ -223,6 +219,9 @@ class Stages:
         else:
             self.system.run(["service", "corosync", "start"], timeout=300)
             self.system.run(["service", "pacemaker", "start"], timeout=300)
+        conf = self.system.read_or_none(live_apply.COROSYNC_CONF)
+        if conf is not None:                      # the corosync just started read this file
+            live_apply.record(self.system, live_apply.COROSYNC_CONF, conf)
         self.changed.append("started corosync and pacemaker")
 
     def _start_systemd(self, attempts):
@@ -277,17 +276,12 @@ class Stages:
 
     def cib(self):
         data = self.system.read_bytes(CRM_FILE)
-        digest = hashlib.sha256(data).hexdigest()
         self._wait_cib(120)
-        loaded = self.system.read_or_none(LOADED)
-        if loaded and json.loads(loaded).get("sha256") == digest and self._cib_has(GROUP):
+        if live_apply.applied(self.system).get(CRM_FILE) == live_apply.digest(data) and self._cib_has(GROUP):
             return
         self.system.run(["crm", "configure", "load", "update", CRM_FILE], timeout=180,
                         env={"HOME": "/root"})
-        self.system.makedirs(STATE_DIR)
-        self.system.write_atomic(LOADED, json.dumps({"sha256": digest, "file": CRM_FILE,
-                                                     "loaded": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n",
-                                 mode=0o600)
+        live_apply.record(self.system, CRM_FILE, data)
         self.changed.append(f"loaded {CRM_FILE} into the CIB")
         self.say(f"loaded {CRM_FILE} into the live CIB")
 

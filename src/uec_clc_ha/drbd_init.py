@@ -27,7 +27,8 @@ import os
 import stat
 import time
 
-from . import drbd_state
+from . import drbd_state, live_apply
+from .render import drbd_path
 from .errors import Refused
 from .settings import STATE_DIR
 
@@ -165,6 +166,8 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
                 journal["sync"] = _watch_connect(system, res, out, connect_wait)
         else:
             system.run(commands[step], timeout=600)
+            if step == "up":                  # the kernel has this resource file's configuration now
+                live_apply.record(system, drbd_path(config), system.read_bytes(drbd_path(config)))
         _record(system, journal, step)
     journal["complete"] = True
     journal["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -183,6 +183,7 @@ def install(system, db):
         else:
             log("the cluster was not started: a data step above did not finish; once it has, run "
                 "`uec-clc-ha-ctl cluster-init --yes`")
+    _say_if_not_applied(system, built)
     record_last(system, text)
     system.remove(PENDING)
     if pending["generated"]:
@@ -191,6 +192,19 @@ def install(system, db):
         db.subst(note, "secret", settings_file.parse(text)["Cluster-Secret"])
         db.fset(note, "seen", "false")
     return 0
+
+
+def _say_if_not_applied(system, built):
+    """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
+    from . import crm_mon, live_apply
+
+    if not system.is_live or crm_mon.read(system) is None:
+        return
+    steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
+    if steps:
+        log("the running cluster has not taken the new configuration yet: once both nodes have it "
+            "(dpkg-reconfigure uec-clc-ha on each), run `uec-clc-ha-ctl apply` on each node; "
+            "`uec-clc-ha-ctl apply --dry-run` shows what it will do")
 
 
 class _Log:

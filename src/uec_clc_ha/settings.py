@@ -133,15 +133,26 @@ FIELDS = (
     Field("IPMI-User", "", f.crm_word, "BMC user allowed to power-cycle the nodes.", when=_when("Fencing", "ipmilan")),
     Field("IPMI-Password", "", f.crm_word, "BMC password (kept only in this file and the CIB).", secret=True,
           when=_when("Fencing", "ipmilan")),
-    Field("Fencing-Delay", "15", f.integer(0, 600),
-          "Seconds the node running the cloud waits before fencing the other (priority-fencing-delay), "
-          "so that the active node wins a split."),
+    Field("Fencing-Delay", "8", f.integer(0, 600),
+          "Seconds by which fencing the node that runs the cloud is delayed (priority-fencing-delay), so that "
+          "in a split the active node fences first and keeps the cloud. It must exceed how much later the "
+          "active node may ask for fencing than the other (becoming DC, the scheduler) plus the time the other "
+          "takes to reset once its SBD slot holds the poison pill; with Load-Threshold keeping fencing from "
+          "waiting behind other actions that is a few seconds even on an emulated CPU. It is paid on every "
+          "failover after the active node really died, so keep it small."),
+    Field("Load-Threshold", "1000", f.integer(10, 100000),
+          "CPU load, in percent of the node's cores, above which Pacemaker runs fewer actions at once "
+          "(load-threshold; Pacemaker's default is 80). A failover is a handful of actions; throttled, a "
+          "loaded or small node runs them one at a time, fencing and promotion waiting behind monitors. "
+          "The default throttles only a node loaded ten times over."),
     # -- resources ---------------------------------------------------------
     Field("Ping-Hosts", "", f.ipv4_list,
           "Addresses on the public network that are always up (gateway, CC): the cloud leaves a node "
           "that cannot reach any of them."),
-    Field("Monitor-Interval", "20", f.integer(5, 3600), "Seconds between monitors of the Cloud Controller."),
-    Field("Deep-Monitor-Interval", "60", f.integer(10, 3600),
+    Field("Monitor-Interval", "10", f.integer(5, 3600),
+          "Seconds between monitors of the Cloud Controller (depth 0: its pidfile and /proc, no request); "
+          "a killed CLC is restarted within this."),
+    Field("Deep-Monitor-Interval", "30", f.integer(10, 3600),
           "Seconds between the deeper monitors of the Cloud Controller (OCF_CHECK_LEVEL=10: the register page "
           "must answer), which catch a hung JVM that still has its process; must differ from Monitor-Interval."),
     Field("Migration-Threshold", "3", f.integer(1, 1000),

@@ -168,6 +168,19 @@ def test_failing_health_endpoint(clc):
     assert rc == GENERIC and "local eucalyptus component" in err
 
 
+def test_a_hung_daemon_is_caught_by_the_deep_monitor_and_a_restart_clears_it(clc):
+    # SIGUSR1: the running JVM hangs (process and ports kept, no answer), as in a deadlock
+    assert clc.agent("start")[0] == OK
+    pid = int(open(clc.pidfile).read().split()[0])
+    os.kill(pid, signal.SIGUSR1)
+    assert clc.agent("monitor")[0] == OK                    # depth 0 cannot see it
+    rc, err = clc.agent("monitor", OCF_CHECK_LEVEL=10)
+    assert rc == GENERIC and "did not answer" in err
+    assert clc.agent("stop")[0] == OK and clc.pids() == []
+    assert clc.agent("start")[0] == OK                      # a new daemon: healthy again
+    assert clc.agent("monitor", OCF_CHECK_LEVEL=10)[0] == OK
+
+
 def test_slow_start_beyond_the_timeout_fails_and_leaves_nothing(clc):
     clc.set_faults(start_delay=600, children=1)
     began = time.monotonic()

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from crm_sim import NODES, crm_mon_xml, running_pair
+from crm_sim import DRBD, NODES, crm_mon_xml, running_pair
 from uec_clc_ha import crm_mon, maint
 from uec_clc_ha.errors import Refused
 from uec_clc_ha.system import Completed, System
@@ -57,17 +57,47 @@ def test_the_survivor_takes_over_when_the_active_node_goes(sim):
     assert sim.simulate("--node-down", sim.active) == {"rg_uec": sim.other, "promoted": sim.other}
 
 
+def test_at_a_failover_the_vip_comes_up_while_drbd_is_promoted_and_the_clc_after_both(sim):
+    _, after = sim.transition("--node-down", sim.active)
+    promote = f"{DRBD}_promote_0"
+    assert promote in after["res_fs_clc_start_0"]                  # the data only where DRBD is Primary
+    assert promote not in after["res_ip_clc_start_0"]              # the address does not wait for it
+    assert {"res_fs_clc_start_0", "res_ip_clc_start_0", "res_ip_clc_src_start_0"} <= after["res_uec_start_0"]
+
+
+def test_a_new_vip_restarts_the_address_and_nothing_else(sim):
+    for rsc, param in (("res_ip_clc", "ip"), ("res_ip_clc_src", "ipaddress")):
+        subprocess.run(["crm_resource", "-r", rsc, "-p", param, "-v", "203.0.113.100"], env=sim.env(), check=True,
+                       stdout=subprocess.DEVNULL)
+    summary, _ = sim.transition()
+    restarted = sorted(line.split()[2] for line in summary if line.startswith("* Restart"))
+    assert restarted == ["res_ip_clc", "res_ip_clc_src"], summary
+    assert not [line for line in summary if not line.startswith("* Restart")], summary
+
+
+def test_a_new_monitor_interval_restarts_nothing(sim):
+    tree = ET.parse(sim.cib)
+    op = next(op for op in tree.iter("op") if op.get("id", "").startswith("res_uec-")
+              and op.get("name") == "monitor" and op.get("interval") == "10s")
+    op.set("interval", "15s")
+    tree.write(sim.cib)
+    summary, after = sim.transition()
+    assert summary == [], summary
+    assert "res_uec_monitor_15000" in after                        # the new monitor is simply scheduled
+
+
 def test_the_cib_carries_the_deep_monitor_priority_and_fencing_delay(sim):
     tree = ET.parse(sim.cib)
     ops = {(op.get("name"), op.get("interval")): op for op in tree.iter("op")
            if op.get("id", "").startswith("res_uec-")}
-    deep = ops[("monitor", "60s")]
+    deep = ops[("monitor", "30s")]
     assert [(nv.get("name"), nv.get("value")) for nv in deep.iter("nvpair")] == [("OCF_CHECK_LEVEL", "10")]
-    assert ("monitor", "20s") in ops
+    assert ("monitor", "10s") in ops
     group = next(g for g in tree.iter("group") if g.get("id") == "rg_uec")
     assert ("priority", "10") in [(nv.get("name"), nv.get("value")) for nv in group.iter("nvpair")]
     props = {nv.get("name"): nv.get("value") for nv in tree.iter("nvpair")}
-    assert props["priority-fencing-delay"] == "15s" and props["stonith-enabled"] == "true"
+    assert props["priority-fencing-delay"] == "8s" and props["stonith-enabled"] == "true"
+    assert props["load-threshold"] == "1000%"
     assert props["migration-threshold"] == "3" and props["failure-timeout"] == "600s"
 
 

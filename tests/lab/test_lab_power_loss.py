@@ -12,35 +12,15 @@ without split brain.
 
 import json
 import os
-import threading
 import time
 
-from lablib import config
+from lablib import config, scenario
 from lablib.observe import guest_clock, milestones, wait_for
-
-
-class Writer(threading.Thread):
-    """Writes numbered records through the VIP until stopped; keeps the acknowledged ones."""
-
-    def __init__(self, lab, prefix):
-        super().__init__(daemon=True)
-        self.lab, self.prefix = lab, prefix
-        self.acked, self.refused = [], 0
-        self.stop = threading.Event()
-
-    def run(self):
-        i = 0
-        while not self.stop.is_set():
-            line = f"{self.prefix}-{i}"
-            if self.lab.write(line, timeout=3):
-                self.acked.append(line)
-            else:
-                self.refused += 1
-                time.sleep(0.2)
-            i += 1
+from lablib.scenario import Writer
 
 
 def test_power_loss_of_the_active_node(pair):
+    scenario.restore(pair)
     active = pair.active("clc1")
     assert active in config.NODES
     survivor = config.peer(active)
@@ -48,7 +28,7 @@ def test_power_loss_of_the_active_node(pair):
         assert pair.write(f"power-loss-before-{i}")
     writer = Writer(pair, "power-loss-during")
     writer.start()
-    wait_for("a record written during the test", lambda: len(writer.acked) >= 3, 60, step=0.5)
+    writer.wait_acked()
     t_guest = guest_clock(pair, survivor)
     t0 = time.monotonic()
     assert pair.kill(active)

@@ -63,3 +63,47 @@ def test_the_shown_change_masks_secrets():
     diff = live_apply.crm_diff(CRM_OLD, CRM_NEW)
     assert "interval=45s" in diff and "-primitive res_gone" in diff
     assert "secret" not in diff.replace("password=(hidden)", "") and "password=(hidden)" in diff
+
+
+def _unchanged(content_by_path):
+    return [pipeline.Change("unchanged", RenderedFile(p, c, 0o600, "x"), c) for p, c in content_by_path.items()]
+
+
+def test_files_written_earlier_and_not_yet_taken_are_applied(tmp_path):
+    # dpkg-reconfigure wrote the new files; `apply` finds them unchanged but the services never took them
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+    system = Running(str(tmp_path))
+    live_apply.record(system, live_apply.CRM_FILE, CRM_OLD.encode())
+    live_apply.record(system, live_apply.COROSYNC_CONF, b"totem { token: 3000 }\n")
+    files = {live_apply.CRM_FILE: CRM_NEW.encode(), live_apply.COROSYNC_CONF: b"totem {}\n",
+             "/etc/drbd.d/uec-clc.res": b"resource {}\n"}
+    steps, notes = live_apply.plan(system, config, _unchanged(files))
+    assert [s.argv for s in steps] == [
+        ("crm", "configure", "delete", "--force", "res_gone"),        # from the copy of what was loaded
+        ("crm", "configure", "load", "update", live_apply.CRM_FILE),
+        ("corosync-cfgtool", "-R"),
+        ("drbdadm", "adjust", "uec-clc"),                            # no record: applied again (idempotent)
+    ]
+    live_apply.run(system, steps)
+    assert live_apply.plan(system, config, _unchanged(files)) == ([], [])      # recorded: nothing left to do
+    assert system.read_bytes(live_apply.CRM_LOADED) == CRM_NEW.encode()
+    for path in (live_apply.APPLIED, live_apply.CRM_LOADED):
+        assert oct(system.stat(path).st_mode & 0o777) == "0o600"
+
+
+def test_a_failed_step_records_nothing_so_the_next_apply_tries_again(tmp_path):
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+
+    class Failing(Running):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if argv[0] == "corosync-cfgtool" and argv[1] == "-R":
+                raise RuntimeError("reload refused")
+            return super().run(argv, rcs, **kwargs)
+    system = Failing(str(tmp_path))
+    files = {live_apply.COROSYNC_CONF: b"totem {}\n"}
+    steps, _ = live_apply.plan(system, config, _unchanged(files))
+    try:
+        live_apply.run(system, steps)
+    except RuntimeError:
+        pass
+    assert [s.argv for s in live_apply.plan(system, config, _unchanged(files))[0]] == [("corosync-cfgtool", "-R")]

@@ -37,7 +37,7 @@ def run(args, system, out):
     if args.dry_run:
         for c in changes:
             print(f"{'would ' + c.action if c.action != 'unchanged' else 'unchanged'}: {c.path}", file=out)
-        live_apply.show(out, changes, steps, notes, dry_run=True)
+        live_apply.show(out, system, changes, steps, notes, dry_run=True)
         return 0
     verbs = {"create": "created", "update": "updated", "mode": "fixed owner/mode of"}
     installer = managed_files.Installer(system, lambda message: print(message, file=out), "admin")
@@ -47,6 +47,6 @@ def run(args, system, out):
         print(f"{verbs[c.action]} {c.path}{note}", file=out)
     if not pending:
         print("nothing to change", file=out)
-    live_apply.show(out, changes, steps, notes, dry_run=False)
+    live_apply.show(out, system, changes, steps, notes, dry_run=False)
     live_apply.run(system, steps)
     return 0

@@ -66,16 +66,16 @@ class Lab:
         net.set_link(node, link, up)
 
     # -- the client ------------------------------------------------------------------
-    def serving(self):
-        return pair.serving()
+    def serving(self, addr=config.VIP):
+        return pair.serving(addr)
 
-    def write(self, line, timeout=5):
+    def write(self, line, timeout=5, addr=config.VIP):
         """POST one record through the VIP; True when acknowledged (HTTP 200)."""
-        code, _ = pair.curl(pair.RECORDS_URL.format(addr=config.VIP), data=line, timeout=timeout)
+        code, _ = pair.curl(pair.RECORDS_URL.format(addr=addr), data=line, timeout=timeout)
         return code == 200
 
-    def records(self):
-        code, body = pair.curl(pair.RECORDS_URL.format(addr=config.VIP), timeout=10)
+    def records(self, addr=config.VIP):
+        code, body = pair.curl(pair.RECORDS_URL.format(addr=addr), timeout=10)
         return body.split() if code == 200 else None
 
 

@@ -94,8 +94,8 @@ def wait_for(what, check, timeout, step=2.0):
         time.sleep(step)
 
 
-def serving():
-    code, body = curl(REGISTER_URL.format(addr=config.VIP), timeout=5)
+def serving(addr=config.VIP):
+    code, body = curl(REGISTER_URL.format(addr=addr), timeout=5)
     return code == 200 and "CloudVersion" in body
 
 

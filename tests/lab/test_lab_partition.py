@@ -1,0 +1,86 @@
+"""Full partitions with SBD fencing (scenario 8), and a fenced node that boots alone (scenario 9).
+
+Both links of one node are cut, so neither corosync link joins the two.
+Each side would fence the other; the node running the cloud carries the
+group's priority, so with priority-fencing-delay its fencing goes first:
+the other node is reset by its SBD poison pill.  Exactly one node keeps
+running the cloud, the one that ran it; the fenced node boots alone, stays
+out (two_node: wait_for_all, no quorum), fences nobody and promotes
+nothing; when the links return it rejoins, DRBD resyncs, online verify
+finds no block that differs, and every acknowledged record is there.
+
+Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
+while cut); the last cuts the passive node's links (the client keeps being
+served throughout).  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
+raise it).
+"""
+
+import os
+
+import pytest
+
+from lablib import config, guest, scenario
+from lablib.observe import now, wait_for
+from lablib.scenario import Writer
+
+REPS = max(5, int(os.environ.get("UEC_CLC_HA_LAB_PARTITIONS", "5")))
+ALONE_WATCH = 30          # seconds the lone node is watched doing nothing once its cluster stack runs
+
+
+def _resources_on(view, node):
+    return [r.id for r in view.resources if node in r.nodes]
+
+
+def _stays_out(lab, node, survivor, survivor_boot):
+    """The fenced node, booted alone: no quorum, nothing running, nobody fenced, DRBD not promoted."""
+    guest.wait_up(node, 600)
+    wait_for(f"{node}'s cluster stack answering", lambda: lab.view(node) is not None, 600, step=2)
+    deadline = now() + ALONE_WATCH
+    while now() < deadline:                  # an invariant watched over a window, polled
+        view = lab.view(node)
+        assert view is not None and not view.quorate, f"{node} alone must not be quorate"
+        assert _resources_on(view, node) == [], _resources_on(view, node)
+        assert "Primary" not in lab.drbd(node)[1].split("/")[0]
+        assert scenario.boot_id(lab, survivor) == survivor_boot, f"{survivor} was reset"
+    fenced = lab.sh(node, "journalctl --no-pager -b -o cat | grep -c 'Requesting fencing' || true").stdout.strip()
+    assert fenced == "0", f"{node} alone asked for fencing"
+
+
+@pytest.mark.parametrize("rep", range(1, REPS + 1))
+def test_full_partition_one_node_keeps_the_cloud(pair, rep):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    passive = config.peer(active)
+    cut = passive if rep == REPS else active            # scenario 9 on the last repetition: its own links cut
+    boots = {n: scenario.boot_id(pair, n) for n in config.NODES}
+    writer = Writer(pair, f"partition-{rep}")
+    writer.start()
+    writer.wait_acked()
+    t0 = now()
+    for link in ("public", "replication"):
+        pair.link(cut, link, False)
+    # the passive node is fenced (reset by its SBD poison pill): a new boot
+    wait_for(f"{passive} fenced (rebooted)", lambda: scenario.boot_id(pair, passive) not in (None, boots[passive]),
+             600, step=1)
+    fenced_after = now() - t0
+    assert scenario.boot_id(pair, active) == boots[active], f"{active}, which ran the cloud, was fenced"
+    view = pair.view(active)
+    assert pair.active(active) == active and view.quorate
+    assert not view.nodes[passive]["online"]
+    events = scenario.fence_events(pair, active)
+    assert any(t == passive and s == "success" for t, _, s, _ in events), events
+    assert not any(t == active and s == "success" for t, _, s, _ in events), events
+    if cut == passive:
+        writer.wait_acked(5)                               # the cloud never stopped serving
+    _stays_out(pair, passive, active, boots[active])
+    for link in ("public", "replication"):
+        pair.link(cut, link, True)
+    scenario.restore(pair)
+    assert pair.active(active) == active                   # the node that ran the cloud still runs it
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == []
+    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    assert scenario.verify(pair, active) == 0                # no divergent block between the two copies
+    print(f"\npartition {rep}/{REPS} ({cut}'s links cut): {passive} fenced after {fenced_after:.1f} s, {active} kept "
+          f"the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")

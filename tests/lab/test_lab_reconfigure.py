@@ -1,0 +1,97 @@
+"""Reconfiguring a live pair (scenario 6): a new VIP, then a new monitor interval; nothing else restarts.
+
+The admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
+on both nodes (which writes the files and says the running cluster has not
+taken them), then `uec-clc-ha-ctl apply` on each node.  The cloud must
+serve on the new VIP with every record, and the controllers' journals must
+show no start or stop of anything but the address.  A new monitor interval
+goes through `uec-clc-ha-ctl set` + `apply` and restarts nothing at all.
+Each change is undone the same way at the end.
+"""
+
+from lablib import config, scenario
+from lablib.observe import wait_for
+from lablib.scenario import Writer
+
+NEW_VIP = "198.51.100.101"
+ADDRESS = {"res_ip_clc", "res_ip_clc_src"}
+
+
+def _reconfigure_vip(lab, vip):
+    said = {}
+    for node in config.NODES:
+        lab.exec(node, "debconf-set-selections", stdin=f"uec-clc-ha uec-clc-ha/vip string {vip}\n", timeout=60)
+        done = lab.exec(node, "dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha", timeout=600)
+        said[node] = done.stdout + done.stderr
+    return said
+
+
+def _apply(lab):
+    return {node: lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600).stdout for node in config.NODES}
+
+
+def _restarts(lab, since):
+    return sorted({(op, rsc) for node in config.NODES for op, rsc, _, _ in scenario.operations(lab, node, since[node])
+                   if op in ("start", "stop", "promote", "demote")})
+
+
+def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    pid = scenario.clc_pid(pair, active)
+    for i in range(5):
+        assert pair.write(f"reconfigure-before-{i}")
+    since = {n: scenario.guest_now(pair, n) for n in config.NODES}
+    try:
+        said = _reconfigure_vip(pair, NEW_VIP)
+        for node in config.NODES:
+            assert "uec-clc-ha-ctl apply" in said[node], said[node]
+            assert f"VIP: {NEW_VIP}" in pair.exec(node, "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
+        assert pair.serving() and not pair.serving(NEW_VIP)        # written, not yet taken: the old VIP serves
+        applied = _apply(pair)
+        assert "load /etc/uec-clc-ha/cluster.crm" in applied["clc1"] + applied["clc2"], applied
+        wait_for("the cloud serving on the new VIP", lambda: pair.serving(NEW_VIP), 300, step=0.5)
+        assert not pair.serving()
+        writer = Writer(pair, "reconfigure-new-vip", addr=NEW_VIP)
+        writer.start()
+        writer.wait_acked()
+        writer.finish()
+        expected = [f"reconfigure-before-{i}" for i in range(5)] + writer.acked
+        assert scenario.lost(pair, expected, addr=NEW_VIP) == []
+        assert scenario.clc_pid(pair, active) == pid                # the CLC was not restarted
+        restarted = _restarts(pair, since)
+        assert {rsc for _, rsc in restarted} == ADDRESS, restarted
+        assert pair.active(active) == active
+        # nothing left to apply on either node
+        for node in config.NODES:
+            assert "would run" not in pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run").stdout
+    finally:
+        _reconfigure_vip(pair, config.VIP)
+        _apply(pair)
+    wait_for("the cloud serving on the lab's VIP again", pair.serving, 300, step=0.5)
+    scenario.restore(pair)
+
+
+def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    pid = scenario.clc_pid(pair, active)
+    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Monitor-Interval").stdout.split(":", 1)[1].strip()
+    new = "15" if old != "15" else "25"
+    since = {n: scenario.guest_now(pair, n) for n in config.NODES}
+    try:
+        for node in config.NODES:
+            pair.exec(node, "uec-clc-ha-ctl", "set", f"Monitor-Interval={new}", timeout=120)
+        _apply(pair)
+        cib = pair.exec(active, "cibadmin", "--query", "--scope", "resources").stdout
+        assert f'name="monitor" interval="{new}s"' in cib
+        # the new monitor runs: its result is recorded for the running CLC
+        wait_for("the new monitor recorded", lambda: f"res_uec_monitor_{int(new) * 1000}" in pair.exec(
+            active, "cibadmin", "--query", "--scope", "status").stdout, 120, step=1)
+        assert _restarts(pair, since) == []
+        assert scenario.clc_pid(pair, active) == pid and pair.serving()
+    finally:
+        for node in config.NODES:
+            pair.exec(node, "uec-clc-ha-ctl", "set", f"Monitor-Interval={old}", timeout=120)
+        _apply(pair)
+    scenario.restore(pair)
