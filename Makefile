@@ -6,6 +6,7 @@
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
 #   make bench   benchmarks: medians and ratios against in-run baselines
+#   make lab-bench  failover on the lab pair: ours against a same-safety baseline with stock timings
 #   make golden  regenerate tests/golden/ after a deliberate template change
 
 PYTHON := /usr/bin/python3
@@ -19,7 +20,7 @@ TEST_DEPS := $(LAB_DEPS) python3-pytest acl pyflakes3 shellcheck libxml2-utils p
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux
 
-.PHONY: all deps deps-build deps-lab check lint unit integration test deb golden bench clean lab lab-down
+.PHONY: all deps deps-build deps-lab check lint unit integration test deb golden bench clean lab lab-down lab-bench
 
 all: check
 
@@ -66,6 +67,9 @@ lab-down:
 bench: deps
 	PYTHONPATH=src $(PYTHON) tests/bench/bench_monitor.py
 	PYTHONPATH=src $(PYTHON) tests/bench/bench_migration.py
+
+lab-bench: deps-lab
+	PYTHONPATH=src $(PYTHON) tests/bench/lab_bench.py
 
 golden:
 	$(PYTHON) tests/golden_files.py

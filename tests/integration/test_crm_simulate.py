@@ -38,6 +38,13 @@ def test_when_both_lose_the_ping_hosts_the_cloud_stays_where_it_is(sim):
     assert sim.simulate() == {"rg_uec": sim.active, "promoted": sim.active}
 
 
+def test_a_node_whose_ping_has_not_reported_yet_does_not_lose_the_cloud(sim):
+    # cluster start: the peer's ping resource reported first; the active node's attribute is not there yet
+    subprocess.run(["crm_attribute", "-N", sim.active, "-n", "pingd", "-l", "reboot", "-D"], env=sim.env(),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert sim.simulate() == {"rg_uec": sim.active, "promoted": sim.active}
+
+
 def test_a_restored_link_moves_nothing_back(sim):
     first = sim.active
     sim.attribute(first, "pingd", 0)

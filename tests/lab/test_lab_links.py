@@ -28,8 +28,8 @@ def test_public_link_cut_moves_the_cloud_without_fencing_and_nothing_moves_back(
     writer.wait_acked()
     t0 = now()
     pair.link(active, "public", False)
-    wait_for(f"the group running on {peer}", lambda: pair.active(peer) == peer, 300, step=1)
-    wait_for("the VIP serving from the peer", pair.serving, 300, step=0.5)
+    wait_for(f"the group running on {peer}", lambda: pair.active(peer) == peer, 300, step=2)
+    wait_for("the VIP serving from the peer", pair.serving, 300, step=2)
     moved = now() - t0
     writer.wait_acked()
     # the replication link carries corosync: one quorate cluster, both nodes online, DRBD connected
@@ -39,7 +39,7 @@ def test_public_link_cut_moves_the_cloud_without_fencing_and_nothing_moves_back(
         assert pair.drbd(node)[0] == "Connected" and pair.drbd(node)[2] == "UpToDate/UpToDate"
     assert pair.drbd(peer)[1] == "Primary/Secondary"
     pair.link(active, "public", True)
-    wait_for(f"{active} reaching the ping host again", lambda: (_pingd(pair, peer, active) or 0) > 0, 120, step=1)
+    wait_for(f"{active} reaching the ping host again", lambda: (_pingd(pair, peer, active) or 0) > 0, 120, step=2)
     scenario.settled(pair, peer)
     assert pair.active(peer) == peer and pair.active(active) == peer       # stickiness: nothing moves back
     writer.wait_acked()
@@ -63,9 +63,9 @@ def test_replication_link_cut_outdates_the_peer_and_the_cloud_keeps_serving(pair
     t0 = now()
     pair.link(active, "replication", False)
     # DRBD disconnects; the fence-peer handler forbids promoting the peer and the peer's disk counts as Outdated
-    wait_for("DRBD disconnected on the active node", lambda: pair.drbd(active)[0] != "Connected", 120, step=0.5)
-    wait_for("the fence-peer constraint in the CIB", lambda: scenario.fence_constraints(pair, peer), 120, step=1)
-    wait_for("the peer's disk marked Outdated", lambda: pair.drbd(active)[2] == "UpToDate/Outdated", 120, step=1)
+    wait_for("DRBD disconnected on the active node", lambda: pair.drbd(active)[0] != "Connected", 120, step=2)
+    wait_for("the fence-peer constraint in the CIB", lambda: scenario.fence_constraints(pair, peer), 120, step=2)
+    wait_for("the peer's disk marked Outdated", lambda: pair.drbd(active)[2] == "UpToDate/Outdated", 120, step=2)
     writer.wait_acked(5)                                     # the cloud keeps serving, writes land on the primary
     assert pair.active(peer) == active and pair.active(active) == active
     assert pair.view(peer).quorate                           # corosync keeps the pair over the public link
@@ -73,9 +73,9 @@ def test_replication_link_cut_outdates_the_peer_and_the_cloud_keeps_serving(pair
     assert scenario.out_of_sync_kib(pair, active) > 0        # the writes the peer has not seen
     pair.link(active, "replication", True)
     wait_for("DRBD connected and UpToDate on both again", lambda: all(
-        pair.drbd(n)[0] == "Connected" and pair.drbd(n)[2] == "UpToDate/UpToDate" for n in config.NODES), 600, step=1)
+        pair.drbd(n)[0] == "Connected" and pair.drbd(n)[2] == "UpToDate/UpToDate" for n in config.NODES), 600, step=2)
     wait_for("the fence-peer constraint removed after the resync", lambda: not scenario.fence_constraints(pair, peer),
-             120, step=1)
+             120, step=2)
     writer.wait_acked()
     writer.finish()
     assert pair.active(active) == active

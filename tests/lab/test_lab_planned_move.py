@@ -21,8 +21,8 @@ def test_planned_move_and_back_loses_nothing(pair):
     # there: the admin's move (a cli-prefer constraint), cleared once the cloud serves there
     t_there = now()
     pair.exec(home, "crm", "resource", "move", GROUP, other, timeout=120)
-    wait_for(f"the group running on {other}", lambda: pair.active(other) == other, 600, step=0.5)
-    wait_for("the VIP serving from the new node", pair.serving, 300, step=0.5)
+    wait_for(f"the group running on {other}", lambda: pair.active(other) == other, 600, step=2)
+    wait_for("the VIP serving from the new node", pair.serving, 300, step=2)
     writer.wait_acked()
     there = writer.longest_gap(t_there)
     pair.exec(home, "crm_resource", "--clear", "--resource", GROUP, timeout=60)
@@ -31,8 +31,8 @@ def test_planned_move_and_back_loses_nothing(pair):
     # back: the node running it goes to standby, then online again
     t_back = now()
     pair.exec(home, "crm", "node", "standby", other, timeout=120)
-    wait_for(f"the group back on {home}", lambda: pair.active(home) == home, 600, step=0.5)
-    wait_for("the VIP serving again", pair.serving, 300, step=0.5)
+    wait_for(f"the group back on {home}", lambda: pair.active(home) == home, 600, step=2)
+    wait_for("the VIP serving again", pair.serving, 300, step=2)
     writer.wait_acked()
     back = writer.longest_gap(t_back)
     pair.exec(home, "crm", "node", "online", other, timeout=120)

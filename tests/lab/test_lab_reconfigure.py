@@ -87,7 +87,7 @@ def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
         assert f'name="monitor" interval="{new}s"' in cib
         # the new monitor runs: its result is recorded for the running CLC
         wait_for("the new monitor recorded", lambda: f"res_uec_monitor_{int(new) * 1000}" in pair.exec(
-            active, "cibadmin", "--query", "--scope", "status").stdout, 120, step=1)
+            active, "cibadmin", "--query", "--scope", "status").stdout, 120, step=2)
         assert _restarts(pair, since) == []
         assert scenario.clc_pid(pair, active) == pid and pair.serving()
     finally:

@@ -36,7 +36,7 @@ def test_removal_on_a_standby_node_while_the_other_serves_then_reinstall(pair):
     # in standby it goes ahead: the agent goes, the settings and the cluster stay
     pair.exec(active, "crm", "node", "standby", node, timeout=120)
     wait_for(f"nothing running on {node}", lambda: not [
-        r for r in pair.view(active).resources if node in r.nodes], 300, step=1)
+        r for r in pair.view(active).resources if node in r.nodes], 300, step=2)
     done = pair.exec(node, "apt-get", "remove", "-y", "uec-clc-ha", timeout=600)
     assert not _installed(pair, node), done.stdout
     assert pair.exec(node, "test", "-e", AGENT, check=False).rc != 0

@@ -25,11 +25,15 @@ FENCE_CONSTRAINT = "drbd-fence-by-handler"
 
 
 class Writer(threading.Thread):
-    """Writes numbered records through the VIP until stopped; keeps the acknowledged ones and when they were."""
+    """Writes numbered records through the VIP until stopped; keeps the acknowledged ones and when they were.
 
-    def __init__(self, lab, prefix, timeout=3, addr=config.VIP):
+    Paced (``interval`` seconds between writes): a client, not a load test on
+    a one-vCPU emulated guest.
+    """
+
+    def __init__(self, lab, prefix, timeout=3, addr=config.VIP, interval=0.5):
         super().__init__(daemon=True)
-        self.lab, self.prefix, self.timeout, self.addr = lab, prefix, timeout, addr
+        self.lab, self.prefix, self.timeout, self.addr, self.interval = lab, prefix, timeout, addr, interval
         self.acked, self.times, self.refused = [], [], 0
         self.stop = threading.Event()
 
@@ -42,7 +46,7 @@ class Writer(threading.Thread):
                 self.times.append(time.monotonic())
             else:
                 self.refused += 1
-                time.sleep(0.2)
+            self.stop.wait(self.interval)
             i += 1
 
     def wait_acked(self, more=3, timeout=120):
@@ -193,6 +197,26 @@ def wait_normal(lab, timeout):
         wait_for("the pair back to normal", normal, timeout, step=3)
     except TimeoutError as e:
         raise AssertionError(f"the pair did not return to normal within {timeout} s: {last[0]}") from e
+
+
+def cursor(lab, node):
+    """The journal cursor of node's latest entry: what a scenario logs after it is read with after()."""
+    out = lab.exec(node, "journalctl", "--no-pager", "-n", "1", "-o", "cat", "--show-cursor", timeout=60).stdout
+    return re.search(r"-- cursor: (\S+)", out).group(1)
+
+
+def after(lab, node, cur, pattern):
+    """[(guest time, line)] of node's journal entries after cursor `cur` that match pattern."""
+    out = lab.exec(node, "journalctl", "--no-pager", "-o", "short-unix", f"--after-cursor={cur}", timeout=120).stdout
+    found = []
+    for line in out.splitlines():
+        stamp, _, rest = line.partition(" ")
+        if re.search(pattern, rest):
+            try:
+                found.append((float(stamp), rest))
+            except ValueError:
+                continue
+    return found
 
 
 OPERATION_RE = re.compile(r"Result of (start|stop|promote|demote) operation for (\S+) on (\S+): (\S+)")

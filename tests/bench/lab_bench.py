@@ -1,0 +1,181 @@
+"""Benchmark (not a test): failover on the lab pair, ours against a same-safety baseline with stock timings.
+
+Run by `make lab-bench` (as root).  Brings the lab up (or reuses a serving
+one), then for each configuration, on the same two VMs in the same run:
+
+  ours    the package's defaults
+  stock   the same package, the same SBD fencing and constraints, with stock
+          timings: corosync token 3000 ms, priority-fencing-delay 15 s (the
+          value of Pacemaker's documentation examples), Pacemaker's default
+          load-threshold (80%), the CLC monitored every 20 s / 60 s
+          (depth 0 / depth 10)
+
+it repeats (--reps, at least five):
+
+  power loss   the active VM's qemu killed: kill -> HTTP 200 on the VIP at the
+               client, and its parts from the survivor's journal (membership
+               change, fencing requested and confirmed, DRBD promoted, mount,
+               VIP, CLC started); the dead node is booted and the pair restored
+  kill -9      the CLC daemon on the active node killed: kill -> HTTP 200
+
+and prints min/median/max of each, the median of each part, the ratio of
+the medians ours/stock, the lab's cold start (its timeline), and qemu's
+memory per VM.  Every acknowledged record is checked after every repetition:
+a lost record aborts the benchmark.  Settings are switched with
+`uec-clc-ha-ctl set` + `apply` on both nodes, as an admin would; the
+package's defaults are put back at the end.  JSON of every run goes to
+build/lab/run/lab-bench.json.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
+
+from lablib import config, pair as lab_pair, scenario, state  # noqa: E402
+from lablib.observe import Lab, milestones, wait_for  # noqa: E402
+from lablib.scenario import Writer  # noqa: E402
+
+CONFIGS = {
+    "ours": {},
+    "stock": {"Corosync-Token": "3000", "Fencing-Delay": "15", "Load-Threshold": "80",
+              "Monitor-Interval": "20", "Deep-Monitor-Interval": "60"},
+}
+TUNED = ("Corosync-Token", "Fencing-Delay", "Load-Threshold", "Monitor-Interval", "Deep-Monitor-Interval")
+
+
+def configure(lab, values):
+    """Set `values` (the package's defaults for every tuned key not named) on both nodes and apply them live."""
+    from uec_clc_ha import settings
+    wanted = {key: values.get(key, settings.field(key).default) for key in TUNED}
+    args = [f"{k}={v}" for k, v in wanted.items()]
+    for node in config.NODES:
+        lab.exec(node, "uec-clc-ha-ctl", "set", *args, timeout=120)
+    for node in config.NODES:
+        lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600)
+    scenario.settled(lab, "clc1")
+    return wanted
+
+
+def _all_acknowledged_kept(lab, writer, tag):
+    writer.wait_acked()
+    writer.finish()
+    lost = scenario.lost(lab, writer.acked)
+    if lost:
+        sys.exit(f"{tag}: acknowledged records lost: {lost}")
+
+
+def power_loss(lab, tag):
+    scenario.restore(lab)
+    active = lab.active("clc1")
+    survivor = config.peer(active)
+    writer = Writer(lab, f"bench-{tag}")
+    writer.start()
+    writer.wait_acked()
+    t_guest = scenario.guest_now(lab, survivor)
+    t0 = time.monotonic()
+    assert lab.kill(active)
+    wait_for("the VIP serving from the survivor", lab.serving, 600, step=0.25)
+    took = time.monotonic() - t0
+    _all_acknowledged_kept(lab, writer, tag)
+
+    def takeover():
+        found = milestones(lab.journal(survivor, f"@{int(t_guest) - 1}"), t_guest, active, survivor)
+        return found if "CLC started" in found else None
+    parts = wait_for("the survivor's journal recording the CLC's start", takeover, 180, step=2)
+    lab.boot(active)
+    scenario.restore(lab)
+    return {"seconds": round(took, 1), "parts": parts, "active": active}
+
+
+def kill_9(lab, tag):
+    scenario.restore(lab)
+    active = lab.active("clc1")
+    writer = Writer(lab, f"bench-{tag}")
+    writer.start()
+    writer.wait_acked()
+    pid = scenario.clc_pid(lab, active)
+    t0 = time.monotonic()
+    lab.exec(active, "kill", "-9", str(pid), timeout=30)
+    # its ports close with it: the client sees the outage at once, then the restarted CLC
+    wait_for("the killed CLC's outage at the client", lambda: not lab.serving(), 60, step=0.25)
+    wait_for("the VIP serving again", lab.serving, 600, step=0.25)
+    took = time.monotonic() - t0
+    assert scenario.clc_pid(lab, active) not in (None, pid)
+    _all_acknowledged_kept(lab, writer, tag)
+    return {"seconds": round(took, 1), "active": active}
+
+
+def summary(values):
+    return {"min": min(values), "median": round(statistics.median(values), 1), "max": max(values)}
+
+
+def report(results, st, out):
+    out.write("\nFailover on the lab pair (seconds; kill -> HTTP 200 on the VIP at the client)\n")
+    out.write(f"  {'configuration':<14}{'scenario':<12}{'min':>7}{'median':>8}{'max':>7}  runs\n")
+    for name, runs in results.items():
+        for scen in ("power loss", "kill -9"):
+            if runs.get(scen):
+                s = summary([r["seconds"] for r in runs[scen]])
+                out.write(f"  {name:<14}{scen:<12}{s['min']:>7}{s['median']:>8}{s['max']:>7}  {len(runs[scen])}\n")
+    for scen in ("power loss", "kill -9"):
+        if all(results.get(n, {}).get(scen) for n in ("ours", "stock")):
+            ours = statistics.median(r["seconds"] for r in results["ours"][scen])
+            stock = statistics.median(r["seconds"] for r in results["stock"][scen])
+            out.write(f"  ratio of the medians, {scen}: ours / stock = {ours / stock:.2f}\n")
+    out.write("\nParts of the power-loss failover, median seconds after the kill (survivor's journal)\n")
+    names = [n for n in results if results[n].get("power loss")]
+    out.write(f"  {'part':<22}" + "".join(f"{n:>10}" for n in names) + "\n")
+    for part in ("membership change", "fencing requested", "fencing confirmed", "DRBD promoted",
+                 "filesystem mounted", "VIP up", "source address", "CLC started"):
+        row = []
+        for n in names:
+            got = [r["parts"][part] for r in results[n]["power loss"] if part in r["parts"]]
+            row.append(f"{statistics.median(got):>10.1f}" if got else f"{'-':>10}")
+        out.write(f"  {part:<22}" + "".join(row) + "\n")
+    out.write("\nCold start of the pair (labctl up):\n")
+    for step in st.get("timeline", []):
+        out.write(f"  {step['seconds']:7.1f} s  {step['step']}\n")
+    out.write("  qemu memory (RSS): " + ", ".join(f"{n} {m} MiB" for n, m in st.get("qemu_rss_mib", {}).items())
+              + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--configs", default="ours,stock")
+    parser.add_argument("--scenarios", default="power loss,kill -9")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("lab-bench needs root (namespaces, taps, qemu)")
+    reps = max(5, args.reps)
+    st = lab_pair.up(sys.stdout)
+    lab = Lab(st)
+    results = {}
+    try:
+        for name in args.configs.split(","):
+            used = configure(lab, CONFIGS[name])
+            print(f"\n== {name}: {used}", flush=True)
+            results[name] = {"settings": used}
+            for scen, run in (("power loss", power_loss), ("kill -9", kill_9)):
+                if scen not in args.scenarios.split(","):
+                    continue
+                results[name][scen] = []
+                for i in range(1, reps + 1):
+                    r = run(lab, f"{name}-{scen.replace(' ', '')}-{i}")
+                    results[name][scen].append(r)
+                    print(f"  {name} {scen} {i}/{reps}: {r['seconds']} s {r.get('parts', '')}", flush=True)
+    finally:
+        configure(lab, {})
+        with open(os.path.join(config.RUN, "lab-bench.json"), "w") as fh:
+            json.dump(results, fh, indent=1)
+    report(results, state.load(), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
