@@ -36,16 +36,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
+sys.path.insert(0, HERE)
 
 from lablib import config, pair as lab_pair, scenario, state  # noqa: E402
 from lablib.observe import Lab, milestones, wait_for  # noqa: E402
 from lablib.scenario import Writer  # noqa: E402
+
+import recipe  # noqa: E402
 
 CONFIGS = {
     "ours": {},
     "stock": {"Corosync-Token": "3000", "Fencing-Delay": "15", "Load-Threshold": "80",
               "Monitor-Interval": "20", "Deep-Monitor-Interval": "60"},
 }
+RECIPE_SCENARIOS = ("power loss", "public cut", "partition")
 TUNED = ("Corosync-Token", "Fencing-Delay", "Load-Threshold", "Monitor-Interval", "Deep-Monitor-Interval")
 
 
@@ -111,6 +115,44 @@ def kill_9(lab, tag):
     return {"seconds": round(took, 1), "active": active}
 
 
+def _link_fault(lab, tag, cut, links, hold):
+    """Cut `links` of node `cut` for `hold` seconds under writes, restore them; what the client lost."""
+    writer = Writer(lab, f"bench-{tag}")
+    writer.start()
+    writer.wait_acked()
+    t0 = time.monotonic()
+    for link in links:
+        lab.link(cut, link, False)
+    deadline = time.monotonic() + hold
+    while time.monotonic() < deadline:          # the fault held for a fixed time, the writer running
+        writer.stop.wait(1)
+    for link in links:
+        lab.link(cut, link, True)
+    try:
+        wait_for("the VIP serving after the links returned", lab.serving, 600, step=1)
+        served = True
+    except TimeoutError:
+        served = False
+    writer.finish()
+    lost = scenario.lost(lab, writer.acked)
+    split = any(scenario.split_brain_seen(lab, n) for n in config.NODES)
+    return {"seconds": round(writer.longest_gap(t0), 1), "served_after": served, "acked": len(writer.acked),
+            "lost": len(lost), "split_brain": split, "cut": cut}
+
+
+def public_cut(lab, tag):
+    scenario.restore(lab)
+    return _link_fault(lab, tag, lab.active("clc1"), ("public",), 120)
+
+
+def partition(lab, tag):
+    scenario.restore(lab)
+    return _link_fault(lab, tag, lab.active("clc1"), ("public", "replication"), 180)
+
+
+SCENARIOS = {"power loss": power_loss, "kill -9": kill_9, "public cut": public_cut, "partition": partition}
+
+
 def summary(values):
     return {"min": min(values), "median": round(statistics.median(values), 1), "max": max(values)}
 
@@ -123,6 +165,12 @@ def report(results, st, out):
             if runs.get(scen):
                 s = summary([r["seconds"] for r in runs[scen]])
                 out.write(f"  {name:<14}{scen:<12}{s['min']:>7}{s['median']:>8}{s['max']:>7}  {len(runs[scen])}\n")
+    for name, runs in results.items():
+        for scen in ("public cut", "partition"):
+            for r in runs.get(scen, []):
+                out.write(f"  {name:<14}{scen:<12} longest client gap {r['seconds']} s, {r['acked']} acknowledged, "
+                          f"{r['lost']} lost, split brain: {'yes' if r['split_brain'] else 'no'}, serving after: "
+                          f"{'yes' if r['served_after'] else 'NO'}\n")
     for scen in ("power loss", "kill -9"):
         if all(results.get(n, {}).get(scen) for n in ("ours", "stock")):
             ours = statistics.median(r["seconds"] for r in results["ours"][scen])
@@ -148,7 +196,7 @@ def report(results, st, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--configs", default="ours,stock")
+    parser.add_argument("--configs", default="ours,stock,recipe")
     parser.add_argument("--scenarios", default="power loss,kill -9")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -157,19 +205,31 @@ def main():
     st = lab_pair.up(sys.stdout)
     lab = Lab(st)
     results = {}
+    scenarios = dict(SCENARIOS)
     try:
         for name in args.configs.split(","):
-            used = configure(lab, CONFIGS[name])
-            print(f"\n== {name}: {used}", flush=True)
-            results[name] = {"settings": used}
-            for scen, run in (("power loss", power_loss), ("kill -9", kill_9)):
-                if scen not in args.scenarios.split(","):
-                    continue
-                results[name][scen] = []
-                for i in range(1, reps + 1):
-                    r = run(lab, f"{name}-{scen.replace(' ', '')}-{i}")
-                    results[name][scen].append(r)
-                    print(f"  {name} {scen} {i}/{reps}: {r['seconds']} s {r.get('parts', '')}", flush=True)
+            if name == "recipe":
+                print("\n== recipe (baseline a): installing its cluster on both nodes", flush=True)
+                recipe.install(lab)
+                results[name] = {"settings": "the 2010 recipe"}
+                wanted = RECIPE_SCENARIOS
+            else:
+                used = configure(lab, CONFIGS[name])
+                print(f"\n== {name}: {used}", flush=True)
+                results[name] = {"settings": used}
+                wanted = [s for s in args.scenarios.split(",") if s in ("power loss", "kill -9")]
+            try:
+                for scen in wanted:
+                    results[name][scen] = []
+                    for i in range(1, (reps if scen != "partition" else 1) + 1):
+                        r = scenarios[scen](lab, f"{name}-{scen.replace(' ', '')}-{i}")
+                        results[name][scen].append(r)
+                        print(f"  {name} {scen} {i}: {r}", flush=True)
+            finally:
+                if name == "recipe":
+                    cuts = [r["cut"] for r in results[name].get("partition", [])]
+                    # after a split brain keep the copy the clients wrote to last: the node that was not cut
+                    recipe.uninstall(lab, keep=config.peer(cuts[-1]) if cuts else "clc1")
     finally:
         configure(lab, {})
         with open(os.path.join(config.RUN, "lab-bench.json"), "w") as fh:

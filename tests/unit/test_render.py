@@ -92,7 +92,7 @@ def test_heartbeat_crm_uses_pacemaker1_words():
 
 def test_monitor_interval_is_a_setting():
     crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "45"})["/etc/uec-clc-ha/cluster.crm"]
-    assert "op monitor interval=45s timeout=30s" in crm.content.decode()
+    assert "op monitor interval=45s timeout=60s" in crm.content.decode()
 
 
 def test_corosync_token_and_two_links():
