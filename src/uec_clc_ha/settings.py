@@ -145,6 +145,11 @@ FIELDS = (
           "(load-threshold; Pacemaker's default is 80). A failover is a handful of actions; throttled, a "
           "loaded or small node runs them one at a time, fencing and promotion waiting behind monitors. "
           "The default throttles only a node loaded ten times over."),
+    Field("Node-Action-Limit", "8", f.integer(1, 256),
+          "Actions Pacemaker may run at once on a node (node-action-limit; Pacemaker's default is twice the "
+          "cores). Pacemaker halves and quarters it when the node or its CIB is busy; a failover has a "
+          "handful of actions that can run side by side, and on a one- or two-core node the default leaves "
+          "one at a time."),
     # -- resources ---------------------------------------------------------
     Field("Ping-Hosts", "", f.ipv4_list,
           "Addresses on the public network that are always up (gateway, CC): the cloud leaves a node "

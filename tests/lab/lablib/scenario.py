@@ -59,8 +59,10 @@ class Writer(threading.Thread):
         self.join(30)
 
     def longest_gap(self, since=None):
-        """Longest time (s) between two acknowledged writes after `since` (monotonic): the client's outage."""
-        times = [t for t in self.times if since is None or t >= since]
+        """Longest time (s) between two acknowledged writes from the last one before `since` (monotonic) on:
+        the client's outage."""
+        before = [t for t in self.times if since is not None and t < since]
+        times = before[-1:] + [t for t in self.times if since is None or t >= since]
         return max((b - a for a, b in zip(times, times[1:])), default=0.0)
 
 
