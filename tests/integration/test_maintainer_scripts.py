@@ -110,6 +110,18 @@ def golden(name, path):
         return fh.read()
 
 
+def rendered_from(settings_text, path, name="corosync-drbd84"):
+    """The file the package renders from a settings file's text (missing keys at their defaults, "auto" as the
+    golden scenario `name` resolves it)."""
+    from scenarios import full_raw
+    from uec_clc_ha import keyring, render, settings, settings_file
+
+    raw = settings_file.parse(settings_text.decode())
+    raw.update({k: v for k, v in full_raw(name).items() if raw.get(k) == "auto"})
+    config = settings.require_valid(raw)
+    return render.render_all(config, keyring.derive(config.cluster_secret, config.cluster_name))[path].content
+
+
 def generated(name):
     with open(os.path.join(TOP, "tests", "golden", name, "MANIFEST"), encoding="utf-8") as fh:
         return [line.split() for line in fh]
@@ -209,8 +221,9 @@ def test_hand_edits_survive_reconfigure(clc, deb):
     clc.write("/etc/drbd.d/uec-clc.res", res, mode=0o600)
     crm = clc.read("/etc/uec-clc-ha/cluster.crm") + b"# admin note\n"
     clc.write("/etc/uec-clc-ha/cluster.crm", crm, mode=0o600)
-    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode().replace("Monitor-Interval: 20",
-                                                                             "Monitor-Interval: 45")
+    text = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "\nMonitor-Interval: 10\n" in text
+    settings = text.replace("Monitor-Interval: 10", "Monitor-Interval: 45")
     clc.write("/etc/uec-clc-ha/uec-clc-ha.conf", settings, mode=0o600)
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
     assert clc.read("/etc/drbd.d/uec-clc.res") == res                 # unchanged upstream: kept as is
@@ -498,8 +511,10 @@ def test_upgrade_from_0_1_0_changes_nothing_the_admin_set(clc, deb):
         st = os.stat(clc.host_path(path))
         assert (st.st_ino, st.st_mtime_ns) == (stats[path].st_ino, stats[path].st_mtime_ns), path
         assert clc.read(path) == golden("corosync-drbd84", path), path
-    # what the new templates change is re-rendered ...
-    assert clc.read("/etc/uec-clc-ha/cluster.crm") == golden("corosync-drbd84", "/etc/uec-clc-ha/cluster.crm")
+    # what the new templates change is re-rendered, from the settings as 0.1.0 wrote them (their values are
+    # the admin's now: 0.1.0's defaults stay; settings 0.1.0 did not have take the new defaults) ...
+    assert b"\nMonitor-Interval: 20\n" in settings and b"Load-Threshold" not in settings
+    assert clc.read("/etc/uec-clc-ha/cluster.crm") == rendered_from(settings, "/etc/uec-clc-ha/cluster.crm")
     # ... except where the admin edited: kept, the new version beside it
     assert clc.read("/etc/drbd.d/uec-clc.res") == res
     assert clc.read("/etc/drbd.d/uec-clc.res.ucf-dist") == golden("corosync-drbd84", "/etc/drbd.d/uec-clc.res")
