@@ -133,13 +133,12 @@ FIELDS = (
     Field("IPMI-User", "", f.crm_word, "BMC user allowed to power-cycle the nodes.", when=_when("Fencing", "ipmilan")),
     Field("IPMI-Password", "", f.crm_word, "BMC password (kept only in this file and the CIB).", secret=True,
           when=_when("Fencing", "ipmilan")),
-    Field("Fencing-Delay", "8", f.integer(0, 600),
+    Field("Fencing-Delay", "15", f.integer(0, 600),
           "Seconds by which fencing the node that runs the cloud is delayed (priority-fencing-delay), so that "
           "in a split the active node fences first and keeps the cloud. It must exceed how much later the "
-          "active node may ask for fencing than the other (becoming DC, the scheduler) plus the time the other "
-          "takes to reset once its SBD slot holds the poison pill; with Load-Threshold keeping fencing from "
-          "waiting behind other actions that is a few seconds even on an emulated CPU. It is paid on every "
-          "failover after the active node really died, so keep it small."),
+          "loaded active node may get its fencing request to the device than the idle peer, plus the time the "
+          "peer takes to reset once its SBD slot holds the poison pill; on the lab's emulated CPUs 8 s was not "
+          "enough. It is paid on every failover after the active node really died."),
     Field("Load-Threshold", "1000", f.integer(10, 100000),
           "CPU load, in percent of the node's cores, above which Pacemaker runs fewer actions at once "
           "(load-threshold; Pacemaker's default is 80). A failover is a handful of actions; throttled, a "

@@ -316,14 +316,14 @@ def verify_crm(system, text, agents, keep_cib=None):
         load = [crm, "-n", "-D", "plain", "configure", "load", "update", source]
         if private_mounts_possible():
             done = _in_namespace(system, ["--mount"], _CRM_SH, [*overlays, log, *load],
-                                 "crm configure load update", env=env, timeout=120)
+                                 "crm configure load update", env=env, timeout=600)
         elif any(overlays):
             missing = sorted(name for name, script in agents.items() if not _installed_as(name, script))
             raise NotVerifiable(f"{CRM_CONF} was not checked: the agents {', '.join(missing)} are not installed "
                                 "here, and in a chroot whose / is not a mount point they cannot be laid over "
                                 "privately; run `uec-clc-ha-ctl check` on the running system")
         else:
-            done = system.run(load, rcs=None, env=env, timeout=120)
+            done = system.run(load, rcs=None, env=env, timeout=600)
         errors = [_crm_message(line) for line in _tool_lines(done.stdout + "\n" + done.stderr, secrets)
                   if "ERROR:" in line and not re.search(r"ERROR:\s*(\([^)]*\)\s*)?warning:", line)]
         tool = "crm configure load"

@@ -103,7 +103,7 @@ def test_the_cib_carries_the_deep_monitor_priority_and_fencing_delay(sim):
     group = next(g for g in tree.iter("group") if g.get("id") == "rg_uec")
     assert ("priority", "10") in [(nv.get("name"), nv.get("value")) for nv in group.iter("nvpair")]
     props = {nv.get("name"): nv.get("value") for nv in tree.iter("nvpair")}
-    assert props["priority-fencing-delay"] == "8s" and props["stonith-enabled"] == "true"
+    assert props["priority-fencing-delay"] == "15s" and props["stonith-enabled"] == "true"
     assert props["load-threshold"] == "1000%" and props["node-action-limit"] == "8"
     assert props["migration-threshold"] == "3" and props["failure-timeout"] == "600s"
 

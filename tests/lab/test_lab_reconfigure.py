@@ -1,8 +1,9 @@
 """Reconfiguring a live pair (scenario 6): a new VIP, then a new monitor interval; nothing else restarts.
 
 The admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
-on both nodes (which writes the files and says the running cluster has not
-taken them), then `uec-clc-ha-ctl apply` on each node.  The cloud must
+on both nodes (the postinst writes the files and loads the new CIB into the
+running cluster), then `uec-clc-ha-ctl apply` on each node for anything
+left.  The cloud must
 serve on the new VIP with every record, and the controllers' journals must
 show no start or stop of anything but the address.  A new monitor interval
 goes through `uec-clc-ha-ctl set` + `apply` and restarts nothing at all.
@@ -43,13 +44,12 @@ def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
         assert pair.write(f"reconfigure-before-{i}")
     since = {n: scenario.guest_now(pair, n) for n in config.NODES}
     try:
-        said = _reconfigure_vip(pair, NEW_VIP)
+        # the postinst brings the running cluster in line (cluster-init loads the new CIB): the first node's
+        # reconfigure moves the VIP, the second's keeps its files in line; `apply` then finds nothing left
+        _reconfigure_vip(pair, NEW_VIP)
         for node in config.NODES:
-            assert "uec-clc-ha-ctl apply" in said[node], said[node]
             assert f"VIP: {NEW_VIP}" in pair.exec(node, "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
-        assert pair.serving() and not pair.serving(NEW_VIP)        # written, not yet taken: the old VIP serves
-        applied = _apply(pair)
-        assert "load /etc/uec-clc-ha/cluster.crm" in applied["clc1"] + applied["clc2"], applied
+        _apply(pair)
         wait_for("the cloud serving on the new VIP", lambda: pair.serving(NEW_VIP), 300, step=0.5)
         assert not pair.serving()
         writer = Writer(pair, "reconfigure-new-vip", addr=NEW_VIP)

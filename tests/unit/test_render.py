@@ -80,7 +80,7 @@ def test_crm_never_ignores_quorum_and_gives_the_active_node_a_head_start():
         assert "no-quorum-policy=ignore" not in crm
         assert "meta priority=10" in crm
     crm = render_scenario("corosync-drbd84")["/etc/uec-clc-ha/cluster.crm"].content.decode()
-    assert "priority-fencing-delay=8s" in crm and "stonith:fence_sbd" in crm and "load-threshold=1000%" in crm
+    assert "priority-fencing-delay=15s" in crm and "stonith:fence_sbd" in crm and "load-threshold=1000%" in crm
     assert "promotable=true" in crm and "rg_uec ms_drbd_uec-clc:Promoted" in crm
 
 
