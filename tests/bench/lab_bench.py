@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 sys.path.insert(0, HERE)
 
 from lablib import config, pair as lab_pair, scenario, state  # noqa: E402
-from lablib.observe import Lab, milestones, wait_for  # noqa: E402
+from lablib.observe import Lab, guest_clock, milestones, wait_for  # noqa: E402
 from lablib.scenario import Writer  # noqa: E402
 
 import recipe  # noqa: E402
@@ -84,7 +84,7 @@ def power_loss(lab, tag):
     writer = Writer(lab, f"bench-{tag}")
     writer.start()
     writer.wait_acked()
-    t_guest = scenario.guest_now(lab, survivor)
+    t_guest = guest_clock(lab, survivor)
     t0 = time.monotonic()
     assert lab.kill(active)
     wait_for("the VIP serving from the survivor", lab.serving, 600, step=0.25)

@@ -10,6 +10,8 @@ goes through `uec-clc-ha-ctl set` + `apply` and restarts nothing at all.
 Each change is undone the same way at the end.
 """
 
+import re
+
 from lablib import config, scenario
 from lablib.observe import wait_for
 from lablib.scenario import Writer
@@ -31,9 +33,13 @@ def _apply(lab):
     return {node: lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600).stdout for node in config.NODES}
 
 
-def _restarts(lab, since):
-    return sorted({(op, rsc) for node in config.NODES for op, rsc, _, _ in scenario.operations(lab, node, since[node])
-                   if op in ("start", "stop", "promote", "demote")})
+OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
+
+
+def _restarts(lab, cursors):
+    """{(operation, resource)} the controllers logged after each node's journal cursor."""
+    return sorted({re.search(OPERATION, line).groups() for node in config.NODES
+                   for _, line in scenario.after(lab, node, cursors[node], OPERATION)})
 
 
 def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
@@ -42,7 +48,7 @@ def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
     pid = scenario.clc_pid(pair, active)
     for i in range(5):
         assert pair.write(f"reconfigure-before-{i}")
-    since = {n: scenario.guest_now(pair, n) for n in config.NODES}
+    since = {n: scenario.cursor(pair, n) for n in config.NODES}
     try:
         # the postinst brings the running cluster in line (cluster-init loads the new CIB): the first node's
         # reconfigure moves the VIP, the second's keeps its files in line; `apply` then finds nothing left
@@ -78,7 +84,7 @@ def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
     pid = scenario.clc_pid(pair, active)
     old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Monitor-Interval").stdout.split(":", 1)[1].strip()
     new = "15" if old != "15" else "25"
-    since = {n: scenario.guest_now(pair, n) for n in config.NODES}
+    since = {n: scenario.cursor(pair, n) for n in config.NODES}
     try:
         for node in config.NODES:
             pair.exec(node, "uec-clc-ha-ctl", "set", f"Monitor-Interval={new}", timeout=120)

@@ -75,10 +75,6 @@ def lost(lab, expected, addr=config.VIP):
     return [r for r in expected if r not in stored]
 
 
-def guest_now(lab, node):
-    return float(lab.exec(node, "date", "+%s.%N", timeout=30).stdout.strip())
-
-
 def clc_pid(lab, node):
     done = lab.sh(node, f"cat {PIDFILE} 2>/dev/null", check=False, timeout=30)
     return int(done.stdout.split()[0]) if done.stdout.split() and done.stdout.split()[0].isdigit() else None
@@ -154,7 +150,8 @@ def healthy(lab):
         cs, roles, disks = lab.drbd(node)
         if cs != "Connected" or disks != "UpToDate/UpToDate":
             return f"DRBD on {node}: {cs} {roles} {disks}"
-    if lab.active("clc1") is None or lab.active("clc1") != lab.active("clc2"):
+    where = {n: lab.active(n) for n in config.NODES}
+    if None in where.values() or len(set(where.values())) != 1:
         return "the group does not run on one node"
     if fence_constraints(lab, "clc1"):
         return "a DRBD fence constraint is still in the CIB"
@@ -225,20 +222,3 @@ def after(lab, node, cur, pattern):
             except ValueError:
                 continue
     return found
-
-
-OPERATION_RE = re.compile(r"Result of (start|stop|promote|demote) operation for (\S+) on (\S+): (\S+)")
-
-
-def operations(lab, node, since):
-    """[(operation, resource, on node, result)] node's controller logged after guest time `since`."""
-    out = []
-    for line in lab.journal(node, f"@{int(since)}", "pacemaker").splitlines():
-        stamp, _, rest = line.partition(" ")
-        m = OPERATION_RE.search(rest)
-        try:
-            if m and float(stamp) >= since:
-                out.append(m.groups())
-        except ValueError:
-            continue
-    return out
