@@ -2,7 +2,9 @@
 #
 #   make lab     the main job: two VMs become a serving Cloud Controller pair (tests/lab/labctl up)
 #   make lab-down  stop the lab's VMs, remove its namespaces and taps
-#   make test    everything, the lab included (installs its own dependencies with apt-get; as root)
+#   make test    everything, the lab included (installs its own dependencies with apt-get; as root),
+#                but the long lab scenarios (marked lab_extended; CI gives make test 90 minutes)
+#   make lab-test  every lab scenario, the long ones included (partition x5, planned move, reconfigure, removal)
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
 #   make bench   benchmarks: medians and ratios against in-run baselines
@@ -20,7 +22,8 @@ TEST_DEPS := $(LAB_DEPS) python3-pytest acl pyflakes3 shellcheck libxml2-utils p
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux
 
-.PHONY: all deps deps-build deps-lab check lint unit integration test deb golden bench clean lab lab-down lab-bench
+.PHONY: all deps deps-build deps-lab check lint unit integration test lab-test deb golden bench clean lab lab-down \
+	lab-bench
 
 all: check
 
@@ -50,8 +53,13 @@ integration:
 
 # Everything, from a fresh Debian 12 machine: dependencies, lint, unit and integration tests
 # (real drbdadm, corosync, crm_verify, heartbeat, the package build and lintian).
+# The long lab scenarios are deselected (pytest prints how many): make lab-test runs them.
 test: deps lint
-	$(PYTEST) -q tests
+	$(PYTEST) -q -m 'not lab_extended' tests
+
+# Every scenario on the lab pair, the long ones included (brings the pair up unless it serves).
+lab-test: deps
+	$(PYTEST) -q tests/lab
 
 deb: deps-build
 	tests/build-deb.sh

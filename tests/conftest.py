@@ -28,6 +28,12 @@ pytest_sessionfinish = skip_policy.pytest_sessionfinish
 pytest_terminal_summary = skip_policy.pytest_terminal_summary
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "lab_extended: a long lab scenario that `make lab-test` runs and `make test` leaves out "
+        "(deselected, and counted as such: the project's CI gives `make test` 90 minutes on emulated CPUs)")
+
+
 @pytest.fixture
 def root(tmp_path):
     """An empty target root."""

@@ -5,9 +5,14 @@ move is the longest gap between two acknowledged writes.  Nobody is fenced,
 no action fails, DRBD stays connected and both copies stay identical.
 """
 
+import pytest
+
 from lablib import config, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import GROUP, Writer
+
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+pytestmark = pytest.mark.lab_extended
 
 
 def test_planned_move_and_back_loses_nothing(pair):

@@ -12,9 +12,14 @@ Each change is undone the same way at the end.
 
 import re
 
+import pytest
+
 from lablib import config, scenario
 from lablib.observe import wait_for
 from lablib.scenario import Writer
+
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+pytestmark = pytest.mark.lab_extended
 
 NEW_VIP = "198.51.100.101"
 ADDRESS = {"res_ip_clc", "res_ip_clc_src"}

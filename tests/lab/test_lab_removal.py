@@ -8,9 +8,14 @@ rejoins: DRBD resyncs and the pair is back to normal.  Records are written
 through the VIP throughout.
 """
 
+import pytest
+
 from lablib import config, pair as lab_pair, scenario, state
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
+
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+pytestmark = pytest.mark.lab_extended
 
 AGENT = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"
 

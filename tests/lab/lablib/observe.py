@@ -15,6 +15,7 @@ from . import config, guest, net, pair, state, vm
 sys.path.insert(0, config.TOP + "/src")
 from uec_clc_ha import crm_mon  # noqa: E402  (the product's own crm_mon XML reader)
 
+RUNNING = ("res_fs_clc", "res_ip_clc", "res_uec")       # where these run is where the cloud runs
 DRBD_RE = re.compile(r"^\s*\d+: cs:(\S+) ro:(\S+) ds:(\S+)", re.M)
 
 
@@ -43,7 +44,7 @@ class Lab:
     def active(self, node):
         """The node the group runs on, as `node` sees the cluster (None when nowhere or split)."""
         v = self.view(node)
-        return v.running_on(("res_fs_clc", "res_ip_clc", "res_uec")) if v is not None else None
+        return v.running_on(RUNNING) if v is not None else None
 
     def journal(self, node, since, *units):
         args = ["journalctl", "--no-pager", "-o", "short-unix", "--since", since]

@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from . import config, guest, net
-from .observe import wait_for
+from .observe import RUNNING, wait_for
 
 GROUP = "rg_uec"
 CLC = "res_uec"
@@ -135,7 +135,12 @@ def settled(lab, node, timeout=120):
 
 
 def healthy(lab):
-    """A reason the pair is not in its normal state, or "" when it is."""
+    """A reason the pair is not in its normal state, or "" when it is.
+
+    One crm_mon per node (half a second of an emulated CPU each): the
+    restore loop polls this, and its own load must not slow what it waits for.
+    """
+    where = {}
     for node in config.NODES:
         view = lab.view(node)
         if view is None:
@@ -150,7 +155,7 @@ def healthy(lab):
         cs, roles, disks = lab.drbd(node)
         if cs != "Connected" or disks != "UpToDate/UpToDate":
             return f"DRBD on {node}: {cs} {roles} {disks}"
-    where = {n: lab.active(n) for n in config.NODES}
+        where[node] = view.running_on(RUNNING)
     if None in where.values() or len(set(where.values())) != 1:
         return "the group does not run on one node"
     if fence_constraints(lab, "clc1"):
@@ -199,7 +204,7 @@ def wait_normal(lab, timeout, clean=False):
             lab.exec("clc1", "crm_resource", "--cleanup", timeout=120, check=False)
         return not last[0]
     try:
-        wait_for("the pair back to normal", normal, timeout, step=3)
+        wait_for("the pair back to normal", normal, timeout, step=5)
     except TimeoutError as e:
         raise AssertionError(f"the pair did not return to normal within {timeout} s: {last[0]}") from e
 

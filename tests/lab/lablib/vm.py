@@ -15,7 +15,12 @@ its pid is recorded in state.json and only that pid is ever killed.
 Acceleration is probed, not assumed: KVM is used only where it boots the
 image's kernel to its first process within a minute (the result is cached
 per host kernel, qemu version and image); otherwise software emulation with
-a 128 MiB translation cache (without tb-size qemu's memory grows to ~1.8 GB).
+a 1 GiB translation cache (with 128 MiB, qemu threw the whole cache away
+every few seconds on a busy node: 250 flushes in its first 25 minutes, each
+retranslating every program), no 5-level paging (every guest TLB miss walks
+the page tables in software) and the guest kernel's Spectre mitigations
+off (retpolines break the translator's block chaining; an emulated CPU has
+no speculation to leak): a lab VM, never a production kernel line.
 """
 
 import json
@@ -96,13 +101,14 @@ def argv(node, image, accel_mode):
     root, drbd, sbd = (os.path.join(d, "root.qcow2"), os.path.join(d, "drbd.img"),
                        os.path.join(config.RUN, "sbd.img"))
     accel_args = ["-accel", "kvm", "-cpu", "host"] if accel_mode == "kvm" else \
-        ["-accel", "tcg,tb-size=128", "-cpu", "max"]
+        ["-accel", "tcg,tb-size=1024", "-cpu", "max,la57=off"]
     return [QEMU, "-name", node, *accel_args, "-m", str(config.MEMORY_MIB), "-smp", str(config.VCPUS),
             "-nodefaults", "-display", "none", "-vga", "none",
             "-serial", f"file:{os.path.join(d, 'console.log')}",
             "-kernel", image["kernel"], "-initrd", image["initrd"],
             "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={node} "
-                       "panic=10 quiet loglevel=4 systemd.show_status=1",
+                       "panic=10 quiet loglevel=4 systemd.show_status=1"
+                       + ("" if accel_mode == "kvm" else " mitigations=off"),
             # every disk if=none plus an explicit device, in this order: vda, vdb, vdc
             "-drive", f"file={root},format=qcow2,if=none,id=root,cache=unsafe",
             "-device", "virtio-blk-pci,drive=root",
