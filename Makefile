@@ -4,7 +4,7 @@
 #   make lab-down  stop the lab's VMs, remove its namespaces and taps
 #   make test    everything, the lab included (installs its own dependencies with apt-get; as root),
 #                but the long lab scenarios (marked lab_extended; CI gives make test 90 minutes)
-#   make lab-test  every lab scenario, the long ones included (partition x5, planned move, reconfigure, removal)
+#   make lab-test  every lab scenario, the long ones included (planned move, reconfigure, removal)
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
 #   make bench   benchmarks: medians and ratios against in-run baselines
