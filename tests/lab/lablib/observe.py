@@ -38,7 +38,12 @@ class Lab:
         return m.groups() if m else ("Unconfigured", "", "")
 
     def view(self, node):
-        done = self.exec(node, "crm_mon", "-1", "--output-as=xml", timeout=60, check=False)
+        """The cluster as node's crm_mon shows it; None when there is no answer (no stack yet, or a node
+        too busy to answer within a minute: a VM booting on an emulated CPU)."""
+        try:
+            done = self.exec(node, "crm_mon", "-1", "--output-as=xml", timeout=60, check=False)
+        except guest.AgentError:
+            return None
         return crm_mon.parse(done.stdout) if "<pacemaker-result" in done.stdout else None
 
     def active(self, node):
