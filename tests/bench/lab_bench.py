@@ -21,11 +21,20 @@ it repeats (--reps, at least five):
 
 and prints min/median/max of each, the median of each part, the ratio of
 the medians ours/stock, the lab's cold start (its timeline), and qemu's
-memory per VM.  Every acknowledged record is checked after every repetition:
-a lost record aborts the benchmark.  Settings are switched with
-`uec-clc-ha-ctl set` + `apply` on both nodes, as an admin would; the
-package's defaults are put back at the end.  JSON of every run goes to
-build/lab/run/lab-bench.json.
+memory per VM.  Every acknowledged record is checked after every repetition
+of ours and stock: a lost record aborts the benchmark.
+
+  recipe  baseline (a), tests/bench/recipe.py: the 2010 recipe's cluster on the
+          same VMs and data; power loss (--recipe-reps times), the public
+          link cut and the full partition (once each), reporting what the
+          client lost rather than aborting
+
+Settings are switched with `uec-clc-ha-ctl set` + `apply` on both nodes, as
+an admin would; the package's defaults are put back at the end.  Every
+repetition is written to build/lab/run/lab-bench.json as it ends; a run
+with `--configs` naming some configurations keeps the others' results there
+when the pair is the same boot (the report says when each was measured), so
+an interrupted benchmark resumes without re-measuring what it has.
 """
 
 import argparse
@@ -52,6 +61,7 @@ CONFIGS = {
               "Monitor-Interval": "20", "Deep-Monitor-Interval": "60"},
 }
 RECIPE_SCENARIOS = ("power loss", "public cut", "partition")
+RESULTS = os.path.join(config.RUN, "lab-bench.json")
 TUNED = ("Corosync-Token", "Fencing-Delay", "Load-Threshold", "Node-Action-Limit", "Monitor-Interval",
          "Deep-Monitor-Interval")
 
@@ -77,7 +87,15 @@ def _all_acknowledged_kept(lab, writer, tag):
         sys.exit(f"{tag}: acknowledged records lost: {lost}")
 
 
-def power_loss(lab, tag):
+def _power_loss_kept(lab, writer, tag, strict):
+    if strict:
+        _all_acknowledged_kept(lab, writer, tag)
+        return {}
+    writer.finish()
+    return {"acked": len(writer.acked), "lost": len(scenario.lost(lab, writer.acked))}
+
+
+def power_loss(lab, tag, strict=True):
     scenario.restore(lab)
     active = lab.active("clc1")
     survivor = config.peer(active)
@@ -89,7 +107,7 @@ def power_loss(lab, tag):
     assert lab.kill(active)
     wait_for("the VIP serving from the survivor", lab.serving, 600, step=0.25)
     took = time.monotonic() - t0
-    _all_acknowledged_kept(lab, writer, tag)
+    kept = _power_loss_kept(lab, writer, tag, strict)
 
     def takeover():
         found = milestones(lab.journal(survivor, f"@{int(t_guest) - 1}"), t_guest, active, survivor)
@@ -97,7 +115,7 @@ def power_loss(lab, tag):
     parts = wait_for("the survivor's journal recording the CLC's start", takeover, 180, step=2)
     lab.boot(active)
     scenario.restore(lab)
-    return {"seconds": round(took, 1), "parts": parts, "active": active}
+    return {"seconds": round(took, 1), "parts": parts, "active": active, **kept}
 
 
 def kill_9(lab, tag):
@@ -174,11 +192,16 @@ def report(results, st, out):
                 out.write(f"  {name:<14}{scen:<12} longest client gap {r['seconds']} s, {r['acked']} acknowledged, "
                           f"{r['lost']} lost, split brain: {'yes' if r['split_brain'] else 'no'}, serving after: "
                           f"{'yes' if r['served_after'] else 'NO'}\n")
+    for r in results.get("recipe", {}).get("power loss", []):
+        out.write(f"  {'recipe':<14}{'power loss':<12} {r['acked']} acknowledged during it, {r['lost']} lost\n")
     for scen in ("power loss", "kill -9"):
-        if all(results.get(n, {}).get(scen) for n in ("ours", "stock")):
-            ours = statistics.median(r["seconds"] for r in results["ours"][scen])
-            stock = statistics.median(r["seconds"] for r in results["stock"][scen])
-            out.write(f"  ratio of the medians, {scen}: ours / stock = {ours / stock:.2f}\n")
+        for base in ("stock", "recipe"):
+            if all(results.get(n, {}).get(scen) for n in ("ours", base)):
+                ours = statistics.median(r["seconds"] for r in results["ours"][scen])
+                other = statistics.median(r["seconds"] for r in results[base][scen])
+                out.write(f"  ratio of the medians, {scen}: ours / {base} = {ours / other:.2f}\n")
+    for name, runs in results.items():
+        out.write(f"  {name}: measured {runs.get('measured', '?')}, settings {runs.get('settings')}\n")
     out.write("\nParts of the power-loss failover, median seconds after the kill (survivor's journal)\n")
     names = [n for n in results if results[n].get("power loss")]
     out.write(f"  {'part':<22}" + "".join(f"{n:>10}" for n in names) + "\n")
@@ -192,51 +215,89 @@ def report(results, st, out):
     out.write("\nCold start of the pair (labctl up):\n")
     for step in st.get("timeline", []):
         out.write(f"  {step['seconds']:7.1f} s  {step['step']}\n")
+    out.write(f"  {sum(s['seconds'] for s in st.get('timeline', [])):7.1f} s  in all, to the VIP serving\n")
     out.write("  qemu memory (RSS): " + ", ".join(f"{n} {m} MiB" for n, m in st.get("qemu_rss_mib", {}).items())
               + "\n")
+    try:
+        with open(st["image"]["info"]) as fh:
+            info = json.load(fh)
+        out.write(f"  VM image build (debootstrap + packages, cached since): {info['seconds']} s on {info['built']}\n")
+    except (KeyError, OSError, ValueError):
+        pass
+
+
+def _load(st):
+    """Results of an earlier run on the same boot of the pair (to resume), else none."""
+    try:
+        with open(RESULTS) as fh:
+            saved = json.load(fh)
+    except (FileNotFoundError, ValueError):
+        return {}
+    return saved.get("results", {}) if saved.get("pair_began") == st.get("began") else {}
+
+
+def _save(st, results):
+    with open(RESULTS + ".tmp", "w") as fh:
+        json.dump({"pair_began": st.get("began"), "results": results}, fh, indent=1)
+    os.replace(RESULTS + ".tmp", RESULTS)
+
+
+def _run_config(lab, st, results, name, reps, recipe_reps, scenarios):
+    if name == "recipe":
+        print("\n== recipe (baseline a): installing its cluster on both nodes", flush=True)
+        recipe.install(lab)
+        entry = {"settings": "the 2010 recipe"}
+        plan = [("power loss", recipe_reps, lambda lab, tag: power_loss(lab, tag, strict=False)),
+                ("public cut", 1, public_cut), ("partition", 1, partition)]
+    else:
+        used = configure(lab, CONFIGS[name])
+        print(f"\n== {name}: {used}", flush=True)
+        entry = {"settings": used}
+        plan = [(scen, reps, SCENARIOS[scen]) for scen in scenarios]
+    entry["measured"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    results[name] = entry
+    try:
+        for scen, count, run in plan:
+            entry[scen] = []
+            for i in range(1, count + 1):
+                r = run(lab, f"{name}-{scen.replace(' ', '')}-{i}")
+                entry[scen].append(r)
+                _save(st, results)
+                print(f"  {name} {scen} {i}: {r}", flush=True)
+    finally:
+        if name == "recipe":
+            cuts = [r["cut"] for r in entry.get("partition", [])]
+            # after a split brain keep the copy the clients wrote to last: the node that was not cut
+            recipe.uninstall(lab, keep=config.peer(cuts[-1]) if cuts else "clc1")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=5, help="repetitions of each scenario (at least five)")
+    parser.add_argument("--recipe-reps", type=int, default=3, help="power losses on the recipe's cluster")
     parser.add_argument("--configs", default="ours,stock,recipe")
     parser.add_argument("--scenarios", default="power loss,kill -9")
+    parser.add_argument("--report", action="store_true", help="print the report of the last run's results only")
     args = parser.parse_args()
+    if args.report:
+        with open(RESULTS) as fh:
+            report(json.load(fh)["results"], state.load(), sys.stdout)
+        return
     if os.geteuid() != 0:
         sys.exit("lab-bench needs root (namespaces, taps, qemu)")
     reps = max(5, args.reps)
+    scenarios = [s for s in args.scenarios.split(",") if s in ("power loss", "kill -9")]
     st = lab_pair.up(sys.stdout)
     lab = Lab(st)
-    results = {}
-    scenarios = dict(SCENARIOS)
+    results = _load(st)
+    if results:
+        print(f"resuming: kept the results of {', '.join(results)} measured on this boot of the pair", flush=True)
     try:
         for name in args.configs.split(","):
-            if name == "recipe":
-                print("\n== recipe (baseline a): installing its cluster on both nodes", flush=True)
-                recipe.install(lab)
-                results[name] = {"settings": "the 2010 recipe"}
-                wanted = RECIPE_SCENARIOS
-            else:
-                used = configure(lab, CONFIGS[name])
-                print(f"\n== {name}: {used}", flush=True)
-                results[name] = {"settings": used}
-                wanted = [s for s in args.scenarios.split(",") if s in ("power loss", "kill -9")]
-            try:
-                for scen in wanted:
-                    results[name][scen] = []
-                    for i in range(1, (reps if scen != "partition" else 1) + 1):
-                        r = scenarios[scen](lab, f"{name}-{scen.replace(' ', '')}-{i}")
-                        results[name][scen].append(r)
-                        print(f"  {name} {scen} {i}: {r}", flush=True)
-            finally:
-                if name == "recipe":
-                    cuts = [r["cut"] for r in results[name].get("partition", [])]
-                    # after a split brain keep the copy the clients wrote to last: the node that was not cut
-                    recipe.uninstall(lab, keep=config.peer(cuts[-1]) if cuts else "clc1")
+            _run_config(lab, st, results, name, reps, max(1, args.recipe_reps), scenarios)
     finally:
         configure(lab, {})
-        with open(os.path.join(config.RUN, "lab-bench.json"), "w") as fh:
-            json.dump(results, fh, indent=1)
+        _save(st, results)
     report(results, state.load(), sys.stdout)
 
 

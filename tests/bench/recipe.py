@@ -20,7 +20,7 @@ and `uec-clc-ha-ctl cluster-init --yes` on both nodes (it loads the CIB).
 The data on DRBD is never touched.
 """
 
-from lablib import config, scenario
+from lablib import config, pair, scenario
 from lablib.observe import wait_for
 
 DRBD_RES = "/etc/drbd.d/uec-clc.res"
@@ -82,10 +82,19 @@ def _drbd():
 
 
 def _stop_cluster(lab):
+    """Both nodes' stacks stopped and their CIBs wiped; nothing moves on the way (the data stays where it is).
+
+    The resources are stopped first, cluster-wide (stop-all-resources), so
+    stopping one node's Pacemaker does not move the cloud to the other.
+    """
     for node in config.NODES:
-        lab.exec(node, "systemctl", "stop", "pacemaker.service", timeout=600)
+        if lab.exec(node, "crm_attribute", "--type", "crm_config", "--name", "stop-all-resources",
+                    "--update", "true", timeout=120, check=False).rc == 0:
+            lab.exec(node, "crm_resource", "--wait", "--timeout=600s", timeout=660, check=False)
+            break
+    pair.both(lambda node: lab.exec(node, "systemctl", "stop", "pacemaker.service", timeout=600))
+    pair.both(lambda node: lab.exec(node, "systemctl", "stop", "corosync.service", timeout=300))
     for node in config.NODES:
-        lab.exec(node, "systemctl", "stop", "corosync.service", timeout=300)
         lab.sh(node, f"rm -f {CIB_FILES}/cib*", timeout=60)
 
 
@@ -140,6 +149,6 @@ def uninstall(lab, keep="clc1"):
         lab.exec(node, "uec-clc-ha-ctl", "apply", "--force", timeout=600)
         lab.exec(node, "systemctl", "enable", "sbd.service", timeout=120)
         lab.sh(node, "rm -f /var/lib/uec-clc-ha/applied.json /var/lib/uec-clc-ha/cluster.crm.loaded", timeout=60)
-    for node in config.NODES:
-        lab.exec(node, "uec-clc-ha-ctl", "cluster-init", "--yes", timeout=1800, check=False)
+    # at once: each node's cluster-init waits until its peer is a member
+    pair.both(lambda node: lab.exec(node, "uec-clc-ha-ctl", "cluster-init", "--yes", timeout=1800, check=False))
     scenario.restore(lab)

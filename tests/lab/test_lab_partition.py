@@ -9,18 +9,25 @@ out (two_node: wait_for_all, no quorum), fences nobody and promotes
 nothing; when the links return it rejoins, DRBD resyncs, online verify
 finds no block that differs, and every acknowledged record is there.
 
+Each repetition also times the loser's reset from the host (qemu's RESET
+event on the VM's QMP socket) and prints the fencing delay's margin: how
+long before the loser's own fencing request could have left it (the cut,
+plus corosync's token and consensus, plus priority-fencing-delay) it was
+already dead.  The margins go to build/lab/run/partition-margins.json.
+
 Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
 while cut); the last cuts the passive node's links (the client keeps being
 served throughout).  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
 raise it).
 """
 
+import json
 import os
 import time
 
 import pytest
 
-from lablib import config, guest, scenario
+from lablib import config, guest, qmp, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
 
@@ -67,13 +74,20 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     writer = Writer(pair, f"partition-{rep}")
     writer.start()
     writer.wait_acked()
-    t0 = now()
-    for link in ("public", "replication"):
-        pair.link(cut, link, False)
-    # the passive node is fenced (reset by its SBD poison pill): a new boot
-    wait_for(f"{passive} fenced (rebooted)", lambda: scenario.boot_id(pair, passive) not in (None, boots[passive]),
-             600, step=1)
-    fenced_after = now() - t0
+    bound = scenario.fencing_race_bound(pair, active)
+    with qmp.ResetWatch(passive) as passive_resets, qmp.ResetWatch(active) as active_resets:
+        t0, cut_at = now(), time.time()
+        for link in ("public", "replication"):
+            pair.link(cut, link, False)
+        # the passive node is fenced (reset by its SBD poison pill): a new boot
+        wait_for(f"{passive} fenced (rebooted)",
+                 lambda: scenario.boot_id(pair, passive) not in (None, boots[passive]), 600, step=1)
+        fenced_after = now() - t0
+    assert active_resets.first_reset(cut_at) is None, f"qemu reset {active}, which ran the cloud"
+    reset_at = passive_resets.first_reset(cut_at)
+    assert reset_at is not None, f"qemu saw no reset of {passive}: {passive_resets.events}"
+    margin = {"rep": rep, "cut": cut, "reset_after": round(reset_at - cut_at, 1), "bound": bound,
+              "margin": round(cut_at + bound - reset_at, 1)}
     assert scenario.boot_id(pair, active) == boots[active], f"{active}, which ran the cloud, was fenced"
     view = pair.view(active)
     assert pair.active(active) == active and view.quorate
@@ -93,5 +107,20 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     assert scenario.lost(pair, writer.acked) == []
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
     assert scenario.verify(pair, active) == 0                # no divergent block between the two copies
-    print(f"\npartition {rep}/{REPS} ({cut}'s links cut): {passive} fenced after {fenced_after:.1f} s, {active} kept "
-          f"the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")
+    _record(margin)
+    print(f"\npartition {rep}/{REPS} ({cut}'s links cut): {passive} reset {margin['reset_after']} s after the cut, "
+          f"{margin['margin']} s before its own fencing could have left it (token + consensus + delay: "
+          f"{bound:g} s); back after {fenced_after:.1f} s; {active} kept the cloud; client's longest gap "
+          f"{writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")
+
+
+def _record(margin):
+    path = os.path.join(config.RUN, "partition-margins.json")
+    try:
+        with open(path) as fh:
+            margins = json.load(fh)
+    except (FileNotFoundError, ValueError):
+        margins = []
+    margins.append(dict(margin, at=time.strftime("%Y-%m-%d %H:%M:%S")))
+    with open(path, "w") as fh:
+        json.dump(margins, fh, indent=1)

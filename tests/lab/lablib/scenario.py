@@ -119,6 +119,22 @@ def verify(lab, node, timeout=900):
     return out_of_sync_kib(lab, node)
 
 
+def fencing_race_bound(lab, node):
+    """Seconds after a cut before which the losing node's fencing request cannot leave it: corosync's token
+    timeout and consensus (the live values, corosync-cmapctl) plus priority-fencing-delay (the live CIB).
+
+    A lower bound: the loser's own scheduling and its fence agent's start
+    come on top.  A loser reset before it has had its chance to fence.
+    """
+    def cmap(key):
+        out = lab.exec(node, "corosync-cmapctl", "-g", key, timeout=60).stdout
+        return int(out.rsplit("=", 1)[1]) / 1000
+    delay = lab.exec(node, "crm_attribute", "--type", "crm_config", "--name", "priority-fencing-delay",
+                     "--query", "--quiet", timeout=60, check=False).stdout.strip()
+    m = re.fullmatch(r"(\d+)(s?)", delay)
+    return cmap("runtime.config.totem.token") + cmap("runtime.config.totem.consensus") + (int(m.group(1)) if m else 0)
+
+
 def split_brain_seen(lab, node):
     done = lab.sh(node, "journalctl -k --no-pager -b", timeout=60)
     return "Split-Brain detected" in done.stdout
