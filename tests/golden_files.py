@@ -3,7 +3,9 @@
 Used by tests/unit/test_render.py, and run as a script
 (`make golden`, i.e. `/usr/bin/python3 tests/golden_files.py`) after a
 deliberate template change; review the diff of tests/golden/ before
-committing it.
+committing it.  It also writes src/completion/uec-clc-ha-ctl, the bash
+completion generated from uec-clc-ha-ctl's parser (checked by
+tests/unit/test_completion.py).
 """
 
 import os
@@ -16,8 +18,10 @@ sys.path.insert(0, HERE)
 
 from scenarios import SCENARIOS, full_raw  # noqa: E402
 from uec_clc_ha import keyring, render, settings  # noqa: E402
+from uec_clc_ha.cli import completion, parser  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "golden")
+COMPLETION = os.path.join(os.path.dirname(HERE), "src", "completion", "uec-clc-ha-ctl")
 
 
 def rendered(name):
@@ -46,3 +50,6 @@ if __name__ == "__main__":
     for scenario in SCENARIOS:
         write(scenario)
         print(f"wrote {os.path.join(GOLDEN, scenario)}")
+    with open(COMPLETION, "w", encoding="utf-8") as fh:
+        fh.write(completion.script(parser()))
+    print(f"wrote {COMPLETION}")

@@ -104,6 +104,7 @@ def choice(*options):
         if raw not in options:
             raise FieldRule(f"must be one of: {', '.join(options)}")
         return raw
+    check.options = options          # for shell completion
     return check
 
 
