@@ -5,7 +5,8 @@ Used by tests/unit/test_render.py, and run as a script
 deliberate template change; review the diff of tests/golden/ before
 committing it.  It also writes src/completion/uec-clc-ha-ctl, the bash
 completion generated from uec-clc-ha-ctl's parser (checked by
-tests/unit/test_completion.py).
+tests/unit/test_completion.py), and debian/ocf_ubuntu_eucaclc.7, the agent's
+manual page generated from its meta-data (tests/unit/test_manpage.py).
 """
 
 import os
@@ -17,11 +18,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
 from scenarios import SCENARIOS, full_raw  # noqa: E402
-from uec_clc_ha import keyring, render, settings  # noqa: E402
+from uec_clc_ha import agent_manpage, keyring, render, settings  # noqa: E402
 from uec_clc_ha.cli import completion, parser  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "golden")
 COMPLETION = os.path.join(os.path.dirname(HERE), "src", "completion", "uec-clc-ha-ctl")
+AGENT_MANPAGE = os.path.join(os.path.dirname(HERE), "debian", "ocf_ubuntu_eucaclc.7")
 
 
 def rendered(name):
@@ -53,3 +55,6 @@ if __name__ == "__main__":
     with open(COMPLETION, "w", encoding="utf-8") as fh:
         fh.write(completion.script(parser()))
     print(f"wrote {COMPLETION}")
+    with open(AGENT_MANPAGE, "w", encoding="utf-8") as fh:
+        fh.write(agent_manpage.page())
+    print(f"wrote {AGENT_MANPAGE}")

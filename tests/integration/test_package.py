@@ -30,6 +30,8 @@ def test_deb_contents(dist):
     assert rows["./usr/lib/ocf/resource.d/ubuntu/eucaclc"] == "-rwxr-xr-x"
     assert rows["./usr/sbin/uec-clc-ha-ctl"] == "-rwxr-xr-x"
     assert "./usr/share/man/man8/uec-clc-ha-ctl.8.gz" in rows
+    assert "./usr/share/man/man7/ocf_ubuntu_eucaclc.7.gz" in rows
+    assert rows["./usr/share/bash-completion/completions/uec-clc-ha-ctl"] == "-rw-r--r--"
     assert "./usr/lib/python3/dist-packages/uec_clc_ha/settings.py" in rows
     assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
 
@@ -56,3 +58,11 @@ def test_stdeb_still_builds_a_library_deb(tmp_path):
                              check=True).stdout
     assert "/dist-packages/uec_clc_ha/settings.py" in listing
     assert "/dist-packages/uec_clc_ha/templates/cluster.crm.j2" in listing
+
+
+@pytest.mark.parametrize("page", ["uec-clc-ha-ctl.8", "ocf_ubuntu_eucaclc.7"])
+def test_manual_pages_render_without_warnings(page):
+    done = subprocess.run(["man", "--warnings", "-l", os.path.join(TOP, "debian", page)],
+                          env=dict(os.environ, MANWIDTH="80"), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert len(done.stdout) > 2000

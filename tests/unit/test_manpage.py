@@ -1,9 +1,12 @@
-"""uec-clc-ha-ctl(8) documents every setting with its real default, and every subcommand."""
+"""uec-clc-ha-ctl(8) documents every setting with its real default, and every subcommand; ocf_ubuntu_eucaclc(7) is
+the one the agent's meta-data makes now (`make golden`).  Both render without warnings: tests/integration/test_package.py.
+"""
 
 import os
 import re
 
-from uec_clc_ha import settings
+import golden_files
+from uec_clc_ha import agent_manpage, agent_meta, settings
 from uec_clc_ha.cli import COMMANDS
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,3 +41,13 @@ def test_every_subcommand_is_documented():
     for module in COMMANDS:
         escaped = re.escape(module.NAME.replace("-", "\\-"))
         assert re.search(rf"^\.B[RI]? \"?{escaped}\b", section, re.M), module.NAME
+
+
+def test_agent_manpage_is_generated_from_the_meta_data():
+    with open(golden_files.AGENT_MANPAGE, encoding="utf-8") as fh:
+        text = fh.read()
+    assert text == agent_manpage.page(), "run `make golden` and commit debian/ocf_ubuntu_eucaclc.7"
+    for name, default, short, _ in agent_meta.PARAMETERS:
+        assert f".B {name}\n" in text, name
+    for name, *_ in agent_meta.ACTIONS:
+        assert f".B {name.replace('-', chr(92) + '-')}\n" in text, name
