@@ -12,11 +12,11 @@ import sys
 from .. import __version__
 from ..errors import EXIT_USAGE, UecError
 from ..system import System
-from . import (apply, check, cluster_init, diff, drbd_init, migrate_data, prepare_secondary, render, restore_data,
-               set as set_cmd, show, status)
+from . import (apply, check, cluster_init, diff, doctor, drbd_init, migrate_data, prepare_secondary, render,
+               restore_data, set as set_cmd, show, status)
 
 COMMANDS = (show, set_cmd, check, render, diff, apply, drbd_init, migrate_data, prepare_secondary, restore_data,
-            cluster_init, status)
+            cluster_init, status, doctor)
 
 EPILOG = """exit codes: 0 success (diff: no differences); 1 check found problems,
 diff found differences, or a step failed; 2 usage; 3 invalid settings (nothing
@@ -24,8 +24,8 @@ written); 4 a rendered file was rejected by its checker (nothing written);
 5 an external command failed; 6 refused by a safety rule (nothing changed);
 7 a file or tool is missing; 8 permission denied; 9 done as far as it can be
 now, it finishes when the peer arrives.  status: 0 serving, 1 degraded,
-10 not serving, 11 the cluster does not run on this node.  See
-uec-clc-ha-ctl(8)."""
+10 not serving, 11 the cluster does not run on this node.  doctor: 0 all
+ok, 1 warnings, 2 failures.  See uec-clc-ha-ctl(8)."""
 
 
 class _Parser(argparse.ArgumentParser):
