@@ -1,0 +1,23 @@
+"""The confirmation of a planned move: a question on a terminal, --yes otherwise.
+
+Used by the failover, standby and unstandby subcommands.  Nothing is changed
+before the answer: a "no", or no terminal and no --yes, raises Refused
+(exit 6) with what would have happened.
+"""
+
+import sys
+
+from ..errors import Refused
+
+
+def confirm(what, yes, out, stdin=None):
+    stdin = stdin or sys.stdin
+    if yes:
+        return
+    if hasattr(stdin, "isatty") and stdin.isatty():
+        out.write(f"This will {what}.\nGo ahead? [y/N] ")
+        out.flush()
+        if stdin.readline().strip().lower() in ("y", "yes"):
+            return
+        raise Refused("not confirmed: nothing was changed")
+    raise Refused(f"this would {what}. Run it again with --yes to go ahead.")
