@@ -12,11 +12,11 @@ import sys
 from .. import __version__
 from ..errors import EXIT_USAGE, UecError
 from ..system import System
-from . import (apply, check, cluster_init, diff, doctor, drbd_init, failover, migrate_data, prepare_secondary,
-               render, restore_data, set as set_cmd, show, standby, status, unstandby)
+from . import (apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, migrate_data,
+               prepare_secondary, render, restore_data, set as set_cmd, show, standby, status, unstandby)
 
 COMMANDS = (show, set_cmd, check, render, diff, apply, drbd_init, migrate_data, prepare_secondary, restore_data,
-            cluster_init, status, doctor, failover, standby, unstandby)
+            cluster_init, status, doctor, failover, standby, unstandby, cloud_ip)
 
 EPILOG = """exit codes: 0 success (diff: no differences); 1 check found problems,
 diff found differences, or a step failed; 2 usage; 3 invalid settings (nothing
