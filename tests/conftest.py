@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
-from uec_clc_ha.system import System  # noqa: E402
+from uec_clc_ha.host.system import System  # noqa: E402
 # The skip policy's hooks (tests/skip_policy.py), registered for every test under tests/.
 import skip_policy  # noqa: E402
 

@@ -11,8 +11,8 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import golden_files
-from uec_clc_ha import pipeline, verify
-from uec_clc_ha.system import System
+from uec_clc_ha.config import pipeline, verify
+from uec_clc_ha.host.system import System
 
 NODES = ("clc1", "clc2")
 DRBD = "res_drbd_uec-clc"

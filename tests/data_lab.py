@@ -201,5 +201,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "make-tree":
         make_tree(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif sys.argv[1] == "manifest":
-        from uec_clc_ha import tree_manifest
+        from uec_clc_ha.data import tree_manifest
         json.dump(tree_manifest.manifest(sys.argv[2]), sys.stdout)

@@ -18,7 +18,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 sys.path.insert(0, HERE)
 
 from scenarios import SCENARIOS, full_raw  # noqa: E402
-from uec_clc_ha import agent_manpage, keyring, render, settings  # noqa: E402
+from uec_clc_ha.agent import manpage as agent_manpage  # noqa: E402
+from uec_clc_ha.config import keyring, render, settings  # noqa: E402
 from uec_clc_ha.cli import completion, parser  # noqa: E402
 
 GOLDEN = os.path.join(HERE, "golden")

@@ -43,7 +43,7 @@ SCENARIOS = {
 
 def full_raw(name):
     """Every setting of a scenario, defaults filled in."""
-    from uec_clc_ha import settings
+    from uec_clc_ha.config import settings
 
     raw = settings.defaults()
     raw.update(SCENARIOS[name])
@@ -52,7 +52,7 @@ def full_raw(name):
 
 def write_settings(system, name, **overrides):
     """Write a scenario's settings file into a root, through the settings-file writer."""
-    from uec_clc_ha import settings_file
+    from uec_clc_ha.config import settings_file
 
     raw = dict(SCENARIOS[name])
     raw.update(overrides)

@@ -1,7 +1,7 @@
 """The one error tree of uec-clc-ha.
 
 Raised anywhere below the entry points; caught only by the two top-level
-handlers (uec_clc_ha.cli.main for uec-clc-ha-ctl, uec_clc_ha.agent for the OCF
+handlers (uec_clc_ha.cli.main for uec-clc-ha-ctl, uec_clc_ha.agent.ocf for the OCF
 agent).  Each error knows the exit code of the CLI and the OCF return code it
 maps to, so no module below the handlers decides how the process ends.
 """

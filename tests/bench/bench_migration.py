@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "..", "src"))
 
 from data_lab import CTL, Lab  # noqa: E402
 from scenarios import write_settings  # noqa: E402
-from uec_clc_ha.system import System  # noqa: E402
+from uec_clc_ha.host.system import System  # noqa: E402
 
 MAKE_TREE = r'''
 import os, random, sys

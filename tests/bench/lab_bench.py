@@ -68,7 +68,7 @@ TUNED = ("Corosync-Token", "Fencing-Delay", "Load-Threshold", "Node-Action-Limit
 
 def configure(lab, values):
     """Set `values` (the package's defaults for every tuned key not named) on both nodes and apply them live."""
-    from uec_clc_ha import settings
+    from uec_clc_ha.config import settings
     wanted = {key: values.get(key, settings.field(key).default) for key in TUNED}
     args = [f"{k}={v}" for k, v in wanted.items()]
     for node in config.NODES:

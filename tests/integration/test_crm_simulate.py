@@ -13,9 +13,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from crm_sim import DRBD, NODES, crm_mon_xml, running_pair
-from uec_clc_ha import crm_mon, maint
+from uec_clc_ha.cluster import crm_mon
+from uec_clc_ha.host import maint
 from uec_clc_ha.errors import Refused
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from data_lab import Lab
 from scenarios import write_settings
-from uec_clc_ha.system import System
+from uec_clc_ha.host.system import System
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("wipefs", path="/usr/sbin:/sbin"),
                                 reason="needs root (loop devices) and wipefs")

@@ -114,7 +114,7 @@ def rendered_from(settings_text, path, name="corosync-drbd84"):
     """The file the package renders from a settings file's text (missing keys at their defaults, "auto" as the
     golden scenario `name` resolves it)."""
     from scenarios import full_raw
-    from uec_clc_ha import keyring, render, settings, settings_file
+    from uec_clc_ha.config import keyring, render, settings, settings_file
 
     raw = settings_file.parse(settings_text.decode())
     raw.update({k: v for k, v in full_raw(name).items() if raw.get(k) == "auto"})

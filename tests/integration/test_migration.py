@@ -19,8 +19,8 @@ import pytest
 
 from data_lab import Lab
 from scenarios import write_settings
-from uec_clc_ha.system import System
-from uec_clc_ha.tree_manifest import differences
+from uec_clc_ha.host.system import System
+from uec_clc_ha.data.tree_manifest import differences
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setfacl", path="/usr/bin:/bin"),
                                 reason="needs root (loop mounts) and the acl tools")

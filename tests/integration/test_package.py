@@ -32,7 +32,7 @@ def test_deb_contents(dist):
     assert "./usr/share/man/man8/uec-clc-ha-ctl.8.gz" in rows
     assert "./usr/share/man/man7/ocf_ubuntu_eucaclc.7.gz" in rows
     assert rows["./usr/share/bash-completion/completions/uec-clc-ha-ctl"] == "-rw-r--r--"
-    assert "./usr/lib/python3/dist-packages/uec_clc_ha/settings.py" in rows
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/config/settings.py" in rows
     assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
 
 
@@ -56,7 +56,7 @@ def test_stdeb_still_builds_a_library_deb(tmp_path):
     assert len(debs) == 1
     listing = subprocess.run(["dpkg-deb", "-c", str(debs[0])], stdout=subprocess.PIPE, text=True,
                              check=True).stdout
-    assert "/dist-packages/uec_clc_ha/settings.py" in listing
+    assert "/dist-packages/uec_clc_ha/config/settings.py" in listing
     assert "/dist-packages/uec_clc_ha/templates/cluster.crm.j2" in listing
 
 

@@ -1,4 +1,4 @@
-"""uec_clc_ha.verify against the real checkers: what each accepts and what it rejects.
+"""uec_clc_ha.config.verify against the real checkers: what each accepts and what it rejects.
 
 Runs drbdadm, corosync -t, crmsh + crm_verify and heartbeat on sample files
 (addresses from RFC 5737).  Each checker's tests are skipped only where its
@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from uec_clc_ha import verify
-from uec_clc_ha.system import SYSTEM_PATH, System
+from uec_clc_ha.config import verify
+from uec_clc_ha.host.system import SYSTEM_PATH, System
 
 NODES = ["clc1", "clc2"]
 IS_ROOT = os.geteuid() == 0

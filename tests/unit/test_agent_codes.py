@@ -2,7 +2,7 @@
 
 import pytest
 
-from uec_clc_ha import agent, agent_params, clc_process, euca_conf
+from uec_clc_ha.agent import ocf as agent, params as agent_params, clc_process, euca_conf
 from uec_clc_ha.errors import OCF_ERR_CONFIGURED, OCF_ERR_GENERIC, OCF_NOT_RUNNING, OCF_SUCCESS
 
 BINARY = "/usr/sbin/eucalyptus-cloud"
@@ -98,7 +98,7 @@ PROGRAMS = [
 
 @pytest.mark.parametrize("argv,name,expected", PROGRAMS)
 def test_what_counts_as_eucalyptus_running(argv, name, expected):
-    from uec_clc_ha import drbd_state
+    from uec_clc_ha.data import drbd_state
 
     assert clc_process.runs_program(argv, name, drbd_state.PROGRAMS) is expected
 

@@ -6,7 +6,7 @@ in tests/integration/test_maintainer_scripts.py cover them in a chroot.)
 
 import json
 
-from uec_clc_ha import boot
+from uec_clc_ha.host import boot
 
 JOB = "start on runlevel [2345]\nexec /usr/sbin/eucalyptus-cloud\n"
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from scenarios import write_settings
-from uec_clc_ha import settings, settings_file
+from uec_clc_ha.config import settings, settings_file
 from uec_clc_ha.errors import EXIT_INVALID, EXIT_REFUSED, EXIT_USAGE
 
 SECRET = "correct-horse-battery-staple-for-tests"

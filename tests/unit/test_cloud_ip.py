@@ -9,7 +9,7 @@ import pytest
 from scenarios import write_settings
 from uec_clc_ha.cli import cloud_ip as cloud_ip_cmd
 from uec_clc_ha.errors import UsageError
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 CONF = b'EUCALYPTUS="/"\nEUCA_USER="eucalyptus"\nVNET_CLOUDIP="192.0.2.9"\nVNET_MODE="MANAGED-NOVLAN"\n'
 

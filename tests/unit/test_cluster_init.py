@@ -10,9 +10,10 @@ import io
 import pytest
 
 from scenarios import write_settings
-from uec_clc_ha import cluster_init, pipeline, settings, settings_file
+from uec_clc_ha.cluster import cluster_init
+from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import Refused, Waiting
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (watchdog)   : {w}\n" \
          "Timeout (msgwait)    : {m}\n==Header on disk is dumped\n"

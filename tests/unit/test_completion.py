@@ -4,7 +4,7 @@ How it completes in a real bash with bash-completion: tests/integration/test_bas
 """
 
 import golden_files
-from uec_clc_ha import settings
+from uec_clc_ha.config import settings
 from uec_clc_ha.cli import COMMANDS, completion, parser
 
 

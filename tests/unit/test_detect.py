@@ -2,7 +2,7 @@
 
 import pytest
 
-from uec_clc_ha import detect
+from uec_clc_ha.host import detect
 
 
 def test_drbd_9_from_proc(root):
@@ -40,7 +40,7 @@ def test_image_store_proxy_auto(root, files, expected):
 
 
 def test_private_mounts_need_root_to_be_a_mount_point(tmp_path):
-    from uec_clc_ha import verify
+    from uec_clc_ha.config import verify
 
     mounted = tmp_path / "mounted"
     mounted.write_text("22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw\n"

@@ -14,9 +14,10 @@ import pytest
 
 from paths import TOP
 from scenarios import full_raw, write_settings
-from uec_clc_ha import doctor, keyring, pipeline, settings
+from uec_clc_ha.cluster import doctor
+from uec_clc_ha.config import keyring, pipeline, settings
 from uec_clc_ha.cli import doctor as doctor_cmd
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")
 PEER_SWAP = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
@@ -170,7 +171,7 @@ def test_files_an_admin_can_break(healthy):
 
 def test_fencing_none_is_loud(healthy):
     system = healthy(peer_digest="same")
-    from uec_clc_ha import settings_file
+    from uec_clc_ha.config import settings_file
     text = settings_file.updated_text(system.read(settings.SETTINGS_PATH), {"Fencing": "none"})
     settings_file.save(system, text)
     rc, out = run_doctor(system)

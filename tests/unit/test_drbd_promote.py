@@ -12,9 +12,10 @@ import json
 import pytest
 
 from scenarios import full_raw
-from uec_clc_ha import drbd_init, settings
+from uec_clc_ha.data import drbd_init
+from uec_clc_ha.config import settings
 from uec_clc_ha.errors import Refused
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 
 class ScriptedDrbd(System):

@@ -1,6 +1,6 @@
 """Key derivation: deterministic per (secret, cluster), distinct per purpose, sized for each tool."""
 
-from uec_clc_ha import keyring
+from uec_clc_ha.config import keyring
 
 
 def test_same_secret_same_keys_on_both_nodes():

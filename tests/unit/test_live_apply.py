@@ -1,9 +1,10 @@
 """apply on a running cluster: which live steps follow which changed files (scripted tools, no cluster)."""
 
 from scenarios import full_raw
-from uec_clc_ha import live_apply, pipeline, settings
-from uec_clc_ha.render import RenderedFile
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.cluster import live_apply
+from uec_clc_ha.config import pipeline, settings
+from uec_clc_ha.config.render import RenderedFile
+from uec_clc_ha.host.system import Completed, System
 
 CRM_OLD = 'primitive res_a ocf:heartbeat:Dummy\nprimitive res_gone ocf:heartbeat:Dummy\n' \
           'primitive st_ipmi stonith:fence_ipmilan params password="old-secret"\n'

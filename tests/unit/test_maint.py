@@ -3,7 +3,8 @@
 import pytest
 
 from scenarios import SCENARIOS, full_raw, write_settings
-from uec_clc_ha import answers, maint, settings_file
+from uec_clc_ha.config import answers, settings_file
+from uec_clc_ha.host import maint
 from uec_clc_ha.errors import ValidationError
 
 
@@ -98,7 +99,8 @@ def test_unknown_action_is_a_usage_error(capsys):
 
 @pytest.mark.parametrize("error", [RuntimeError("boom"), OSError(5, "Input/output error")])
 def test_a_failing_data_step_never_fails_the_postinst_and_is_not_repeated(root, monkeypatch, capsys, error):
-    from uec_clc_ha import drbd_init, settings
+    from uec_clc_ha.data import drbd_init
+    from uec_clc_ha.config import settings
 
     def fails(*args, **kwargs):
         raise error
@@ -116,7 +118,8 @@ def test_a_failing_data_step_never_fails_the_postinst_and_is_not_repeated(root, 
 
 
 def test_data_steps_that_ran_are_reset_too(root, monkeypatch):
-    from uec_clc_ha import drbd_init, migration, settings
+    from uec_clc_ha.data import drbd_init, migration
+    from uec_clc_ha.config import settings
 
     ran = []
     monkeypatch.setattr(drbd_init, "init", lambda *a, **k: ran.append(("drbd-init", k.get("wait"))))

@@ -6,7 +6,8 @@ import os
 import re
 
 import golden_files
-from uec_clc_ha import agent_manpage, agent_meta, settings
+from uec_clc_ha.agent import manpage as agent_manpage, meta as agent_meta
+from uec_clc_ha.config import settings
 from uec_clc_ha.cli import COMMANDS
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -14,11 +14,12 @@ import pytest
 
 from paths import TOP
 from scenarios import write_settings
-from uec_clc_ha import moves, pipeline
+from uec_clc_ha.cluster import moves
+from uec_clc_ha.config import pipeline
 from uec_clc_ha.cli import failover as failover_cmd
 from uec_clc_ha.cli._confirm import confirm
 from uec_clc_ha.errors import Refused, Waiting
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 with open(os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")) as _fh:
     NORMAL = json.load(_fh)["sources"]

@@ -17,9 +17,10 @@ import pytest
 
 from paths import TOP
 from scenarios import full_raw, write_settings
-from uec_clc_ha import pair_status, settings
+from uec_clc_ha.cluster import pair_status
+from uec_clc_ha.config import settings
 from uec_clc_ha.cli import status as status_cmd
-from uec_clc_ha.system import Completed, System
+from uec_clc_ha.host.system import Completed, System
 
 FIXTURES = os.path.join(TOP, "tests", "fixtures", "status")
 HEALTHY = {"url": "https://198.51.100.100:8443/register", "healthy": True, "problem": None}

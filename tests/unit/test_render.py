@@ -6,7 +6,8 @@ import pytest
 
 import golden_files
 from scenarios import SCENARIOS
-from uec_clc_ha import detect, jinja_env, keyring, render, settings
+from uec_clc_ha.host import detect
+from uec_clc_ha.config import jinja_env, keyring, render, settings
 from scenarios import full_raw
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from scenarios import full_raw
-from uec_clc_ha import settings
+from uec_clc_ha.config import settings
 from uec_clc_ha.errors import ValidationError
 
 GOOD = "corosync-drbd84"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from uec_clc_ha import settings, settings_file
+from uec_clc_ha.config import settings, settings_file
 from uec_clc_ha.errors import SettingsFileError
 
 

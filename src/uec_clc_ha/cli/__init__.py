@@ -9,11 +9,12 @@ and its exit code here, and nowhere else.
 import argparse
 import sys
 
-from .. import __version__
-from ..errors import EXIT_USAGE, UecError
-from ..system import System
-from . import (apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, migrate_data,
-               prepare_secondary, render, restore_data, set as set_cmd, show, standby, status, unstandby)
+from uec_clc_ha import __version__
+from uec_clc_ha.errors import EXIT_USAGE, UecError
+from uec_clc_ha.host.system import System
+from uec_clc_ha.cli import (apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, migrate_data,
+                            prepare_secondary, render, restore_data, set as set_cmd, show, standby, status,
+                            unstandby)
 
 COMMANDS = (show, set_cmd, check, render, diff, apply, drbd_init, migrate_data, prepare_secondary, restore_data,
             cluster_init, status, doctor, failover, standby, unstandby, cloud_ip)
@@ -78,7 +79,7 @@ def guarded(prog, action, stderr=None):
     """Run action(); turn every UecError into its message and exit code.
 
     The top-level handler of uec-clc-ha-ctl and of the maintainer helpers
-    (uec_clc_ha.maint), which share it; the OCF agent has its own.
+    (uec_clc_ha.host.maint), which share it; the OCF agent has its own.
     """
     stderr = stderr or sys.stderr
     try:

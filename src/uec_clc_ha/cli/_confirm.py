@@ -7,7 +7,7 @@ before the answer: a "no", or no terminal and no --yes, raises Refused
 
 import sys
 
-from ..errors import Refused
+from uec_clc_ha.errors import Refused
 
 
 def confirm(what, yes, out, stdin=None):

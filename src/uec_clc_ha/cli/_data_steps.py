@@ -10,7 +10,8 @@ nothing.
 import os
 import signal
 
-from .. import migration, pipeline, settings
+from uec_clc_ha.data import migration
+from uec_clc_ha.config import pipeline, settings
 
 
 def config_of(args, system):

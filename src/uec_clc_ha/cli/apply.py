@@ -3,7 +3,7 @@
 `uec-clc-ha-ctl apply [--dry-run] [--force]`: each file is written with its
 owner and mode, and only when its content or mode differs, so a second run
 changes nothing.  Where the package is installed, every write goes through
-the same installer as the postinst (uec_clc_ha.managed_files: ucf's registry
+the same installer as the postinst (uec_clc_ha.host.managed_files: ucf's registry
 stays true, files the settings no longer call for are retired, and every
 file is removed on purge); a hand-edited file apply replaces is kept in
 /var/lib/uec-clc-ha/replaced/.  /etc/corosync/corosync.conf is a conffile
@@ -11,8 +11,10 @@ of the corosync package: on a root whose corosync package owns it, it is
 written only when uec-clc-ha has diverted it, or with --force.
 """
 
-from .. import live_apply, managed_files, pipeline
-from ..errors import VerifyError
+from uec_clc_ha.cluster import live_apply
+from uec_clc_ha.host import managed_files
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import VerifyError
 
 NAME = "apply"
 HELP = "write the generated files (atomically, only what changed)"

@@ -5,10 +5,10 @@ listed (settings rules first; the checkers run only on valid settings).
 Nothing is written.
 """
 
-from .. import pipeline
-from ..errors import CheckFailed, ValidationError
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import CheckFailed, ValidationError
 
-# Which real tool judged each kind of file (see uec_clc_ha.pipeline.check).
+# Which real tool judged each kind of file (see uec_clc_ha.config.pipeline.check).
 CHECKERS = {
     "drbd": "drbdadm dump as each node",
     "corosync": "corosync -t as each node",

@@ -4,14 +4,15 @@
 the VIP comes from the settings; on a CC, NC, Walrus or SC give --vip.
 Where euca_conf exists the value is imported with `euca_conf --import-conf`
 and read back; where it does not, nothing is edited and the exact steps are
-printed (uec_clc_ha.cloud_ip).  Exit 0 when VNET_CLOUDIP is the VIP (or with
+printed (uec_clc_ha.cluster.cloud_ip).  Exit 0 when VNET_CLOUDIP is the VIP (or with
 --dry-run), 1 when steps are left to do by hand.
 """
 
 import ipaddress
 
-from .. import cloud_ip, pipeline
-from ..errors import UsageError
+from uec_clc_ha.cluster import cloud_ip
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import UsageError
 
 NAME = "cloud-ip"
 HELP = "set VNET_CLOUDIP to the VIP here (euca_conf) and print the other controllers' checklist"

@@ -8,8 +8,8 @@ happen when the peer arrives.  --yes allows writing the SBD header on the
 initial primary; --force allows it over another header or a signature.
 """
 
-from .. import cluster_init
-from ._data_steps import config_of
+from uec_clc_ha.cluster import cluster_init
+from uec_clc_ha.cli._data_steps import config_of
 
 NAME = "cluster-init"
 HELP = "bring the cluster up on this node (SBD, corosync, Pacemaker, CIB), wait until the cloud serves"

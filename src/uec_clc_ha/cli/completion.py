@@ -11,7 +11,7 @@ allowed values of a choice after `set`.
 
 import argparse
 
-from .. import settings
+from uec_clc_ha.config import settings
 
 PATH_KINDS = {"DIR": "_filedir -d", "FILE": "_filedir"}
 

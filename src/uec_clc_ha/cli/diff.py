@@ -6,7 +6,7 @@ otherwise.  Files that hold keys or passwords are named but never shown.
 
 import difflib
 
-from .. import pipeline
+from uec_clc_ha.config import pipeline
 
 NAME = "diff"
 HELP = "unified diff of what apply would change"

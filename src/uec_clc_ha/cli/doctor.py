@@ -7,11 +7,12 @@ boot), eucalyptus out of boot start-up, the data directories and the CLC's
 recipe's no-quorum-policy=ignore / stonith-enabled=false not in the live
 CIB, the same settings on both nodes (a digest each node publishes as a node
 attribute: never the secret), secret files 0600, no ucf leftovers
-(uec_clc_ha.doctor).  Run it on both nodes.  Exit codes: 0 all ok,
+(uec_clc_ha.cluster.doctor).  Run it on both nodes.  Exit codes: 0 all ok,
 1 warnings, 2 failures.
 """
 
-from .. import doctor, keyring, pipeline
+from uec_clc_ha.cluster import doctor
+from uec_clc_ha.config import keyring, pipeline
 
 NAME = "doctor"
 HELP = "check that the pair is safe: one line per finding, with the fix"

@@ -6,8 +6,8 @@ RAID, LVM or partition-table signature unless --force; a run after success
 does nothing and says so.
 """
 
-from .. import drbd_init
-from ._data_steps import config_of
+from uec_clc_ha.data import drbd_init
+from uec_clc_ha.cli._data_steps import config_of
 
 NAME = "drbd-init"
 HELP = "initialise DRBD on this node (destroys what the backing disk holds)"

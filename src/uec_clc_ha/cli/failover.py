@@ -5,12 +5,13 @@ other node is online, not in standby, and DRBD is Connected with both disks
 UpToDate (the peer holds every write); asks for confirmation on a terminal
 (--yes otherwise); moves the group with crm_resource, prints each change
 until the group, the VIP and an answering CLC are on the other node, then
-clears the move constraint (uec_clc_ha.moves).  Exit 9 when it has not
+clears the move constraint (uec_clc_ha.cluster.moves).  Exit 9 when it has not
 settled within --wait seconds (default 600).
 """
 
-from .. import moves, pipeline
-from ._confirm import confirm
+from uec_clc_ha.cluster import moves
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.cli._confirm import confirm
 
 NAME = "failover"
 HELP = "move the cloud to the other node (checked, confirmed, waited for)"

@@ -6,8 +6,8 @@ unfinished migration; `--discard-backup --yes` deletes the kept originals
 after checking them against the migration record.
 """
 
-from .. import migration
-from ._data_steps import context
+from uec_clc_ha.data import migration
+from uec_clc_ha.cli._data_steps import context
 
 NAME = "migrate-data"
 HELP = "move the data directories onto DRBD (copy, verify, switch; resumable)"

@@ -4,8 +4,8 @@
 its `rm -fr`: the directories become dated backups, never deleted.
 """
 
-from .. import migration
-from ._data_steps import context
+from uec_clc_ha.data import migration
+from uec_clc_ha.cli._data_steps import context
 
 NAME = "prepare-secondary"
 HELP = "on the other node: data directories aside (kept), symlinks into the DRBD mount"

@@ -6,9 +6,9 @@ verified first (`--no-verify` skips the real checkers); invalid settings
 write nothing.
 """
 
-from .. import pipeline
-from ..errors import UsageError, VerifyError
-from ..system import System
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import UsageError, VerifyError
+from uec_clc_ha.host.system import System
 
 NAME = "render"
 HELP = "write all generated files under a directory"

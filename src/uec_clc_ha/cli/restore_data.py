@@ -6,8 +6,8 @@ back (discarding what was written on DRBD since).  Resumable like
 migrate-data.
 """
 
-from .. import migration
-from ._data_steps import context
+from uec_clc_ha.data import migration
+from uec_clc_ha.cli._data_steps import context
 
 NAME = "restore-data"
 HELP = "undo migrate-data: copy the data back (or take the kept backup), remove the symlinks"

@@ -9,8 +9,9 @@ file are kept.
 
 import sys
 
-from .. import keyring, managed_files, pipeline, settings, settings_file
-from ..errors import Problem, Refused, UsageError, ValidationError
+from uec_clc_ha.config import keyring, pipeline, settings, settings_file
+from uec_clc_ha.host import managed_files
+from uec_clc_ha.errors import Problem, Refused, UsageError, ValidationError
 
 NAME = "set"
 HELP = "change settings (validated, written atomically)"

@@ -5,12 +5,13 @@ cloud, refused unless the other node can take it without losing a write
 (online, DRBD Connected, both disks UpToDate); asks for confirmation on a
 terminal (--yes otherwise); sets NODE's standby attribute and prints each
 change until NODE runs nothing and the cloud answers on the other node
-(uec_clc_ha.moves).  A node already in standby: nothing to do.  Exit 9 when
+(uec_clc_ha.cluster.moves).  A node already in standby: nothing to do.  Exit 9 when
 it has not settled within --wait seconds (default 600).
 """
 
-from .. import moves, pipeline
-from ._confirm import confirm
+from uec_clc_ha.cluster import moves
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.cli._confirm import confirm
 
 NAME = "standby"
 HELP = "put a node in standby (the cloud leaves it first; checked, confirmed, waited for)"

@@ -2,7 +2,7 @@
 
 `uec-clc-ha-ctl status [--json] [--no-clc-check]`: read on this node from
 crm_mon's XML, /proc/drbd (8.4) or `drbdsetup status --json` (9) and
-corosync-cmapctl (uec_clc_ha.pair_status); the CLC is checked on the VIP's
+corosync-cmapctl (uec_clc_ha.cluster.pair_status); the CLC is checked on the VIP's
 register page (depth 10: it must answer with CloudVersion).  Colour on a
 terminal (not with NO_COLOR), plain otherwise; --json prints the documented
 document instead.  Works where the cluster is down (says so).
@@ -13,8 +13,10 @@ cluster does not run on this node.
 import json
 import os
 
-from .. import clc_health, pair_status, pipeline
-from ..errors import UecError
+from uec_clc_ha.agent import clc_health
+from uec_clc_ha.cluster import pair_status
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import UecError
 
 NAME = "status"
 HELP = "the pair's state on one screen (--json for scripts)"

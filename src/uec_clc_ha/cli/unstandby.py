@@ -3,13 +3,14 @@
 `uec-clc-ha-ctl unstandby NODE [--yes] [--wait SECONDS]`: asks for
 confirmation on a terminal (--yes otherwise), clears NODE's standby
 attribute and prints each change until NODE is online, DRBD is Connected
-and both disks are UpToDate (uec_clc_ha.moves).  The cloud does not move
+and both disks are UpToDate (uec_clc_ha.cluster.moves).  The cloud does not move
 back (stickiness).  A node not in standby: nothing to do.  Exit 9 when it
 has not settled within --wait seconds (default 600).
 """
 
-from .. import moves, pipeline
-from ._confirm import confirm
+from uec_clc_ha.cluster import moves
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.cli._confirm import confirm
 
 NAME = "unstandby"
 HELP = "take a node out of standby (waits for DRBD's resync)"

@@ -1,7 +1,7 @@
 """`labctl capture STATE`: what `uec-clc-ha-ctl status` reads, captured on both lab nodes as test fixtures.
 
 Called by tests/lab/labctl.  Runs on each node exactly the sources the
-product's status reads (uec_clc_ha.pair_status.sources; a "file:" source is
+product's status reads (uec_clc_ha.cluster.pair_status.sources; a "file:" source is
 read with cat) and writes tests/fixtures/status/STATE/NODE.json: when, the
 lab state's name and note, the node, and each source's argv, exit code and
 output.  A node that does not answer (powered off) gets no file.  The unit
@@ -16,7 +16,7 @@ import time
 from . import config, guest
 
 sys.path.insert(0, os.path.join(config.TOP, "src"))
-from uec_clc_ha import pair_status  # noqa: E402
+from uec_clc_ha.cluster import pair_status  # noqa: E402
 
 FIXTURES = os.path.join(config.TOP, "tests", "fixtures", "status")
 DRBD_VERSION = "8.4"            # the stock kernel's module in the lab's guests

@@ -13,7 +13,7 @@ import time
 from . import config, guest, net, pair, state, vm
 
 sys.path.insert(0, config.TOP + "/src")
-from uec_clc_ha import crm_mon  # noqa: E402  (the product's own crm_mon XML reader)
+from uec_clc_ha.cluster import crm_mon  # noqa: E402  (the product's own crm_mon XML reader)
 
 RUNNING = ("res_fs_clc", "res_ip_clc", "res_uec")       # where these run is where the cloud runs
 DRBD_RE = re.compile(r"^\s*\d+: cs:(\S+) ro:(\S+) ds:(\S+)", re.M)

@@ -35,7 +35,7 @@ import time
 from . import config, guest, host
 
 sys.path.insert(0, os.path.join(config.TOP, "src"))
-from uec_clc_ha import clc_process  # noqa: E402  (pid identity: alive, not a zombie, its command line)
+from uec_clc_ha.agent import clc_process  # noqa: E402  (pid identity: alive, not a zombie, its command line)
 
 QEMU = "qemu-system-x86_64"
 PROBE_MARK = "Run /lab-kvm-probe as init process"

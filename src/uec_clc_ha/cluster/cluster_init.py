@@ -1,0 +1,362 @@
+"""Bringing the cluster up on this node: SBD, corosync and Pacemaker, DRBD handed over, the CIB loaded.
+
+Called by `uec-clc-ha-ctl cluster-init` and by the postinst when the admin
+answered yes to uec-clc-ha/start-cluster.  Named stages, each idempotent, run
+in order; a run on a pair that is up changes nothing and says so:
+
+  files      the generated files are in place (`apply` has nothing to do)
+  sbd        Fencing sbd: a watchdog exists; the device carries an SBD header
+             with the settings' timeouts (written with `sbd create` only on
+             the initial primary, only with --yes, only on a device without
+             a header or other data; a header with other timeouts is refused
+             without --force); sbd enabled so it starts with corosync.
+             Other fencing: sbd (a dependency) is disabled, since Debian's
+             sbd.service is required by corosync.service.
+  drbd       drbd-init/migrate-data leave the resource Primary and mounted:
+             unmounted and demoted, so ocf:linbit:drbd takes over (it
+             promotes the node whose disk is UpToDate: the data's node);
+             DRBD's own boot service disabled.
+  stack      corosync and pacemaker enabled and started.
+  membership waits (with progress) until both nodes are members and the
+             partition is quorate; says plainly when it waits for the peer
+             (two_node's wait_for_all: a node that starts alone takes over
+             only once it has seen its peer).
+  cib        /etc/uec-clc-ha/cluster.crm loaded (`crm configure load update`).
+  serving    waits until the group runs and the VIP answers, or names what
+             blocks it.
+
+A stage that cannot finish yet (the peer not installed) raises Waiting:
+the CLI exits 9 and the postinst reports it; everything done so far stays.
+"""
+
+import os
+import re
+import time
+
+from uec_clc_ha.cluster import crm_mon, live_apply
+from uec_clc_ha.data import drbd_state
+from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
+
+CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
+GROUP = "rg_uec"
+GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
+
+
+class Stages:
+    """The stages for one node; ``out`` gets one line per step and per progress change."""
+
+    def __init__(self, system, config, out, yes=False, force=False, clock=time.monotonic, sleep=time.sleep):
+        self.system, self.c, self.out = system, config, out
+        self.yes, self.force = yes, force
+        self.clock, self.sleep = clock, sleep
+        self.changed = []
+
+    def say(self, message):
+        self.out.write(f"cluster-init: {message}\n")
+        self.out.flush()
+
+    @property
+    def primary(self):
+        return self.c.initial_primary == self.c.local_node
+
+    def peer(self):
+        return self.c.peer_node
+
+    # -- services -----------------------------------------------------------
+    def _systemd(self):
+        return self.system.exists("/run/systemd/system")
+
+    def service_enabled(self, unit):
+        done = self.system.run(["systemctl", "is-enabled", unit], rcs=None)
+        return done.stdout.strip() in ("enabled", "enabled-runtime", "static", "alias")
+
+    def enable(self, unit):
+        if self._systemd():
+            if not self.service_enabled(unit):
+                self.system.run(["systemctl", "enable", unit])
+                self.changed.append(f"enabled {unit}")
+        else:
+            self.system.run(["update-rc.d", unit.removesuffix(".service"), "enable"], rcs=None)
+
+    def disable(self, unit):
+        if self._systemd():
+            if self.system.run(["systemctl", "is-enabled", unit], rcs=None).stdout.strip() == "enabled":
+                self.system.run(["systemctl", "disable", unit])
+                self.changed.append(f"disabled {unit}")
+        else:
+            self.system.run(["update-rc.d", unit.removesuffix(".service"), "disable"], rcs=None)
+
+    def active(self, unit):
+        if self._systemd():
+            return self.system.run(["systemctl", "is-active", unit], rcs=None).stdout.strip() == "active"
+        return self.system.run(["service", unit.removesuffix(".service"), "status"], rcs=None).rc == 0
+
+    # -- stages -------------------------------------------------------------
+    def files(self):
+        from uec_clc_ha.config import pipeline
+
+        if self.c.cluster_stack != "corosync":
+            raise Refused("Cluster-Stack is heartbeat: that stack serves legacy Pacemaker 1.x systems, whose "
+                          "own tools bring it up (`/etc/init.d/heartbeat start`, then `crm configure load update "
+                          f"{CRM_FILE}`); cluster-init brings up corosync and Pacemaker 2")
+        built = pipeline.build(self.system, pipeline.load_raw(self.system))
+        pending = [c.path for c in pipeline.plan(self.system, built.files) if c.action in ("create", "update")]
+        if pending:
+            raise Refused("the generated files differ from the settings: " + ", ".join(pending) +
+                          ". Run `uec-clc-ha-ctl apply` (or `dpkg-reconfigure uec-clc-ha`) first.")
+        for tool, package in (("corosync", "corosync"), ("pacemakerd", "pacemaker"), ("crm", "crmsh")):
+            self.system.require(tool, package)
+
+    def sbd(self):
+        if self.c.fencing != "sbd":
+            if self.system.which("sbd"):
+                self.disable("sbd.service")
+                self.say(f"fencing is {self.c.fencing}: sbd is not used (disabled so corosync does not wait "
+                         "for it)")
+            return
+        self.system.require("sbd", "sbd")
+        watchdog = self.c.sbd_watchdog_device
+        if not self.system.exists(watchdog):
+            raise Refused(
+                f"WARNING: there is no watchdog {watchdog}: SBD cannot fence this node without one, and "
+                "without fencing the cluster starts nothing. A hardware watchdog is the safe choice "
+                "(iTCO_wdt, ipmi_watchdog, sp5100_tco, i6300esb on a VM): load its module. Only softdog "
+                "could serve here; it resets a node whose kernel still runs, not one that hangs hard. If "
+                "that is acceptable: `echo softdog > /etc/modules-load.d/softdog.conf; modprobe softdog`, "
+                "then run `uec-clc-ha-ctl cluster-init` again. Or choose another Fencing.")
+        device = self.c.sbd_device
+        header = self.sbd_header(device)
+        wanted = (self.c.sbd_watchdog_timeout, self.c.sbd_msgwait_timeout)
+        if header is None and not self.primary:
+            header = self._wait_for_header(device, 60)
+        if header is None:
+            self._create_header(device, wanted, "has no SBD header yet")
+        elif header != wanted:
+            message = (f"{device} carries an SBD header with watchdog {header[0]} s and msgwait {header[1]} s, "
+                       f"not the settings' {wanted[0]} s and {wanted[1]} s")
+            if not (self.force and self.primary):
+                raise Refused(message + ". Re-creating it while the other node uses it breaks fencing: stop the "
+                              "cluster on both nodes, then run `uec-clc-ha-ctl cluster-init --yes --force` on "
+                              f"the initial primary ({self.c.initial_primary}); or set SBD-Watchdog-Timeout and "
+                              "SBD-Msgwait-Timeout to the header's values and `apply`.")
+            self._create_header(device, wanted, message + " (--force)")
+        else:
+            self.say(f"SBD header on {device}: watchdog {header[0]} s, msgwait {header[1]} s")
+        self.enable("sbd.service")
+
+    def sbd_header(self, device):
+        """(watchdog, msgwait) timeouts of the device's SBD header, or None when it has none."""
+        done = self.system.run(["sbd", "-d", device, "dump"], rcs=None, timeout=30)
+        if done.rc != 0:
+            return None
+        found = dict(re.findall(r"^Timeout \((\w+)\)\s*:\s*(\d+)", done.stdout, re.M))
+        if "watchdog" not in found or "msgwait" not in found:
+            return None
+        return int(found["watchdog"]), int(found["msgwait"])
+
+    def _wait_for_header(self, device, seconds):
+        self.say(f"waiting up to {seconds} s for the initial primary ({self.c.initial_primary}) to write the "
+                 f"SBD header on {device}")
+        deadline = self.clock() + seconds
+        while self.clock() < deadline:
+            header = self.sbd_header(device)
+            if header is not None:
+                return header
+            self.sleep(2)
+        raise Waiting(f"the SBD device {device} has no header yet: the initial primary "
+                      f"({self.c.initial_primary}) writes it when uec-clc-ha is installed there (or runs "
+                      "`uec-clc-ha-ctl cluster-init`); then run `uec-clc-ha-ctl cluster-init` on this node")
+
+    def _create_header(self, device, wanted, why):
+        if not self.yes:
+            raise Refused(f"{device} {why}: cluster-init would write one (`sbd create`), and whatever the "
+                          "device holds is lost. Run it again with --yes to go ahead.")
+        real = self.system.path(device)
+        if not os.path.exists(real):
+            raise NotFound(f"{device} (SBD-Device) does not exist")
+        if not self.force:
+            done = self.system.run(["wipefs", "--no-act", "--noheadings", "--output", "TYPE", real], rcs=None)
+            signatures = sorted(set(done.stdout.split()))
+            if signatures:
+                raise Refused(f"{device} holds data ({', '.join(signatures)} signature): `sbd create` would "
+                              "destroy it. Check that it is the shared SBD disk, then run again with --force.")
+        self.system.run(["sbd", "-d", device, "-1", str(wanted[0]), "-4", str(wanted[1]), "create"], timeout=60)
+        self.changed.append(f"SBD header written on {device}")
+        self.say(f"SBD header written on {device} (watchdog {wanted[0]} s, msgwait {wanted[1]} s)")
+
+    def drbd(self):
+        res = self.c.drbd_resource
+        self.disable("drbd.service")
+        if self._pacemaker_manages_drbd():
+            return
+        if drbd_state.role(self.system, res) != "Primary":
+            return
+        if drbd_state.mounted_from(self.system, self.c.mount_point, self.c.drbd_device):
+            running = drbd_state.running_eucalyptus()
+            if running:
+                raise Refused(f"Eucalyptus runs ({', '.join(n for _, n in running)}) on the DRBD filesystem at "
+                              f"{self.c.mount_point}: stop it (`systemctl stop eucalyptus-cloud`), then run "
+                              "cluster-init again; the cluster starts it")
+            self.system.run(["umount", self.c.mount_point], timeout=120)
+        self.system.run(["drbdadm", "secondary", res], timeout=120)
+        self.changed.append(f"DRBD {res} handed to Pacemaker")
+        self.say(f"DRBD {res}: unmounted and demoted; Pacemaker promotes the node whose disk is UpToDate")
+
+    def _pacemaker_manages_drbd(self):
+        if not self.active("pacemaker.service"):
+            return False
+        view = crm_mon.read(self.system)
+        return bool(view and any(r.agent == "ocf:linbit:drbd" for r in view.resources))
+
+    def stack(self):
+        for unit in ("corosync.service", "pacemaker.service"):
+            self.enable(unit)
+        if self.active("corosync.service") and self.active("pacemaker.service"):
+            return
+        self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
+                                                      else ""))
+        if self._systemd():
+            self._start_systemd(attempts=3)
+        else:
+            self.system.run(["service", "corosync", "start"], timeout=300)
+            self.system.run(["service", "pacemaker", "start"], timeout=300)
+        conf = self.system.read_or_none(live_apply.COROSYNC_CONF)
+        if conf is not None:                      # the corosync just started read this file
+            live_apply.record(self.system, live_apply.COROSYNC_CONF, conf)
+        self.changed.append("started corosync and pacemaker")
+
+    def _start_systemd(self, attempts):
+        """systemctl start, again when sbd gave up its start-up while the partition was still forming.
+
+        sbd aborts its start-up ("Not enough votes to proceed") when the cluster
+        has not settled within its watchdog timeout; joining a running peer can
+        take that long on a slow host.  A fresh start then finds the partition
+        formed.  Any other failure, or the last attempt's, is raised.
+        """
+        for attempt in range(1, attempts + 1):
+            done = self.system.run(["systemctl", "start", "corosync.service", "pacemaker.service"], rcs=None,
+                                   timeout=300)
+            if done.rc == 0:
+                return
+            sbd_failed = self.system.run(["systemctl", "is-failed", "sbd.service"], rcs=None).stdout.strip() \
+                == "failed"
+            if not sbd_failed or attempt == attempts:
+                log = self.system.run(["journalctl", "--no-pager", "-n", "15", "-u", "sbd", "-u", "corosync",
+                                       "-u", "pacemaker"], rcs=None, timeout=30).stdout
+                raise CommandFailure(["systemctl", "start", "corosync.service", "pacemaker.service"], done.rc,
+                                     (done.stderr or done.stdout) + log)
+            self.say(f"sbd gave up its start-up (attempt {attempt} of {attempts}: the partition was still "
+                     "forming); starting again")
+            self.system.run(["systemctl", "reset-failed", "sbd.service", "corosync.service", "pacemaker.service"],
+                            rcs=None)
+            self.system.run(["systemctl", "stop", "corosync.service"], rcs=None, timeout=120)
+            self.sleep(3)
+
+    def membership(self, seconds):
+        """Wait until both nodes are members of a quorate partition; False when the peer is still missing."""
+        deadline = self.clock() + seconds
+        last = None
+        while True:
+            members, quorate = self.members()
+            line = f"members {', '.join(members) or '(none yet)'}; quorate: {'yes' if quorate else 'no'}"
+            if line != last:
+                self.say(line)
+                last = line
+            if quorate and self.peer() in members:
+                return True
+            if self.clock() >= deadline:
+                return False
+            self.sleep(2)
+
+    def members(self):
+        done = self.system.run(["crm_node", "-l"], rcs=None, timeout=15)
+        members = sorted(fields[1] for fields in (line.split() for line in done.stdout.splitlines())
+                         if len(fields) >= 3 and fields[2] == "member")
+        quorum = self.system.run(["crm_node", "-q"], rcs=None, timeout=15).stdout.strip()
+        return members, quorum == "1"
+
+    def cib(self):
+        data = self.system.read_bytes(CRM_FILE)
+        self._wait_cib(120)
+        if live_apply.applied(self.system).get(CRM_FILE) == live_apply.digest(data) and self._cib_has(GROUP):
+            return
+        self.system.run(["crm", "configure", "load", "update", CRM_FILE], timeout=180,
+                        env={"HOME": "/root"})
+        live_apply.record(self.system, CRM_FILE, data)
+        self.changed.append(f"loaded {CRM_FILE} into the CIB")
+        self.say(f"loaded {CRM_FILE} into the live CIB")
+
+    def _wait_cib(self, seconds):
+        deadline = self.clock() + seconds
+        while self.system.run(["cibadmin", "-Q", "-o", "nodes"], rcs=None, timeout=30).rc != 0:
+            if self.clock() >= deadline:
+                raise NotRunningCleanly(f"Pacemaker's CIB did not answer within {seconds} s "
+                                        "(`journalctl -u pacemaker` says why)")
+            self.sleep(2)
+
+    def _cib_has(self, rsc):
+        return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A", f"//*[@id='{rsc}']"],
+                               rcs=None, timeout=30).rc == 0
+
+    def serving(self, seconds):
+        """Wait until the group runs on one node and the VIP answers; NotRunningCleanly naming the block."""
+        from uec_clc_ha.agent import clc_health
+
+        url = f"https://{self.c.vip}:8443/register"
+        deadline = self.clock() + seconds
+        last = None
+        while True:
+            view = crm_mon.read(self.system)
+            line, where = self.progress(view)
+            if where:
+                problem = clc_health.register_problem(url, 5)
+                if problem is None:
+                    self.say(f"serving: {GROUP} runs on {where}, {url} answers")
+                    return where
+                line += f"; {problem}"
+            if line != last:
+                self.say(line)
+                last = line
+            if self.clock() >= deadline:
+                raise NotRunningCleanly(f"the cloud did not come up within {seconds} s: {line}")
+            self.sleep(3)
+
+    def progress(self, view):
+        """(one line on the group's state, the node it runs on or None)."""
+        if view is None:
+            return "Pacemaker does not answer here", None
+        active = {r.id: r.nodes for r in view.resources if r.nodes}
+        promoted = [n for r in view.resources if r.agent == "ocf:linbit:drbd" and r.role == "Promoted"
+                    for n in r.nodes]
+        where = view.running_on(GROUP_MEMBERS)
+        started = [m for m in GROUP_MEMBERS if m in active]
+        parts = [f"DRBD Promoted on {promoted[0]}" if promoted else "DRBD not promoted yet",
+                 f"{GROUP}: {', '.join(started) or 'nothing'} started"]
+        if view.failures:
+            parts.append("failed: " + "; ".join(view.failures))
+        if not view.quorate:
+            parts.append("no quorum")
+        return ", ".join(parts), where
+
+
+def init(system, config, out, yes=False, force=False, membership_wait=90, serving_wait=900,
+         stages_class=Stages):
+    """Every stage in order; returns the node the cloud runs on.  Waiting when the peer is not there yet."""
+    s = stages_class(system, config, out, yes, force)
+    s.files()
+    s.sbd()
+    s.drbd()
+    s.stack()
+    joined = s.membership(membership_wait)
+    s.cib()
+    if not joined:
+        raise Waiting(
+            f"the cluster runs on {config.local_node} and waits for {config.peer_node}: with two_node quorum "
+            "(wait_for_all) a node that starts alone takes over only once it has seen its peer, so a "
+            f"half-installed pair never runs the cloud twice. Install uec-clc-ha on {config.peer_node} (or "
+            f"start the cluster there): the cloud starts then, with nothing more to do on {config.local_node}.")
+    where = s.serving(serving_wait)
+    if not s.changed:
+        out.write(f"cluster-init: nothing to do: the pair is up ({GROUP} on {where}, the VIP answers)\n")
+    return where
+

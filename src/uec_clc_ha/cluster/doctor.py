@@ -1,0 +1,354 @@
+"""`uec-clc-ha-ctl doctor`: is this pair safe?  One finding per check (ok, warn, fail), each with its fix.
+
+Called by uec_clc_ha.cli.doctor.  Every check reads this node through
+System (files under the root, tools by run(), so the unit tests play each
+one against a temporary tree and scripted tools) and, where the cluster
+runs, the live CIB and corosync.  What must match the peer is compared
+through two permanent node attributes that doctor publishes for its own
+node on every run and reads for the peer (run it on both nodes):
+
+  uec-clc-ha-settings   sha256 of the settings both nodes must share (node
+                        names and addresses as an unordered pair) and of
+                        the keys derived from the cluster secret: never the
+                        secret, never a key
+  uec-clc-ha-disk-bytes the size of this node's DRBD backing disk
+
+Exit codes: 0 every check ok, 1 warnings, 2 failures.
+"""
+
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+
+from uec_clc_ha.cluster import pair_status
+from uec_clc_ha.config import settings
+from uec_clc_ha.errors import CommandFailure, ToolMissing
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+EXIT = {OK: 0, WARN: 1, FAIL: 2}
+DIGEST_ATTR = "uec-clc-ha-settings"
+DISK_ATTR = "uec-clc-ha-disk-bytes"
+MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
+LEFTOVER_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new", ".dpkg-dist", ".dpkg-old", ".dpkg-new")
+# node-specific settings: compared as the unordered pair of both nodes' values, or not at all
+PAIRED = (("Local-Node", "Peer-Node"), ("Local-Address", "Peer-Address"),
+          ("Replication-Local-Address", "Replication-Peer-Address"), ("IPMI-Local-Address", "IPMI-Peer-Address"))
+PER_NODE = ("DRBD-Disk", "VIP-Interface", "Replication-Interface", "Heartbeat-Mcast-Interface",
+            "Replication-Link-Config", "Cluster-Secret")
+SSH_DIR = "/var/lib/eucalyptus/.ssh"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str
+    check: str
+    text: str
+    fix: str = ""
+
+
+def worst(findings):
+    return max((f.level for f in findings), key=lambda lv: EXIT[lv], default=OK)
+
+
+def settings_digest(raw, keys):
+    """sha256 over what both nodes must share: equal on both nodes of a consistent pair, whichever runs it."""
+    shared = {k: v for k, v in raw.items() if k not in PER_NODE and k not in {x for p in PAIRED for x in p}}
+    pairs = {f"{a}/{b}": sorted([raw.get(a, ""), raw.get(b, "")]) for a, b in PAIRED}
+    nodes = sorted([[raw.get("Local-Node", ""), raw.get("Local-Address", ""), raw.get("Replication-Local-Address", "")],
+                    [raw.get("Peer-Node", ""), raw.get("Peer-Address", ""), raw.get("Replication-Peer-Address", "")]])
+    key_hashes = [hashlib.sha256(k.encode()).hexdigest() for k in keys.all_text()]
+    document = json.dumps({"shared": shared, "pairs": pairs, "nodes": nodes, "keys": key_hashes}, sort_keys=True)
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+def is_block_device(system, path):
+    try:
+        return stat.S_ISBLK(os.stat(system.path(path)).st_mode)
+    except OSError:
+        return False
+
+
+class Doctor:
+    """The checks of one node.  ``raw``: the settings as the file holds them; ``config``: resolved; ``files``: the
+    rendered files; ``keys``: the derived keys."""
+
+    def __init__(self, system, raw, config, files, keys):
+        self.system, self.raw, self.c, self.files, self.keys = system, raw, config, files, keys
+        self.findings = []
+        self._crm = None
+        self._crm_read = False
+
+    # -- helpers -------------------------------------------------------------------------------
+    def add(self, level, check, text, fix=""):
+        self.findings.append(Finding(level, check, text, fix))
+
+    def run(self, argv, timeout=20):
+        """Completed, or None when the tool is missing or timed out."""
+        try:
+            return self.system.run(argv, rcs=None, timeout=timeout)
+        except (ToolMissing, CommandFailure):
+            return None
+
+    def crm(self):
+        if not self._crm_read:
+            self._crm_read = True
+            done = self.run(["crm_mon", "--output-as=xml", "--include=all"])
+            if done is not None and done.rc == 0 and "<pacemaker-result" in done.stdout:
+                self._crm = pair_status.crm(done.stdout)
+        return self._crm
+
+    def attribute(self, node, name):
+        done = self.run(["crm_attribute", "--type", "nodes", "--node", node, "--name", name, "--query", "--quiet"])
+        return done.stdout.strip() if done is not None and done.rc == 0 and done.stdout.strip() else None
+
+    # -- the checks, in the order they are printed -------------------------------------------
+    def check_all(self):
+        for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
+                      self.data_directories, self.ssh_key, self.time, self.fencing, self.quorum, self.cib,
+                      self.same_settings, self.secret_files, self.leftovers):
+            check()
+        return self.findings
+
+    def hostnames(self):
+        name = (self.system.read_or_none("/proc/sys/kernel/hostname") or b"").decode().strip()
+        local, peer = self.c.local_node, self.c.peer_node
+        if name and name != local:
+            self.add(FAIL, "hostname", f"this host is {name}, the settings say Local-Node {local}",
+                     f"uec-clc-ha-ctl set Local-Node={name} (or rename the host)")
+        else:
+            self.add(OK, "hostname", f"this host is {local}")
+        for node, address in ((local, self.c.local_address), (peer, self.c.peer_address)):
+            done = self.run(["getent", "ahostsv4", node])
+            found = sorted({line.split()[0] for line in (done.stdout if done else "").splitlines() if line.strip()})
+            if not found:
+                self.add(FAIL, "names", f"{node} does not resolve", f"add '{address} {node}' to /etc/hosts "
+                         "on both nodes")
+            elif str(address) not in found:
+                self.add(WARN, "names", f"{node} resolves to {', '.join(found)}, not {address}",
+                         f"make {node} resolve to {address} (/etc/hosts on both nodes)")
+            else:
+                self.add(OK, "names", f"{node} resolves to {address}")
+
+    def links(self):
+        for what, address in (("public", self.c.peer_address),
+                              ("replication", self.c.replication_peer_address)):
+            done = self.run(["ping", "-n", "-q", "-c", "2", "-W", "2", str(address)], timeout=15)
+            if done is not None and done.rc == 0:
+                self.add(OK, "links", f"the peer answers on the {what} link ({address})")
+            else:
+                self.add(FAIL, "links", f"the peer does not answer on the {what} link ({address})",
+                         "check the cabling and that the peer's interface holds the address (`ip -br addr`)")
+
+    def drbd_disk(self):
+        disk = self.c.drbd_disk
+        if not self.system.exists(disk):
+            self.add(FAIL, "drbd-disk", f"DRBD-Disk {disk} does not exist", "set DRBD-Disk to this node's "
+                     "backing disk (/dev/disk/by-id/...)")
+            return
+        if not is_block_device(self.system, disk):
+            self.add(FAIL, "drbd-disk", f"DRBD-Disk {disk} is not a block device", "set DRBD-Disk to a disk "
+                     "or partition")
+            return
+        done = self.run(["blockdev", "--getsize64", disk])
+        size = done.stdout.strip() if done is not None and done.rc == 0 else None
+        if size is None:
+            self.add(WARN, "drbd-disk", f"the size of {disk} could not be read (blockdev --getsize64)")
+            return
+        self.publish(DISK_ATTR, size)
+        peer = self.attribute(self.c.peer_node, DISK_ATTR) if self.crm() else None
+        if peer is None:
+            self.add(WARN, "drbd-disk", f"{disk}: {int(size)} bytes; {self.c.peer_node}'s size is not known",
+                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node} too (with the cluster running)")
+        elif peer != size:
+            self.add(FAIL, "drbd-disk", f"{disk}: {int(size)} bytes here, {int(peer)} on {self.c.peer_node}",
+                     "give both nodes backing disks of the same size (DRBD uses the smaller)")
+        else:
+            self.add(OK, "drbd-disk", f"{disk}: {int(size)} bytes on both nodes")
+
+    def drbd_module(self):
+        done = self.run(["modinfo", "-F", "version", "drbd"])
+        if done is None or done.rc != 0:
+            self.add(FAIL, "drbd-module", "the drbd kernel module is not available",
+                     "install a kernel with the drbd module (Debian's stock kernels have it)")
+            return
+        at_boot = b"drbd" in (self.system.read_or_none(MODULES_LOAD) or b"").split()
+        loaded = self.system.exists("/proc/drbd")
+        if at_boot and loaded:
+            self.add(OK, "drbd-module", f"drbd {done.stdout.strip()} loaded, and loaded at boot ({MODULES_LOAD})")
+        else:
+            self.add(WARN, "drbd-module", f"drbd {'loaded' if loaded else 'not loaded'}; "
+                     f"{'loaded' if at_boot else 'not loaded'} at boot",
+                     "uec-clc-ha-ctl apply (writes " + MODULES_LOAD + "); modprobe drbd")
+
+    def eucalyptus_boot(self):
+        done = self.run(["systemctl", f"--root={self.system.root}", "is-enabled", "eucalyptus-cloud.service"])
+        state = done.stdout.strip() if done is not None else ""
+        sysv = [n for d in ("/etc/rc2.d", "/etc/rc3.d", "/etc/rc5.d") for n in self.system.listdir(d)
+                if re.fullmatch(r"S\d\deucalyptus(-cloud)?", n)]
+        installed = state not in ("", "not-found") or self.system.exists("/etc/init.d/eucalyptus-cloud") or \
+            self.system.exists("/usr/sbin/eucalyptus-cloud")
+        if not installed:
+            self.add(WARN, "eucalyptus", "eucalyptus-cloud is not installed here", "install the Cloud Controller "
+                     "(eucalyptus-cloud) on both nodes")
+        elif state == "enabled" or sysv:
+            self.add(FAIL, "eucalyptus", "eucalyptus-cloud starts at boot: it would run beside the cluster's",
+                     "dpkg-reconfigure uec-clc-ha (answer yes to taking it out of boot start-up)")
+        else:
+            self.add(OK, "eucalyptus", "eucalyptus-cloud is installed and out of boot start-up (the cluster "
+                     "starts it)")
+
+    def data_directories(self):
+        mount = self.c.mount_point.rstrip("/") + "/"
+        for d in self.c.data_directories:
+            st = self.system.stat(d)
+            if st is None:
+                self.add(FAIL, "data", f"{d} does not exist", "uec-clc-ha-ctl migrate-data (the node with the "
+                         "data) or prepare-secondary (the other)")
+            elif not stat.S_ISLNK(st.st_mode):
+                self.add(FAIL, "data", f"{d} is a real directory, not on DRBD", "uec-clc-ha-ctl migrate-data "
+                         "(the node with the data) or prepare-secondary (the other)")
+            else:
+                target = os.readlink(self.system.path(d))
+                if target.startswith(mount):
+                    self.add(OK, "data", f"{d} -> {target} (on DRBD)")
+                else:
+                    self.add(FAIL, "data", f"{d} -> {target}, outside {self.c.mount_point}",
+                             "uec-clc-ha-ctl prepare-secondary")
+
+    def ssh_key(self):
+        mount = self.c.mount_point.rstrip("/") + "/"
+        under = [d for d in self.c.data_directories if SSH_DIR.startswith(d.rstrip("/") + "/")]
+        if not under:
+            self.add(FAIL, "ssh-key", f"{SSH_DIR} is not under any of Data-Directories: the two CLCs would "
+                     "present different keys to the CC and Walrus", "keep /var/lib/eucalyptus in Data-Directories")
+            return
+        st = self.system.stat(under[0])
+        if st is not None and stat.S_ISLNK(st.st_mode) and os.readlink(self.system.path(under[0])).startswith(mount):
+            self.add(OK, "ssh-key", f"{SSH_DIR} is on DRBD: both CLCs present the same key to the CC and Walrus")
+        else:
+            self.add(FAIL, "ssh-key", f"{SSH_DIR} is not on DRBD yet", "migrate the data first (see data)")
+
+    def time(self):
+        done = self.run(["timedatectl", "show", "--property=NTPSynchronized", "--value"])
+        value = done.stdout.strip() if done is not None and done.rc == 0 else ""
+        if value == "yes":
+            self.add(OK, "time", "the clock is synchronized (NTP)")
+        else:
+            self.add(WARN, "time", "the clock is not known to be synchronized: logs and certificates of the two "
+                     "nodes disagree", "install and enable systemd-timesyncd or chrony on both nodes")
+
+    def fencing(self):
+        f = self.c.fencing
+        if f == "none":
+            self.add(FAIL, "fencing", "FENCING IS OFF: a split between the nodes can promote DRBD on both and "
+                     "corrupt the cloud's data", "set Fencing=sbd (a shared disk and a watchdog) or ipmilan")
+            return
+        if f == "sbd":
+            ok = self.system.exists(self.c.sbd_device)
+            self.add(OK if ok else FAIL, "fencing", f"sbd on {self.c.sbd_device}" + ("" if ok else
+                     ": the device does not exist"), "" if ok else "attach the shared disk, or fix SBD-Device")
+            wd = self.c.sbd_watchdog_device
+            st = self.system.stat(wd)
+            if st is None:
+                self.add(FAIL, "watchdog", f"no watchdog {wd}: sbd cannot run, and without it nothing resets a "
+                         "hung node", "load the board's watchdog driver (or softdog, see README)")
+            else:
+                self.add(OK, "watchdog", f"watchdog {wd} present")
+        else:
+            self.add(OK, "fencing", f"IPMI fencing of {self.c.peer_node} at {self.c.ipmi_peer_address}")
+
+    def quorum(self):
+        done = self.run(["corosync-cmapctl", "runtime.votequorum."])
+        if done is None or done.rc != 0:
+            if self.c.cluster_stack == "corosync":
+                self.add(WARN, "quorum", "corosync does not run here: quorum not checked",
+                         "uec-clc-ha-ctl cluster-init")
+            return
+        values = pair_status.cmap(done.stdout)
+        if values.get("runtime.votequorum.two_node") == "1":
+            self.add(OK, "quorum", "two_node quorum (wait_for_all): a node that starts alone waits for its peer")
+        else:
+            self.add(FAIL, "quorum", "corosync runs without two_node: one node cannot keep quorum",
+                     "uec-clc-ha-ctl apply (corosync.conf sets two_node)")
+
+    def cib(self):
+        view = self.crm()
+        if view is None:
+            self.add(WARN, "cib", "the cluster does not run here: the live configuration not checked",
+                     "uec-clc-ha-ctl cluster-init")
+            return
+        done = self.run(["crm_attribute", "--type", "crm_config", "--name", "no-quorum-policy", "--query",
+                         "--quiet"])
+        policy = done.stdout.strip() if done is not None and done.rc == 0 else ""
+        bad = []
+        if policy == "ignore":
+            bad.append("no-quorum-policy=ignore (the recipe's: a lone node would run the cloud)")
+        if not view["stonith_enabled"] and self.c.fencing != "none":
+            bad.append("stonith-enabled=false (the recipe's: nothing is fenced)")
+        if bad:
+            self.add(FAIL, "cib", "the live CIB has " + "; ".join(bad),
+                     "crm configure property no-quorum-policy=stop stonith-enabled=true "
+                     "(or uec-clc-ha-ctl apply --force)")
+        else:
+            self.add(OK, "cib", "no-quorum-policy and stonith-enabled are as the package sets them")
+
+    def publish(self, name, value):
+        if self.crm() is None:
+            return
+        self.run(["crm_attribute", "--type", "nodes", "--node", self.c.local_node, "--name", name,
+                  "--update", value])
+
+    def same_settings(self):
+        mine = settings_digest(self.raw, self.keys)
+        if self.crm() is None:
+            self.add(WARN, "same-settings", "the cluster does not run here: the peer's settings not compared",
+                     "uec-clc-ha-ctl cluster-init")
+            return
+        self.publish(DIGEST_ATTR, mine)
+        peer = self.attribute(self.c.peer_node, DIGEST_ATTR)
+        if peer is None:
+            self.add(WARN, "same-settings", f"{self.c.peer_node} has not published its settings' digest",
+                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node}")
+        elif peer != mine:
+            self.add(FAIL, "same-settings", f"{self.c.peer_node}'s settings (or cluster secret) differ from this "
+                     "node's", "compare `uec-clc-ha-ctl show` on both nodes; make them equal (the node "
+                     "names and addresses swapped), then apply on both")
+        else:
+            self.add(OK, "same-settings", f"{self.c.peer_node} holds the same settings and cluster secret")
+
+    def secret_files(self):
+        bad = []
+        for path in sorted(list(self.files) + [settings.SETTINGS_PATH]):
+            f = self.files.get(path)
+            if f is not None and not f.secret:
+                continue
+            st = self.system.stat(path)
+            if st is not None and st.st_mode & 0o077:
+                bad.append(f"{path} ({st.st_mode & 0o7777:04o})")
+        if bad:
+            self.add(FAIL, "secrets", "readable by others: " + ", ".join(bad), "uec-clc-ha-ctl apply (sets the "
+                     "modes), or chmod 600")
+        else:
+            self.add(OK, "secrets", "files holding the secret or keys are mode 0600")
+
+    def leftovers(self):
+        found = [path + suffix for path in sorted(self.files) for suffix in LEFTOVER_SUFFIXES
+                 if self.system.exists(path + suffix)]
+        if found:
+            self.add(WARN, "leftovers", "ucf/dpkg leftovers: " + ", ".join(found),
+                     "compare each with the file beside it, then delete it")
+        else:
+            self.add(OK, "leftovers", "no ucf or dpkg leftovers beside the generated files")
+
+
+def render(findings):
+    width = max((len(f.check) for f in findings), default=0)
+    lines = []
+    for f in findings:
+        lines.append(f"{f.level:<4} {f.check:<{width}}  {f.text}" + (f"\n{'':<{width + 7}}fix: {f.fix}"
+                                                                       if f.fix and f.level != OK else ""))
+    return "\n".join(lines) + "\n"
+

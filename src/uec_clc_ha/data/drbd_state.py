@@ -1,0 +1,52 @@
+"""The state of the DRBD resource and its filesystem, as the data steps need it.
+
+Used by uec_clc_ha.data.migration and uec_clc_ha.data.drbd_init before they touch
+data: is this node Primary, is the DRBD device mounted at the mount point,
+is eucalyptus running.  Read-only.
+"""
+
+import os
+
+
+def role(system, resource):
+    """'Primary', 'Secondary', or what drbdadm says ('Unconfigured', ...)."""
+    done = system.run(["drbdadm", "role", resource], rcs=None)
+    if done.rc != 0:
+        return "Unconfigured"
+    return done.stdout.strip().split("/")[0] or "Unknown"
+
+
+def mounted_from(system, mount_point, device):
+    """True when Mount-Point is a mount of the DRBD device (compared by device number)."""
+    target = system.path(mount_point)
+    dev = system.path(device)
+    try:
+        rdev = os.stat(dev).st_rdev
+        mnt_dev = os.stat(target).st_dev
+        parent_dev = os.stat(os.path.dirname(target.rstrip("/")) or "/").st_dev
+    except FileNotFoundError:
+        return False
+    return mnt_dev != parent_dev and mnt_dev == rdev
+
+
+def running_eucalyptus():
+    """[(pid, name)] of Eucalyptus processes that must not run while their data moves.
+
+    A process counts when it runs one of PROGRAMS (argv[0], the kernel's name,
+    or the script an interpreter runs), never when it only names one in its
+    arguments (an admin reading /etc/init.d/image-store-proxy).
+    """
+    import psutil
+
+    from uec_clc_ha.agent.clc_process import runs_program
+
+    found = []
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        if proc.info["pid"] == os.getpid():
+            continue
+        if runs_program(proc.info["cmdline"] or [], proc.info["name"] or "", PROGRAMS):
+            found.append((proc.info["pid"], proc.info["name"] or ""))
+    return found
+
+
+PROGRAMS = frozenset({"eucalyptus-cloud", "image-store-proxy"})

@@ -1,0 +1,373 @@
+"""Entry points the maintainer scripts call: `python3 -m uec_clc_ha.host.maint ACTION`.
+
+Called only by debian/postinst (prepare, then install) and debian/prerm
+(prerm-remove), which stay thin sh.  Talks to debconf on fd 3, as a helper of
+a script that sourced confmodule must.
+
+configure happens in two phases around the diversion, which the postinst
+makes itself (dpkg-divert belongs in the maintainer script):
+
+prepare   debconf answers + the existing settings file -> validate (every
+          problem named) -> render -> verify with the real checkers.  Writes
+          nothing but the pending settings (0600, in /var/lib/uec-clc-ha);
+          exits 0, or 3 or 4 with the problems substituted into
+          uec-clc-ha/settings-invalid.
+diversions  prints the other packages' conffiles the pending settings
+          need ("PATH DIVERTED-TO" lines), which the postinst diverts.
+install   the pending settings file and every generated file through ucf,
+          retired files removed, boot start-up, the data steps agreed to.
+
+Secrets: the password answers are cleared from debconf's database as soon
+as prepare has read them, whatever happens next (debconf is not a place
+for secrets, and a failing postinst must not leave one behind); from then
+on they live only in the pending settings (0600) and the settings file.  A
+secret is generated only on the node answered as the initial primary; on
+the other node an empty secret is an error asking for the first node's.
+
+Running both again with the same answers changes no file.  An install that
+was given no answers at all (nothing preseeded, noninteractive) is left
+unconfigured: the commented settings file is installed and the admin is
+told how to finish.
+"""
+
+import json
+import os
+import sys
+
+from uec_clc_ha.config import answers, keyring, pipeline, settings, settings_file
+from uec_clc_ha.host import boot, managed_files
+from uec_clc_ha.errors import Problem, Refused, UecError, UsageError, ValidationError, VerifyError, Waiting
+from uec_clc_ha.host.system import System
+
+PENDING = f"{settings.STATE_DIR}/pending-settings"
+# What the postinst last wrote, without the secrets: debian/config seeds only values edited since.
+LAST = f"{settings.STATE_DIR}/settings.last"
+# With none of these answered, the pair has not been described yet.
+DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
+
+
+def log(message):
+    print(f"uec-clc-ha: {message}", file=sys.stderr)
+
+
+def connect():
+    import debconf
+
+    return debconf.Debconf(write=os.fdopen(3, "w"))
+
+
+NO_SECRET_ON_SECOND_NODE = ("is required on this node, which does not hold the data first: enter the cluster "
+                            "secret of the first node (shown once when uec-clc-ha was installed there; it is "
+                            "in its /etc/uec-clc-ha/uec-clc-ha.conf). A second, different secret would split "
+                            "the cluster from the start")
+
+
+def new_settings_text(system, changes, secrets, fallback_secret="", fallback_generated=False):
+    """(new settings text, generated secret or None): the file's text with the answers applied.
+
+    ``fallback_secret``: the secret of an earlier run whose install failed
+    before it wrote the settings file (its pending settings); with
+    ``fallback_generated`` it was generated there and has not been shown yet.  A secret is
+    generated only on the initial primary; elsewhere a missing one is a
+    ValidationError.
+    """
+    text = settings_file.read_text(system)
+    current = settings_file.parse(text)
+    wanted = dict(changes, **secrets)
+    generated = None
+    if not wanted.get("Cluster-Secret") and not current.get("Cluster-Secret"):
+        if fallback_secret:
+            wanted["Cluster-Secret"] = fallback_secret
+            generated = fallback_secret if fallback_generated else None
+        elif changes.get("Initial-Primary") and changes.get("Initial-Primary") == changes.get("Local-Node"):
+            generated = wanted["Cluster-Secret"] = keyring.generate_secret()
+        else:
+            raise ValidationError([Problem("Cluster-Secret", NO_SECRET_ON_SECOND_NODE)])
+    changed = {k: v for k, v in wanted.items() if v != current.get(k) and (v or k not in secrets)}
+    return (settings_file.updated_text(text, changed) if changed else text), generated
+
+
+def _pending(system):
+    """The pending settings {"text", "generated"} of prepare, or None."""
+    data = system.read_or_none(PENDING)
+    if data is None:
+        return None
+    try:
+        pending = json.loads(data)
+    except ValueError:
+        return None
+    return pending if isinstance(pending, dict) and isinstance(pending.get("text"), str) else None
+
+
+def _pending_secret(system):
+    """(secret, generated) of the pending settings an interrupted run left, or ("", False)."""
+    pending = _pending(system)
+    if not pending:
+        return "", False
+    try:
+        return settings_file.parse(pending["text"]).get("Cluster-Secret", ""), bool(pending.get("generated"))
+    except UecError:
+        return "", False
+
+
+def _show_problems(db, problems):
+    db.subst(answers.question("settings-invalid"), "problems", "; ".join(str(p) for p in problems))
+    db.fset(answers.question("settings-invalid"), "seen", "false")
+
+
+def prepare(system, db):
+    try:
+        changes, secrets, _ = answers.read(db)
+    finally:
+        answers.forget_secrets(db)          # read once; never left in debconf's database
+    current = settings_file.parse(settings_file.read_text(system))
+    fallback = _pending_secret(system)     # kept until this run's own pending settings replace it
+    # The postinst shows the secret note only while it is unseen: unseen only when a secret is generated.
+    note = answers.question("secret-generated")
+    db.fset(note, "seen", "true")
+    if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
+        system.remove(PENDING)
+        return 0
+    try:
+        text, generated = new_settings_text(system, changes, secrets, *fallback)
+        built = pipeline.build(system, settings_file.parse(text))
+        problems = pipeline.check(system, built)
+        if problems:
+            raise VerifyError(problems)
+    except (ValidationError, VerifyError) as e:
+        _show_problems(db, e.problems)
+        raise
+    system.write_atomic(PENDING, json.dumps({"text": text, "generated": bool(generated)}), mode=0o600)
+    return 0
+
+
+def diversions(system, db=None):
+    """Print "PATH DIVERTED-TO" for each other package's conffile the pending settings need (the
+    postinst diverts them before install writes them); nothing when nothing is pending."""
+    pending = _pending(system)
+    if pending is None:
+        return 0
+    built = pipeline.build(system, settings_file.parse(pending["text"]))
+    for path, f in sorted(built.files.items()):
+        if f.conffile_of and path in managed_files.DIVERSIONS:
+            print(f"{path} {managed_files.DIVERSIONS[path]}")
+    return 0
+
+
+def install(system, db):
+    answers.forget_secrets(db)
+    _, _, actions = answers.read(db)
+    pending = _pending(system)
+    if pending is None:
+        text = settings_file.updated_text(settings_file.read_text(system),
+                                          {"Local-Node": db.get(answers.question("local-node"))})
+        managed_files.Installer(system, log, "package").install(settings_file.as_rendered(text))
+        record_last(system, text)
+        log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
+            f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
+        return 0
+    text = pending["text"]
+    built = pipeline.build(system, settings_file.parse(text))
+    installer = managed_files.Installer(system, log, "package")
+    installer.install(settings_file.as_rendered(text))
+    for path, result in installer.install_generated(built.files).items():
+        if result == "installed":
+            log(f"installed {path}")
+    if actions["disable-boot-startup"]:
+        boot.disable(system, log)
+    else:
+        boot.restore(system, log)
+    data_done = data_steps(system, built.config, actions, db)
+    if actions["start-cluster"]:
+        if data_done:
+            cluster_step(system, built.config)
+        else:
+            log("the cluster was not started: a data step above did not finish; once it has, run "
+                "`uec-clc-ha-ctl cluster-init --yes`")
+    _say_if_not_applied(system, built)
+    record_last(system, text)
+    system.remove(PENDING)
+    if pending["generated"]:
+        # Shown once by the postinst, which clears the variable right after (and on failure).
+        note = answers.question("secret-generated")
+        db.subst(note, "secret", settings_file.parse(text)["Cluster-Secret"])
+        db.fset(note, "seen", "false")
+    return 0
+
+
+def _say_if_not_applied(system, built):
+    """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
+    from uec_clc_ha.cluster import crm_mon, live_apply
+
+    if not system.is_live or crm_mon.read(system) is None:
+        return
+    steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
+    if steps:
+        log("the running cluster has not taken the new configuration yet: once both nodes have it "
+            "(dpkg-reconfigure uec-clc-ha on each), run `uec-clc-ha-ctl apply` on each node; "
+            "`uec-clc-ha-ctl apply --dry-run` shows what it will do")
+
+
+class _Log:
+    """A stream for the data steps' progress lines: they go to stderr with our prefix."""
+
+    def write(self, text):
+        for line in text.splitlines():
+            if line.strip():
+                log(line.strip())
+
+    def flush(self):
+        pass
+
+
+def data_steps(system, config, actions, db=None):
+    """The destructive steps the admin agreed to in debconf; a failure is reported, never fatal.
+
+    Whatever happens to a step (done, refused, failed), the package stays
+    configured, a step that did not finish is reported with the command to
+    run later, and the answers are reset to false: they are one-shot, so a
+    later upgrade or reconfigure never repeats a destructive step or blocks
+    on a sync.  The secondary's drbd-init does not wait for the initial sync
+    (DRBD runs it in the background).  Returns True when every agreed step
+    finished.
+    """
+    from uec_clc_ha.data import drbd_init, migration
+
+    primary = config.initial_primary == config.local_node
+    steps = []
+    if actions["initialize-drbd"]:
+        steps.append(("drbd-init --yes", lambda: drbd_init.init(system, config, _Log(), yes=True, wait=False)))
+    if actions["migrate-data"] and primary:
+        steps.append(("migrate-data --yes",
+                      lambda: migration.migrate(migration.Context(system, config, _Log()), yes=True)))
+    if actions["prepare-secondary"] and not primary:
+        steps.append(("prepare-secondary --yes",
+                      lambda: migration.prepare_secondary(migration.Context(system, config, _Log()), yes=True)))
+    try:
+        for name, step in steps:
+            try:
+                step()
+            except UecError as e:
+                _not_done(name, str(e))
+                return False
+            except Exception as e:          # a bug must not leave the package unconfigured either
+                _not_done(name, f"unexpected {type(e).__name__}: {e}")
+                return False
+        return True
+    finally:
+        if db is not None:
+            answers.reset_one_shot(db)
+
+
+def cluster_step(system, config):
+    """uec-clc-ha/start-cluster: bring the cluster up; waiting for the peer or failing is reported, never fatal."""
+    from uec_clc_ha.cluster import cluster_init
+
+    try:
+        cluster_init.init(system, config, _Log(), yes=True, serving_wait=600)
+    except Waiting as e:
+        log(f"WAITING: {e}")
+    except UecError as e:
+        _not_done("cluster-init --yes", str(e))
+    except Exception as e:
+        _not_done("cluster-init --yes", f"unexpected {type(e).__name__}: {e}")
+
+
+def _not_done(name, why):
+    log(f"NOT DONE: `uec-clc-ha-ctl {name}`: {why}")
+    log(f"the package is configured; run `uec-clc-ha-ctl {name}` once the condition is fixed")
+
+
+def record_last(system, text):
+    secret_keys = {fd.key.lower() for fd in settings.FIELDS if fd.secret}
+    kept = [line for line in text.splitlines(keepends=True) if line.split(":", 1)[0].lower() not in secret_keys]
+    system.write_atomic(LAST, "".join(kept), mode=0o600)
+
+
+AGENT = "ocf:ubuntu:eucaclc"
+
+
+def prerm_remove(system, db=None):
+    """The package goes: refuse while the running cluster needs the agent here; then boot start-up back.
+
+    Removing the agent from under Pacemaker makes its next stop or monitor
+    fail, and a failed stop gets the node fenced: while the live CIB uses
+    ocf:ubuntu:eucaclc and this node is not in standby (or still runs it),
+    removal is refused with the commands to run first.  Boot start-up of
+    Eucalyptus is put back exactly as it was, except while its data
+    directories are symlinks into the DRBD mount: Eucalyptus would then start
+    at boot on whichever node, on an unmounted or stale copy, so it is left
+    disabled and the way out is said.  The cluster configuration stays.
+    """
+    from uec_clc_ha.cluster import crm_mon
+
+    view = crm_mon.read(system)
+    if view is not None and view.using(AGENT):
+        node = _local_node(system)
+        standby = view.nodes.get(node, {}).get("standby", False)
+        running = view.active_on(node, AGENT)
+        if not standby or running:
+            ids = ", ".join(sorted({r.id for r in view.using(AGENT)}))
+            raise Refused(
+                f"NOT REMOVED: the running cluster uses {AGENT} ({ids}) and this node ({node}) "
+                f"{'still runs it' if running else 'is not in standby'}. Without the agent its next stop "
+                "fails, and a failed stop gets this node fenced. First move the cloud away and keep it "
+                f"away: `crm node standby {node}` (wait until `crm_mon -1` shows nothing running on "
+                f"{node}; `crm node online {node}` once uec-clc-ha is back), or take the resources out of "
+                "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
+                f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
+    linked = _data_on_drbd(system)
+    if linked:
+        log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "
+            "filesystem, so Eucalyptus started at boot would run on an unmounted or stale copy. To run "
+            "Eucalyptus without the cluster: reinstall uec-clc-ha and run `uec-clc-ha-ctl restore-data "
+            "--yes` (it copies the data back and puts real directories in place), then remove the package "
+            f"again; what was disabled is recorded in {boot.STATE}.")
+        return 0
+    boot.restore(system, log)
+    return 0
+
+
+def _local_node(system):
+    try:
+        done = system.run(["crm_node", "-n"], rcs=None, timeout=15)
+        if done.rc == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    except UecError:
+        pass
+    return os.uname().nodename
+
+
+def _data_on_drbd(system):
+    """Data directories that are symlinks into the DRBD mount point (after migrate-data or prepare-secondary)."""
+    try:
+        raw = settings_file.load(system)
+    except UecError:
+        raw = settings.defaults()
+    mount = raw.get("Mount-Point") or settings.defaults()["Mount-Point"]
+    found = []
+    for d in (raw.get("Data-Directories") or settings.defaults()["Data-Directories"]).split():
+        path = system.path(d)
+        if os.path.islink(path) and os.readlink(path).rstrip("/").startswith(mount.rstrip("/") + "/"):
+            found.append(d)
+    return found
+
+
+ACTIONS = {"prepare": prepare, "diversions": diversions, "install": install, "prerm-remove": prerm_remove}
+
+
+def main(argv=None):
+    from uec_clc_ha.cli import guarded
+
+    argv = sys.argv[1:] if argv is None else argv
+    action = argv[0] if argv else ""
+
+    def run():
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+        return ACTIONS[action](System("/"), connect() if action in ("prepare", "install") else None)
+    return guarded("uec-clc-ha", run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
