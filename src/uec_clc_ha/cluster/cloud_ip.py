@@ -36,8 +36,10 @@ def steps(vip):
 
 def checklist(vip):
     return [
-        f"on the CC/SC, the Walrus and every NC: `uec-clc-ha-ctl cloud-ip --vip {vip}` (or the step above), "
-        "then restart them (eucalyptus-cc, eucalyptus-sc, eucalyptus-walrus, eucalyptus-nc)",
+        f"on the CC/SC, the Walrus and every NC: VNET_CLOUDIP=\"{vip}\" in {EUCALYPTUS_CONF} ("
+        f"printf 'VNET_CLOUDIP=\"{vip}\"\\n' > /tmp/vnet.conf && euca_conf --import-conf /tmp/vnet.conf; or "
+        f"`uec-clc-ha-ctl cloud-ip --vip {vip}` where uec-clc-ha is installed), then restart them "
+        "(eucalyptus-cc, eucalyptus-sc, eucalyptus-walrus, eucalyptus-nc)",
         "on both CLCs: `uec-clc-ha-ctl cloud-ip`",
         f"in the web front end, https://{vip}:8443/ > Configuration: Cloud Host = {vip}; the cloud's "
         "certificates are generated again and name the VIP, so clients reach whichever CLC is active",
