@@ -54,6 +54,14 @@ def test_power_loss_of_the_active_node(pair):
     print(f"\npower loss of {active}: kill -> HTTP 200 on the VIP in {failover:.1f} s; "
           f"from the survivor's journal: {parts}")
 
+    # what the admin is told on the survivor while the dead node is off: degraded, the cloud here
+    done = pair.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=180, check=False)
+    doc = json.loads(done.stdout)
+    assert done.rc == 1 and doc["state"] == "degraded", (done.rc, doc["problems"])
+    assert doc["active"] == survivor and doc["vip"]["on"] == survivor and doc["clc"]["healthy"] is True
+    assert not doc["nodes"][active]["online"] and f"{active} is offline: no standby node" in doc["problems"]
+    assert doc["fencing"]["last"]["target"] == active and doc["fencing"]["last"]["status"] == "success"
+
     # the dead node comes back as the in-sync secondary, without split brain
     pair.boot(active)
     wait_for(f"{active} online again", lambda: (pair.view(survivor) or None) is not None and
