@@ -1,4 +1,5 @@
-"""A planned move and back (scenario 5): `crm resource move` there, standby/online back; no record lost.
+"""A planned move and back (scenario 5): `crm resource move` there, standby/online back; no record lost; and the
+same with the admin's commands (uec-clc-ha-ctl failover, standby, unstandby).
 
 Records are written through the VIP throughout; the client's outage of each
 move is the longest gap between two acknowledged writes.  Nobody is fenced,
@@ -50,3 +51,36 @@ def test_planned_move_and_back_loses_nothing(pair):
     assert scenario.lost(pair, writer.acked) == []
     print(f"\nplanned move {home} -> {other}: client outage {there:.1f} s; back by standby: {back:.1f} s; "
           f"{len(writer.acked)} records acknowledged, none lost")
+
+
+def test_the_admin_commands_move_the_cloud_and_lose_nothing(pair):
+    """uec-clc-ha-ctl failover, standby and unstandby (with --yes): each exits 0 once settled, no record lost."""
+    scenario.restore(pair)
+    home = pair.active("clc1")
+    other = config.peer(home)
+    fenced_before = scenario.fence_events(pair, home)
+    writer = Writer(pair, "admin-moves")
+    writer.start()
+    writer.wait_acked()
+    t0 = now()
+    done = pair.exec(home, "uec-clc-ha-ctl", "failover", "--yes", timeout=900, check=False)
+    assert done.rc == 0 and f"the cloud serves on {other}" in done.stdout, done.stdout + done.stderr
+    failover = writer.longest_gap(t0)
+    assert pair.active(home) == other
+    assert scenario.move_constraints(pair, home) == [], "the move constraint stayed"
+    t1 = now()
+    done = pair.exec(home, "uec-clc-ha-ctl", "standby", other, "--yes", timeout=900, check=False)
+    assert done.rc == 0 and f"{other} runs nothing; the cloud serves on {home}" in done.stdout, done.stdout
+    back = writer.longest_gap(t1)
+    refused = pair.exec(home, "uec-clc-ha-ctl", "failover", "--yes", timeout=300, check=False)
+    assert refused.rc == 6 and f"{other} is in standby" in refused.stderr, refused.stderr   # nothing to move to
+    done = pair.exec(home, "uec-clc-ha-ctl", "unstandby", other, "--yes", timeout=900, check=False)
+    assert done.rc == 0 and "standby node again" in done.stdout, done.stdout
+    writer.wait_acked()
+    writer.finish()
+    scenario.wait_normal(pair, 600)
+    assert pair.active(home) == home
+    assert scenario.fence_events(pair, home) == fenced_before
+    assert scenario.lost(pair, writer.acked) == []
+    print(f"\nuec-clc-ha-ctl failover {home} -> {other}: client outage {failover:.1f} s; standby {other}: "
+          f"{back:.1f} s; {len(writer.acked)} records, none lost")

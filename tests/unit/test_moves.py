@@ -2,7 +2,7 @@
 
 What each must refuse (the peer's copy not UpToDate, the peer away), what it
 runs, what it waits for, and that nothing is changed without --yes or a
-"yes" on a terminal.  The same commands run for real on the lab pair.
+"yes" on a terminal.  The same commands run for real on the lab pair (tests/lab/test_lab_planned_move.py, make lab-test).
 """
 
 import io

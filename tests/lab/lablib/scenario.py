@@ -105,6 +105,12 @@ def fence_constraints(lab, node):
     return re.findall(r'id="(' + FENCE_CONSTRAINT + r'[^"]*)"', done.stdout)
 
 
+def move_constraints(lab, node):
+    """Ids of the cli-prefer/cli-ban constraints a move (crm_resource --move/--ban) left in the CIB."""
+    done = lab.exec(node, "cibadmin", "--query", "--scope", "constraints", timeout=60, check=False)
+    return re.findall(r'id="(cli-[^"]*)"', done.stdout)
+
+
 def out_of_sync_kib(lab, node):
     """DRBD's oos: counter of /proc/drbd (KiB the node knows differ from its peer)."""
     m = re.search(r"\boos:(\d+)", lab.sh(node, "cat /proc/drbd", timeout=30).stdout)
