@@ -41,6 +41,7 @@ lint:
 	$(PYTHON) -m pyflakes src tests setup.py tests/lab/labctl tests/lab/guest-agent tests/standin/eucalyptus-cloud \
 		tests/standin/image-store-proxy
 	shellcheck -x tests/*.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/prerm debian/postrm \
+		src/completion/uec-clc-ha-ctl \
 		tests/standin/package/etc/init.d/* tests/standin/package/DEBIAN/postinst tests/standin/package/DEBIAN/prerm
 
 unit:
