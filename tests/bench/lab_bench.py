@@ -145,8 +145,11 @@ def _link_fault(lab, tag, cut, links, hold):
     for link in links:
         lab.link(cut, link, False)
     deadline = time.monotonic() + hold
+    both_primary = False
     while time.monotonic() < deadline:          # the fault held for a fixed time, the writer running
-        writer.stop.wait(1)
+        roles = [_role(lab, n) for n in config.NODES]
+        both_primary = both_primary or roles.count("Primary") == 2
+        writer.stop.wait(5)
     for link in links:
         lab.link(cut, link, True)
     try:
@@ -154,11 +157,25 @@ def _link_fault(lab, tag, cut, links, hold):
         served = True
     except TimeoutError:
         served = False
+    # DRBD reconnects on its own schedule (tens of seconds here): its verdict, not the first look
+    try:
+        wait_for("DRBD reconnected, or its split brain logged", lambda: any(
+            scenario.split_brain_seen(lab, n) for n in config.NODES) or all(
+            lab.drbd(n)[0] == "Connected" for n in config.NODES), 300, step=5)
+    except TimeoutError:
+        pass
     writer.finish()
     lost = scenario.lost(lab, writer.acked)
     split = any(scenario.split_brain_seen(lab, n) for n in config.NODES)
     return {"seconds": round(writer.longest_gap(t0), 1), "served_after": served, "acked": len(writer.acked),
-            "lost": len(lost), "split_brain": split, "cut": cut}
+            "lost": len(lost), "split_brain": split, "both_primary": both_primary, "cut": cut}
+
+
+def _role(lab, node):
+    try:
+        return lab.drbd(node)[1].split("/")[0]
+    except Exception:                           # a node too busy, or reset: no answer is no role
+        return None
 
 
 def public_cut(lab, tag):
@@ -190,7 +207,8 @@ def report(results, st, out):
         for scen in ("public cut", "partition"):
             for r in runs.get(scen, []):
                 out.write(f"  {name:<14}{scen:<12} longest client gap {r['seconds']} s, {r['acked']} acknowledged, "
-                          f"{r['lost']} lost, split brain: {'yes' if r['split_brain'] else 'no'}, serving after: "
+                          f"{r['lost']} lost, split brain: {'yes' if r['split_brain'] else 'no'}, DRBD Primary on "
+                          f"both: {'yes' if r.get('both_primary') else 'no'}, serving after: "
                           f"{'yes' if r['served_after'] else 'NO'}\n")
     for r in results.get("recipe", {}).get("power loss", []):
         out.write(f"  {'recipe':<14}{'power loss':<12} {r['acked']} acknowledged during it, {r['lost']} lost\n")
