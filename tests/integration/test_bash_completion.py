@@ -29,8 +29,8 @@ def complete(line):
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("uec-clc-ha-ctl st", ["status"]),
-    ("uec-clc-ha-ctl --root /tmp cl", ["cluster-init"]),
+    ("uec-clc-ha-ctl st", ["standby", "status"]),
+    ("uec-clc-ha-ctl --root /tmp cl", ["cloud-ip", "cluster-init"]),
     ("uec-clc-ha-ctl status --", ["--help", "--json", "--no-clc-check", "--root"]),
     ("uec-clc-ha-ctl set Fencing", ["Fencing-Delay=", "Fencing="]),
     ("uec-clc-ha-ctl set Fencing=s", ["sbd"]),

@@ -17,7 +17,8 @@ from uec_clc_ha.host.system import System
 DIVERSIONS = "/var/lib/dpkg/diversions"
 PACKAGE = "uec-clc-ha"
 AGENT_PATH = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"
-SOURCE_AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ocf", "eucaclc")
+SOURCE_AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "ocf",
+                            "eucaclc")          # src/ocf/eucaclc, beside the package in a source tree
 
 
 @dataclass(frozen=True)
