@@ -94,13 +94,17 @@ def test_a_new_monitor_interval_restarts_nothing(sim):
     assert "res_uec_monitor_15000" in after                        # the new monitor is simply scheduled
 
 
-def test_the_cib_carries_the_deep_monitor_priority_and_fencing_delay(sim):
+def test_the_cib_carries_one_deep_monitor_priority_and_fencing_delay(sim):
     tree = ET.parse(sim.cib)
     ops = {(op.get("name"), op.get("interval")): op for op in tree.iter("op")
            if op.get("id", "").startswith("res_uec-")}
-    deep = ops[("monitor", "30s")]
+    # one recurring monitor (a crash counts once), depth 10, its health checks every health_interval seconds
+    assert [key for key in ops if key[0] == "monitor"] == [("monitor", "10s")]
+    deep = ops[("monitor", "10s")]
     assert [(nv.get("name"), nv.get("value")) for nv in deep.iter("nvpair")] == [("OCF_CHECK_LEVEL", "10")]
-    assert ("monitor", "10s") in ops
+    uec = next(p for p in tree.iter("primitive") if p.get("id") == "res_uec")
+    params = {nv.get("name"): nv.get("value") for nv in uec.find("instance_attributes").iter("nvpair")}
+    assert params["health_interval"] == "30"
     group = next(g for g in tree.iter("group") if g.get("id") == "rg_uec")
     assert ("priority", "10") in [(nv.get("name"), nv.get("value")) for nv in group.iter("nvpair")]
     props = {nv.get("name"): nv.get("value") for nv in tree.iter("nvpair")}

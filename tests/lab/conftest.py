@@ -28,3 +28,47 @@ def pair():
     yield Lab(state)
     if not already:
         lab_pair.down(sys.stdout)
+
+
+@pytest.fixture(autouse=True)
+def _writers_stopped():
+    """A test that fails mid-scenario leaves no writer thread behind to run into the next tests."""
+    yield
+    from lablib.scenario import Writer
+
+    Writer.stop_all()
+
+
+# What a failed lab test leaves for whoever reads the CI log: each node's
+# cluster view, fail counts and the scheduler's and controller's last words.
+_DIAGNOSE = ("crm_mon -1 -rfA --output-as=text 2>&1 | head -60; "
+             "echo '--- pacemaker, last 10 minutes'; "
+             "journalctl --no-pager -o short-precise --since -10min -u pacemaker 2>&1 "
+             "| grep -E 'pacemaker-(schedulerd|controld|fenced)' | grep -vE 'debug|trace' | tail -80")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "pair" not in item.fixturenames:
+        return
+    from lablib import config, pair as lab_pair
+    from lablib.observe import Lab
+
+    lab = Lab()
+    text = []
+    for node in config.NODES:
+        if node not in lab_pair.running_vms():
+            text.append(f"=== {node}: not running")
+            continue
+        try:
+            done = lab.sh(node, _DIAGNOSE, timeout=90, check=False)
+            text.append(f"=== {node}\n{done.stdout}{done.stderr}")
+        except Exception as e:               # a node that does not answer is itself the diagnosis
+            text.append(f"=== {node}: no answer ({e})")
+    body = "\n".join(text)
+    os.makedirs(os.path.join(config.RUN, "diagnostics"), exist_ok=True)
+    with open(os.path.join(config.RUN, "diagnostics", item.name.replace("/", "_") + ".txt"), "w") as fh:
+        fh.write(body)
+    report.sections.append(("lab diagnostics (both nodes)", body))

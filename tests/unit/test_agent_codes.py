@@ -111,6 +111,7 @@ PARAMS = [
     ({"heartbeat_url": "http://127.0.0.1:99999/services/Heartbeat"}, "invalid port"),
     ({"stop_grace": "-5"}, "stop_grace"),
     ({"stop_grace": "1.5"}, "stop_grace"),
+    ({"health_interval": "30s"}, "health_interval"),
     ({"pidfile": "x.pid"}, "pidfile"),
 ]
 
@@ -173,3 +174,69 @@ def test_validate_maps_bad_parameter_to_6(capsys):
                                                       "OCF_RESKEY_start_method": "bogus"})
     assert rc == OCF_ERR_CONFIGURED
     assert "ocf-exit-reason:start_method='bogus'" in capsys.readouterr().err
+
+
+class _Log:
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+
+def _deep_monitor(tmp_path, monkeypatch, pid=100, health="ok", interval="10000", every="30"):
+    """One recurring depth-10 monitor with the process found alive as `pid`; (rc, health checks made)."""
+    checks = []
+
+    def health_problem(params, depth, timeout):
+        if depth >= 10:
+            checks.append(depth)
+            return None if health == "ok" else health
+        return None
+    monkeypatch.setattr(agent, "process_status", lambda params, probe=False: (OCF_SUCCESS, "running", pid))
+    monkeypatch.setattr(agent, "health_problem", health_problem)
+    monkeypatch.setattr(agent, "installation_problem", lambda params: None)
+    params = agent_params.from_env("monitor", {
+        "OCF_RESKEY_config": "/nonexistent", "OCF_CHECK_LEVEL": "10", "OCF_RESKEY_CRM_meta_interval": interval,
+        "OCF_RESKEY_health_interval": every, "HA_RSCTMP": str(tmp_path / "rsctmp"),
+        "OCF_RESOURCE_INSTANCE": "res_uec"})
+    rc = agent.monitor(params, _Log())
+    return rc, len(checks), params
+
+
+def test_a_recurring_deep_monitor_checks_health_every_health_interval(tmp_path, monkeypatch):
+    import os
+    import time
+    assert _deep_monitor(tmp_path, monkeypatch)[:2] == (OCF_SUCCESS, 1)      # nothing noted yet: checks
+    rc, checks, params = _deep_monitor(tmp_path, monkeypatch)
+    assert (rc, checks) == (OCF_SUCCESS, 0)                                   # healthy 0 s ago: process only
+    assert params.health_stamp == str(tmp_path / "rsctmp" / "eucaclc-res_uec.health")
+    now = time.time()
+    os.utime(params.health_stamp, (now - 24, now - 24))                       # 24 s < 30 - 10/2
+    assert _deep_monitor(tmp_path, monkeypatch)[1] == 0
+    os.utime(params.health_stamp, (now - 26, now - 26))                       # due on the monitor nearest 30 s
+    assert _deep_monitor(tmp_path, monkeypatch)[1] == 1
+    assert _deep_monitor(tmp_path, monkeypatch)[1] == 0
+    assert _deep_monitor(tmp_path, monkeypatch, pid=101)[1] == 1              # a new daemon: checked at once
+
+
+def test_a_hung_daemon_is_checked_again_on_every_monitor_until_it_answers(tmp_path, monkeypatch):
+    import os
+    import time
+    _, _, params = _deep_monitor(tmp_path, monkeypatch)
+    now = time.time()
+    os.utime(params.health_stamp, (now - 40, now - 40))
+    assert _deep_monitor(tmp_path, monkeypatch, health="no answer")[:2] == (OCF_ERR_GENERIC, 1)
+    assert _deep_monitor(tmp_path, monkeypatch, health="no answer")[:2] == (OCF_ERR_GENERIC, 1)
+
+
+@pytest.mark.parametrize("interval,every", [("0", "30"), ("10000", "0"), ("10000", "")])
+def test_probes_and_health_interval_zero_always_check(tmp_path, monkeypatch, interval, every):
+    for _ in range(2):
+        assert _deep_monitor(tmp_path, monkeypatch, interval=interval, every=every)[1] == 1
+
+
+def test_the_meta_data_stays_within_the_ocf_dtd_debian_ships():
+    # Debian 12's ra-api-1.dtd (ocf-tester validates against it) knows neither reloadable nor reload-agent,
+    # so a new health_interval restarts the CLC (Deep-Monitor-Interval says so)
+    from uec_clc_ha.agent import meta
+    xml = meta.metadata_xml()
+    assert '<parameter name="health_interval" unique="0" required="0">' in xml
+    assert "reloadable" not in xml and "reload-agent" not in xml

@@ -43,10 +43,10 @@ def test_show_one_key_and_unknown_key(ctl, root):
 
 def test_set_writes_atomically_and_keeps_comments(ctl, root):
     write_settings(root, "corosync-drbd84")
-    r = ctl("--root", root.root, "set", "VIP=198.51.100.101", "Monitor-Interval=45")
+    r = ctl("--root", root.root, "set", "VIP=198.51.100.101", "Monitor-Interval=25")
     assert r.rc == 0, r
     text = root.read(settings.SETTINGS_PATH)
-    assert "VIP: 198.51.100.101" in text and "Monitor-Interval: 45" in text
+    assert "VIP: 198.51.100.101" in text and "Monitor-Interval: 25" in text
     assert "# The virtual IP clients" in text
     assert root.stat(settings.SETTINGS_PATH).st_mode & 0o777 == 0o600
     assert [n for n in os.listdir(root.path("/etc/uec-clc-ha")) if n.startswith(".")] == []

@@ -92,8 +92,12 @@ def test_heartbeat_crm_uses_pacemaker1_words():
 
 
 def test_monitor_interval_is_a_setting():
-    crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "45"})["/etc/uec-clc-ha/cluster.crm"]
-    assert "op monitor interval=45s timeout=60s" in crm.content.decode()
+    crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "45", "Deep-Monitor-Interval": "90"})[
+        "/etc/uec-clc-ha/cluster.crm"].content.decode()
+    # one recurring monitor: the interval is the op's, the health checks' the agent's (reloadable) parameter
+    assert "op monitor interval=45s timeout=60s OCF_CHECK_LEVEL=10" in crm
+    assert "health_interval=90" in crm
+    assert crm.count("op monitor interval=45s") == 1 and "interval=90s" not in crm
 
 
 def test_corosync_token_and_two_links():

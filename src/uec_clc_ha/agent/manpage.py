@@ -13,14 +13,13 @@ import xml.etree.ElementTree as ET
 from uec_clc_ha import __version__
 from uec_clc_ha.agent import meta as agent_meta
 
-DATE = "2026-12-02"
+DATE = "2026-12-03"
 
 EXAMPLE = r"""primitive res_uec ocf:ubuntu:eucaclc \e
-    params start_method=auto \e
+    params start_method=auto health_interval=30 \e
     op start timeout=300s interval=0 \e
     op stop timeout=120s interval=0 \e
-    op monitor interval=10s timeout=60s \e
-    op monitor interval=30s timeout=60s OCF_CHECK_LEVEL=10"""
+    op monitor interval=10s timeout=60s OCF_CHECK_LEVEL=10"""
 
 EXIT_CODES = (
     ("0", "OCF_SUCCESS", "the action succeeded; monitor: the Cloud Controller runs (and answers, depth 10 and 20)"),
@@ -62,7 +61,7 @@ def page(xml_text=None):
            ".SH SYNOPSIS",
            f".B OCF_ROOT=/usr/lib/ocf OCF_RESKEY_\\fIparameter\\fB=\\fIvalue\\fB ... "
            f"/usr/lib/ocf/resource.d/ubuntu/{name}",
-           ".RB { start | stop | monitor | validate\\-all | reload | meta\\-data }",
+           ".RB { start | stop | monitor | validate\\-all | reload | reload\\-agent | meta\\-data }",
            ".SH DESCRIPTION",
            roff_text(root.findtext("longdesc", "")),
            ".PP",

@@ -39,6 +39,13 @@ PARAMETERS = (
     ("stop_grace", "", "Seconds between SIGTERM and SIGKILL",
      "Seconds stop waits after SIGTERM before it kills the whole process group. Default: the stop "
      "timeout less 10 seconds (at least 5)."),
+    ("health_interval", "0", "Seconds between the health checks of a recurring deep monitor",
+     "A recurring monitor of depth 10 or more checks the process every time but fetches the health "
+     "URLs only when this many seconds have passed since it last found this daemon healthy (0: every "
+     "time). One recurring monitor then catches both a dead daemon (within its interval) and a hung "
+     "one (within this interval), and a crash counts as one failure towards migration-threshold, "
+     "where a second, deeper monitor that happens to run before the restart would count it twice. "
+     "Probes, start, and monitors run by hand always check."),
 )
 
 ACTIONS = (

@@ -18,7 +18,7 @@ from uec_clc_ha.errors import (OCF_ERR_GENERIC, OCF_ERR_PERM, OCF_ERR_UNIMPLEMEN
                                BadParameter, NotFound, PermissionProblem, UecError)
 from uec_clc_ha.agent.ocf_log import Log
 
-USAGE = "usage: eucaclc {start|stop|monitor|validate-all|reload|meta-data|usage|methods}\n"
+USAGE = "usage: eucaclc {start|stop|monitor|validate-all|reload|reload-agent|meta-data|usage|methods}\n"
 METHODS = ("auto", "direct", "systemd", "upstart", "sysv")
 TOOLS = {"systemd": "systemctl", "upstart": "initctl"}
 
@@ -74,18 +74,55 @@ def monitor(params, log):
         if problem:
             log.info(f"probe: {problem}; reporting not running")
             return OCF_NOT_RUNNING
-    rc, reason, _ = process_status(params, probe)
+    rc, reason, pid = process_status(params, probe)
     if rc != OCF_SUCCESS:
         if rc == OCF_ERR_GENERIC:
             log.exit_reason(reason)
         else:
             log.debug(reason)
         return rc
-    problem = health_problem(params, params.depth, max(1.0, min(5.0, params.timeout / 3)))
+    depth = params.depth
+    if depth >= 10 and params.interval > 0 and recently_healthy(params, pid):
+        depth = 0
+    problem = health_problem(params, depth, max(1.0, min(5.0, params.timeout / 3)))
     if problem:
         log.exit_reason(f"eucalyptus-cloud runs but is not healthy: {problem}")
         return OCF_ERR_GENERIC
+    if depth >= 10:
+        note_healthy(params, pid)
     return OCF_SUCCESS
+
+
+def _health_interval(params):
+    text = params.health_interval
+    return int(text) if text.isdigit() else 0
+
+
+def recently_healthy(params, pid, now=None):
+    """Whether a recurring deep monitor may skip the health URLs: the same daemon (pid) was found healthy
+    less than health_interval ago (less half this monitor's interval, so that the check falls due on the
+    monitor nearest the interval, not the one after it)."""
+    every = _health_interval(params)
+    if every <= 0:
+        return False
+    try:
+        with open(params.health_stamp) as fh:
+            noted = fh.read().strip()
+        age = (time.time() if now is None else now) - os.stat(params.health_stamp).st_mtime
+    except OSError:
+        return False
+    return noted == str(pid) and 0 <= age < every - params.interval / 2
+
+
+def note_healthy(params, pid):
+    """Remember that daemon pid answered its health URLs now (a tmpfs file; losing it costs one check)."""
+    try:
+        os.makedirs(os.path.dirname(params.health_stamp), exist_ok=True)
+        with open(params.health_stamp + ".new", "w") as fh:
+            fh.write(f"{pid}\n")
+        os.replace(params.health_stamp + ".new", params.health_stamp)
+    except OSError:
+        pass
 
 
 # -- validate -----------------------------------------------------------------
@@ -107,6 +144,8 @@ def parameter_problem(params):
             return f"{name}={url!r} has an invalid port"
     if params.stop_grace and not params.stop_grace.isdigit():
         return f"stop_grace={params.stop_grace!r} is not a whole number of seconds"
+    if params.health_interval and not params.health_interval.isdigit():
+        return f"health_interval={params.health_interval!r} is not a whole number of seconds"
     for name in ("binary", "pidfile", "config", "output"):
         if not os.path.isabs(getattr(params, name)):
             return f"{name}={getattr(params, name)!r} is not an absolute path"
@@ -201,10 +240,11 @@ def start(params, log):
             return OCF_ERR_GENERIC
     last = "not started"
     while time.monotonic() < deadline:
-        rc, reason, _ = process_status(params)
+        rc, reason, pid = process_status(params)
         if rc == OCF_SUCCESS:
             last = health_problem(params, 10, max(1.0, min(5.0, deadline - time.monotonic())))
             if last is None:
+                note_healthy(params, pid)
                 log.info(f"eucalyptus-cloud started and answers ({reason}) after "
                          f"{time.monotonic() - began:.1f} s")
                 return OCF_SUCCESS
@@ -287,6 +327,7 @@ def _usable_for_stop(params):
         values["output"] = os.devnull
     if values["stop_grace"] and not values["stop_grace"].isdigit():
         values["stop_grace"] = ""
+    values["health_interval"] = "0"
     return agent_params.Params(**values)
 
 

@@ -19,7 +19,8 @@ class Params:
     """The resolved parameters of one action (a plain class: dataclasses cost 6 ms to import)."""
 
     __slots__ = ("config", "eucalyptus", "binary", "user", "pidfile", "cloud_opts", "start_method",
-                 "register_url", "heartbeat_url", "stop_grace", "output",
+                 "register_url", "heartbeat_url", "stop_grace", "output", "health_interval",
+                 "health_stamp",     # where a monitor notes the daemon it last found healthy (HA_RSCTMP)
                  "config_problem",   # "" when the configuration was read (or is absent)
                  "timeout",          # this action's timeout in seconds (OCF_RESKEY_CRM_meta_timeout)
                  "interval",         # this monitor's interval in seconds (0: a probe)
@@ -73,6 +74,9 @@ def from_env(action, env=None):
         register_url=_env(env, "register_url") or DEFAULTS["register_url"],
         heartbeat_url=_env(env, "heartbeat_url") or DEFAULTS["heartbeat_url"],
         stop_grace=_env(env, "stop_grace"),
+        health_interval=_env(env, "health_interval") or DEFAULTS["health_interval"],
+        health_stamp=os.path.join(env.get("HA_RSCTMP") or "/run/resource-agents",
+                                  f"eucaclc-{env.get('OCF_RESOURCE_INSTANCE') or 'default'}.health"),
         output=_env(env, "output") or os.path.join(root, "var/log/eucalyptus/cloud-output.log"),
         config_problem=problem,
         timeout=_seconds(env.get("OCF_RESKEY_CRM_meta_timeout", ""), DEFAULT_TIMEOUTS.get(action, 20)),

@@ -154,11 +154,13 @@ FIELDS = (
           "Addresses on the public network that are always up (gateway, CC): the cloud leaves a node "
           "that cannot reach any of them."),
     Field("Monitor-Interval", "10", f.integer(5, 3600),
-          "Seconds between monitors of the Cloud Controller (depth 0: its pidfile and /proc, no request); "
-          "a killed CLC is restarted within this."),
+          "Seconds between monitors of the Cloud Controller (its pidfile and /proc); a killed CLC is "
+          "restarted within this."),
     Field("Deep-Monitor-Interval", "30", f.integer(10, 3600),
-          "Seconds between the deeper monitors of the Cloud Controller (OCF_CHECK_LEVEL=10: the register page "
-          "must answer), which catch a hung JVM that still has its process; must differ from Monitor-Interval."),
+          "Seconds between the monitor's health checks of the Cloud Controller (the register page must "
+          "answer: a hung JVM that still has its process); at least Monitor-Interval. The same monitor "
+          "checks both (the agent's health_interval), so a crash counts as one failure. A new value "
+          "restarts the Cloud Controller (it is a parameter of its resource)."),
     Field("Migration-Threshold", "3", f.integer(1, 1000),
           "Failures of a resource on a node before the cloud moves to the other node instead of restarting "
           "in place (Pacemaker's migration-threshold)."),
@@ -339,9 +341,10 @@ def _cross_rules(v):
             out.append(Problem("Heartbeat-Initdead", f"must be at least twice Heartbeat-Deadtime ({init} < {2 * dead})"))
     if have("heartbeat_mcast_port", "drbd_port") and v["heartbeat_mcast_port"] == v["drbd_port"]:
         out.append(Problem("Heartbeat-Mcast-Port", "must differ from DRBD-Port"))
-    if have("monitor_interval", "deep_monitor_interval") and v["monitor_interval"] == v["deep_monitor_interval"]:
-        out.append(Problem("Deep-Monitor-Interval", "must differ from Monitor-Interval (Pacemaker tells two "
-                                                    "monitors of one resource apart by their interval)"))
+    if have("monitor_interval", "deep_monitor_interval") and v["deep_monitor_interval"] < v["monitor_interval"]:
+        out.append(Problem("Deep-Monitor-Interval", f"must be at least Monitor-Interval (the monitor checks the "
+                                                    f"register page at most every time it runs: "
+                                                    f"{v['deep_monitor_interval']} < {v['monitor_interval']})"))
     if v.get("drbd_port") in (5404, 5405, 5406):
         out.append(Problem("DRBD-Port", "must not be one of corosync's ports 5404-5406"))
 

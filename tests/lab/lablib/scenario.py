@@ -31,11 +31,17 @@ class Writer(threading.Thread):
     a one-vCPU emulated guest.
     """
 
+    running = set()          # started and not yet finished: the lab conftest stops them after each test
+
     def __init__(self, lab, prefix, timeout=3, addr=config.VIP, interval=0.5):
         super().__init__(daemon=True)
         self.lab, self.prefix, self.timeout, self.addr, self.interval = lab, prefix, timeout, addr, interval
         self.acked, self.times, self.refused = [], [], 0
         self.stop = threading.Event()
+
+    def start(self):
+        Writer.running.add(self)
+        super().start()
 
     def run(self):
         i = 0
@@ -57,6 +63,13 @@ class Writer(threading.Thread):
     def finish(self):
         self.stop.set()
         self.join(30)
+        Writer.running.discard(self)
+
+    @classmethod
+    def stop_all(cls):
+        """Stop every writer still running (a test that failed before its finish())."""
+        for writer in list(cls.running):
+            writer.finish()
 
     def longest_gap(self, since=None):
         """Longest time (s) between two acknowledged writes from the last one before `since` (monotonic) on:
