@@ -30,7 +30,10 @@ of ours and stock: a lost record aborts the benchmark.
           client lost rather than aborting
 
 Settings are switched with `uec-clc-ha-ctl set` + `apply` on both nodes, as
-an admin would; the package's defaults are put back at the end.  Every
+an admin would; "ours" is the package's defaults (Fencing-Delay 15 s, which
+the lab's partitions showed too short for its emulated CPUs: failover
+times, not split-brain safety, are measured here); the lab's own settings
+(lablib.config.LAB_SETTINGS) are put back at the end.  Every
 repetition is written to build/lab/run/lab-bench.json as it ends; a run
 with `--configs` naming some configurations keeps the others' results there
 when the pair is the same boot (the report says when each was measured), so
@@ -314,7 +317,7 @@ def main():
         for name in args.configs.split(","):
             _run_config(lab, st, results, name, reps, max(1, args.recipe_reps), scenarios)
     finally:
-        configure(lab, {})
+        configure(lab, config.LAB_SETTINGS)                   # the lab as `labctl up` leaves it
         _save(st, results)
     report(results, state.load(), sys.stdout)
 

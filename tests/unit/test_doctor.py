@@ -49,8 +49,9 @@ class Node(System):
     """One node: files under a temporary root, tools answering from a table."""
 
     def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
-                 enabled="disabled", ping=0):
+                 enabled="disabled", ping=0, fencer_nice=-10):
         super().__init__(root)
+        self.fencer_nice = fencer_nice
         with open(NORMAL) as fh:
             self.crm_xml = json.load(fh)["sources"]["crm_mon"]["stdout"]
         self.cluster, self.peer_digest, self.peer_disk = cluster, peer_digest, peer_disk
@@ -85,6 +86,11 @@ class Node(System):
             rc = 0 if self.enabled == "enabled" else 1
         elif argv[0] == "timedatectl":
             out = self.ntp + "\n"
+        elif argv[0] == "pgrep" and argv[1:] == ["-x", "pacemaker-fence"]:
+            rc, out = (0, "1581\n") if self.cluster else (1, "")
+            # /proc/PID/stat: the 19th field is the nice value
+            self.write_atomic("/proc/1581/stat", f"1581 (pacemaker-fence) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 "
+                                                 f"10 {self.fencer_nice} 1 0 100 0\n".encode())
         else:
             raise AssertionError(f"doctor ran an unexpected command: {argv}")
         return Completed(tuple(argv), rc, out, "")
@@ -185,3 +191,14 @@ def test_where_the_cluster_is_down_it_warns_and_compares_nothing(healthy):
     assert "corosync does not run here" in text and "the peer's settings not compared" in text
     assert system.published == {}
     assert "fail" not in text.split()
+
+
+def test_a_fencer_at_normal_priority_is_a_warning_with_the_fix(healthy):
+    rc, text = run_doctor(healthy(peer_digest="same", fencer_nice=0))
+    assert rc == 1, text
+    assert "warn fencer" in text and "the fencer runs at nice 0" in text and "restart pacemaker" in text
+
+
+def test_a_fencer_at_nice_minus_10_is_ok(healthy):
+    rc, text = run_doctor(healthy(peer_digest="same"))
+    assert rc == 0 and "the fencer runs at nice -10" in text, text

@@ -107,7 +107,7 @@ class Doctor:
     # -- the checks, in the order they are printed -------------------------------------------
     def check_all(self):
         for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
-                      self.data_directories, self.ssh_key, self.time, self.fencing, self.quorum, self.cib,
+                      self.data_directories, self.ssh_key, self.time, self.fencing, self.fencer_priority, self.quorum, self.cib,
                       self.same_settings, self.secret_files, self.leftovers):
             check()
         return self.findings
@@ -259,6 +259,26 @@ class Doctor:
                 self.add(OK, "watchdog", f"watchdog {wd} present")
         else:
             self.add(OK, "fencing", f"IPMI fencing of {self.c.peer_node} at {self.c.ipmi_peer_address}")
+
+    def fencer_priority(self):
+        """Pacemaker's fencer (and so every fence agent) at a negative nice: the drop-in
+        pacemaker.service.d/uec-clc-ha.conf puts it there when Pacemaker starts."""
+        if self.c.fencing == "none":
+            return
+        done = self.run(["pgrep", "-x", "pacemaker-fence"])
+        pids = done.stdout.split() if done is not None and done.rc == 0 else []
+        if not pids:
+            return                                          # no cluster here: the quorum check says so
+        fields = (self.system.read_or_none(f"/proc/{pids[0]}/stat") or b"").decode().rsplit(")", 1)[-1].split()
+        nice = int(fields[16]) if len(fields) > 16 and fields[16].lstrip("-").isdigit() else None
+        if nice is not None and nice < 0:
+            self.add(OK, "fencer", f"the fencer runs at nice {nice}: in a split the fence agent gets the CPU "
+                     "before the monitors")
+        else:
+            self.add(WARN, "fencer", f"the fencer runs at nice {nice if nice is not None else '?'}: on a loaded "
+                     "node its fence agent competes with every monitor and may lose a split it should win",
+                     "systemctl daemon-reload, then restart pacemaker on this node at a quiet time "
+                     "(uec-clc-ha-ctl standby NODE first)")
 
     def quorum(self):
         done = self.run(["corosync-cmapctl", "runtime.votequorum."])

@@ -137,8 +137,9 @@ FIELDS = (
           "Seconds by which fencing the node that runs the cloud is delayed (priority-fencing-delay), so that "
           "in a split the active node fences first and keeps the cloud. It must exceed how much later the "
           "loaded active node may get its fencing request to the device than the idle peer, plus the time the "
-          "peer takes to reset once its SBD slot holds the poison pill; on the lab's emulated CPUs 8 s was not "
-          "enough. It is paid on every failover after the active node really died."),
+          "peer takes to reset once its SBD slot holds the poison pill (real CPUs: a second or two; the lab's "
+          "emulated ones: more than 20 s, so the lab sets 40). It is paid on every failover after the active "
+          "node really died."),
     Field("Load-Threshold", "1000", f.integer(10, 100000),
           "CPU load, in percent of the node's cores, above which Pacemaker runs fewer actions at once "
           "(load-threshold; Pacemaker's default is 80). A failover is a handful of actions; throttled, a "

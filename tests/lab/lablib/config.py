@@ -70,3 +70,10 @@ def peer(node):
 
 def node_dir(node):
     return os.path.join(RUN, node)
+
+# Settings the lab's pair gets after install (`uec-clc-ha-ctl set` + `apply` on both, as an admin
+# of such hardware would), where the package's defaults assume real CPUs.  Fencing-Delay: in a
+# full partition the active node's fence_sbd (Python, on one emulated vCPU busy with monitors and
+# DRBD's fence-peer handler) took more than 20 s to write its poison pill on 2026-12-03, so with
+# the default 15 s the passive node fenced the active one in two of three cut-the-active runs.
+LAB_SETTINGS = {"Fencing-Delay": "40"}

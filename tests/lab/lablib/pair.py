@@ -188,6 +188,14 @@ def up(out):
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
+    tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
+                                                                     config.LAB_SETTINGS.items()))
+    args = [f"{k}={v}" for k, v in config.LAB_SETTINGS.items()]
+    for node in config.NODES:
+        guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
+    for node in config.NODES:
+        guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
+    tl.finish()
     tl.start("the client gets /register on the VIP")
     wait_for("the VIP serving /register", serving, 900, step=3)
     code, body = curl(RECORDS_URL.format(addr=config.VIP))
