@@ -223,13 +223,13 @@ def test_hand_edits_survive_reconfigure(clc, deb):
     clc.write("/etc/uec-clc-ha/cluster.crm", crm, mode=0o600)
     text = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
     assert "\nMonitor-Interval: 10\n" in text
-    settings = text.replace("Monitor-Interval: 10", "Monitor-Interval: 45")
+    settings = text.replace("Monitor-Interval: 10", "Monitor-Interval: 25")
     clc.write("/etc/uec-clc-ha/uec-clc-ha.conf", settings, mode=0o600)
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
     assert clc.read("/etc/drbd.d/uec-clc.res") == res                 # unchanged upstream: kept as is
     assert clc.read("/etc/uec-clc-ha/cluster.crm") == crm              # changed upstream: kept ...
-    assert b"interval=45s" in clc.read("/etc/uec-clc-ha/cluster.crm.ucf-dist")   # ... new one beside it
-    assert "Monitor-Interval: 45" in clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert b"interval=25s" in clc.read("/etc/uec-clc-ha/cluster.crm.ucf-dist")   # ... new one beside it
+    assert "Monitor-Interval: 25" in clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
 
 
 def test_invalid_preseed_fails_and_changes_nothing(clc, deb):
@@ -398,15 +398,15 @@ def test_set_and_apply_then_a_changed_debconf_answer_agree(clc, deb):
     install(clc, deb)
     ctl(clc, "set", "VIP=198.51.100.101")
     ctl(clc, "apply")
-    ctl(clc, "set", "Monitor-Interval=45")                   # set, not yet applied
+    ctl(clc, "set", "Monitor-Interval=25")                   # set, not yet applied
     clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/ping-hosts string 198.51.100.2\n")
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
     assert ucf_leftovers(clc) == []
     settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
-    assert "VIP: 198.51.100.101" in settings and "Monitor-Interval: 45" in settings
+    assert "VIP: 198.51.100.101" in settings and "Monitor-Interval: 25" in settings
     assert "Ping-Hosts: 198.51.100.2" in settings
     crm = clc.read("/etc/uec-clc-ha/cluster.crm").decode()
-    assert "ip=198.51.100.101" in crm and "interval=45s" in crm and 'host_list="198.51.100.2"' in crm
+    assert "ip=198.51.100.101" in crm and "interval=25s" in crm and 'host_list="198.51.100.2"' in crm
     assert ctl(clc, "diff").returncode == 0                  # settings and generated files agree
 
 

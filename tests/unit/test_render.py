@@ -172,3 +172,11 @@ def test_both_nodes_render_the_shared_files_byte_for_byte(name):
     for path in shared:
         assert one[path].content == other[path].content, f"{path} differs between the nodes"
     assert set(one) == set(other)
+
+
+def test_a_deep_interval_below_the_monitor_interval_is_valid_and_checks_every_time():
+    # an admin's Monitor-Interval 60 with Deep-Monitor-Interval 30 (valid before: the two only had to differ)
+    # stays valid across the upgrade; the health check then runs on every monitor
+    crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "60", "Deep-Monitor-Interval": "30"})[
+        "/etc/uec-clc-ha/cluster.crm"].content.decode()
+    assert "op monitor interval=60s timeout=60s OCF_CHECK_LEVEL=10" in crm and "health_interval=30" in crm

@@ -71,7 +71,6 @@ CASES = [
     ({"Cluster-Stack": "heartbeat", "Heartbeat-Mcast-Port": "7788"}, "Heartbeat-Mcast-Port", "DRBD-Port"),
     ({"Cluster-Name": "bad name"}, "Cluster-Name", "letters, digits"),
     ({"Monitor-Interval": "1"}, "Monitor-Interval", "from 5"),
-    ({"Monitor-Interval": "20", "Deep-Monitor-Interval": "15"}, "Deep-Monitor-Interval", "at least Monitor-Interval"),
     ({"Migration-Threshold": "0"}, "Migration-Threshold", "from 1"),
     ({"Image-Store-Proxy": "upstart"}, "Image-Store-Proxy", "one of"),
     ({"Replication-Link-Config": "systemd-networkd"}, "Replication-Link-Config", "one of"),

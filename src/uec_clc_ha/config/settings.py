@@ -159,8 +159,8 @@ FIELDS = (
           "restarted within this."),
     Field("Deep-Monitor-Interval", "30", f.integer(10, 3600),
           "Seconds between the monitor's health checks of the Cloud Controller (the register page must "
-          "answer: a hung JVM that still has its process); at least Monitor-Interval. The same monitor "
-          "checks both (the agent's health_interval), so a crash counts as one failure. A new value "
+          "answer: a hung JVM that still has its process); a value below Monitor-Interval means every "
+          "monitor checks it. The same monitor checks both (the agent's health_interval), so a crash counts as one failure. A new value "
           "restarts the Cloud Controller (it is a parameter of its resource)."),
     Field("Migration-Threshold", "3", f.integer(1, 1000),
           "Failures of a resource on a node before the cloud moves to the other node instead of restarting "
@@ -342,10 +342,6 @@ def _cross_rules(v):
             out.append(Problem("Heartbeat-Initdead", f"must be at least twice Heartbeat-Deadtime ({init} < {2 * dead})"))
     if have("heartbeat_mcast_port", "drbd_port") and v["heartbeat_mcast_port"] == v["drbd_port"]:
         out.append(Problem("Heartbeat-Mcast-Port", "must differ from DRBD-Port"))
-    if have("monitor_interval", "deep_monitor_interval") and v["deep_monitor_interval"] < v["monitor_interval"]:
-        out.append(Problem("Deep-Monitor-Interval", f"must be at least Monitor-Interval (the monitor checks the "
-                                                    f"register page at most every time it runs: "
-                                                    f"{v['deep_monitor_interval']} < {v['monitor_interval']})"))
     if v.get("drbd_port") in (5404, 5405, 5406):
         out.append(Problem("DRBD-Port", "must not be one of corosync's ports 5404-5406"))
 
