@@ -57,9 +57,10 @@ def pytest_runtest_makereport(item, call):
     from lablib.observe import Lab
 
     lab = Lab()
+    running = lab_pair.running_vms()
     text = []
     for node in config.NODES:
-        if node not in lab_pair.running_vms():
+        if node not in running:
             text.append(f"=== {node}: not running")
             continue
         try:

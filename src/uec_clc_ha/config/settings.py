@@ -160,8 +160,9 @@ FIELDS = (
     Field("Deep-Monitor-Interval", "30", f.integer(10, 3600),
           "Seconds between the monitor's health checks of the Cloud Controller (the register page must "
           "answer: a hung JVM that still has its process); a value below Monitor-Interval means every "
-          "monitor checks it. The same monitor checks both (the agent's health_interval), so a crash counts as one failure. A new value "
-          "restarts the Cloud Controller (it is a parameter of its resource)."),
+          "monitor checks it. The same monitor checks both (the agent's health_interval), so a crash "
+          "counts as one failure. A new value restarts the Cloud Controller (it is a parameter of its "
+          "resource)."),
     Field("Migration-Threshold", "3", f.integer(1, 1000),
           "Failures of a resource on a node before the cloud moves to the other node instead of restarting "
           "in place (Pacemaker's migration-threshold)."),
