@@ -24,7 +24,7 @@ the medians ours/stock, the lab's cold start (its timeline), and qemu's
 memory per VM.  Every acknowledged record is checked after every repetition
 of ours and stock: a lost record aborts the benchmark.
 
-  recipe  baseline (a), tests/bench/recipe.py: the 2010 recipe's cluster on the
+  recipe  baseline (a), tests/lab/lablib/recipe.py: the 2010 recipe's cluster on the
           same VMs and data; power loss (--recipe-reps times), the public
           link cut and the full partition (once each), reporting what the
           client lost rather than aborting
@@ -51,11 +51,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 sys.path.insert(0, HERE)
 
-from lablib import config, pair as lab_pair, scenario, state  # noqa: E402
+from lablib import config, pair as lab_pair, recipe, scenario, state  # noqa: E402
 from lablib.observe import Lab, guest_clock, milestones, wait_for  # noqa: E402
 from lablib.scenario import Writer  # noqa: E402
-
-import recipe  # noqa: E402
 
 CONFIGS = {
     "ours": {},

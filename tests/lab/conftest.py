@@ -51,7 +51,7 @@ _DIAGNOSE = ("crm_mon -1 -rfA --output-as=text 2>&1 | head -60; "
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.when != "call" or not report.failed or "pair" not in item.fixturenames:
+    if report.when != "call" or not report.failed or not {"pair", "recipe_pair"} & set(item.fixturenames):
         return
     from lablib import config, pair as lab_pair
     from lablib.observe import Lab

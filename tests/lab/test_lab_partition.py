@@ -30,6 +30,7 @@ import pytest
 from lablib import config, guest, qmp, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
+from lablib.timeline import Timeline
 
 REPS = max(5, int(os.environ.get("UEC_CLC_HA_LAB_PARTITIONS", "5")))
 ALONE_WATCH = 30          # seconds the lone node is watched doing nothing once its cluster stack runs
@@ -66,7 +67,10 @@ def _stays_out(lab, node, survivor, survivor_boot):
 
 @pytest.mark.parametrize("rep", range(1, REPS + 1))
 def test_full_partition_one_node_keeps_the_cloud(pair, rep):
+    phases = Timeline()                                    # where a repetition's minutes go (printed with -s)
+    phases.start("restore")
     scenario.restore(pair)
+    phases.start("writer")
     active = pair.active("clc1")
     passive = config.peer(active)
     cut = passive if rep == REPS else active            # scenario 9 on the last repetition: its own links cut
@@ -75,6 +79,7 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     writer.start()
     writer.wait_acked()
     bound = scenario.fencing_race_bound(pair, active)
+    phases.start("cut, fencing, fenced node's new boot")
     with qmp.ResetWatch(passive) as passive_resets, qmp.ResetWatch(active) as active_resets:
         t0, cut_at = now(), time.time()
         for link in ("public", "replication"):
@@ -97,21 +102,27 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     assert not any(t == active and s == "success" for t, _, s, _ in events), events
     if cut == passive:
         writer.wait_acked(5)                               # the cloud never stopped serving
+    phases.start("lone node up and watched")
     _stays_out(pair, passive, active, boots[active])
+    phases.start("links back, rejoin, resync")
     for link in ("public", "replication"):
         pair.link(cut, link, True)
     scenario.restore(pair)
     assert pair.active(active) == active                   # the node that ran the cloud still runs it
+    phases.start("records read back")
     writer.wait_acked()
     writer.finish()
     assert scenario.lost(pair, writer.acked) == []
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    phases.start("online verify")
     assert scenario.verify(pair, active) == 0                # no divergent block between the two copies
+    phases.finish()
     _record(margin)
     print(f"\npartition {rep}/{REPS} ({cut}'s links cut): {passive} reset {margin['reset_after']} s after the cut, "
           f"{margin['margin']} s before its own fencing could have left it (token + consensus + delay: "
           f"{bound:g} s); back after {fenced_after:.1f} s; {active} kept the cloud; client's longest gap "
           f"{writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")
+    print(phases.table(f"partition {rep}"))
 
 
 def _record(margin):

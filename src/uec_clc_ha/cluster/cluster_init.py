@@ -5,6 +5,7 @@ answered yes to uec-clc-ha/start-cluster.  Named stages, each idempotent, run
 in order; a run on a pair that is up changes nothing and says so:
 
   files      the generated files are in place (`apply` has nothing to do)
+  foreign    no cluster configured by hand runs here (a recipe pair: adopt)
   sbd        Fencing sbd: a watchdog exists; the device carries an SBD header
              with the settings' timeouts (written with `sbd create` only on
              the initial primary, only with --yes, only on a device without
@@ -106,6 +107,17 @@ class Stages:
                           ". Run `uec-clc-ha-ctl apply` (or `dpkg-reconfigure uec-clc-ha`) first.")
         for tool, package in (("corosync", "corosync"), ("pacemakerd", "pacemaker"), ("crm", "crmsh")):
             self.system.require(tool, package)
+
+    def foreign(self):
+        """Refused when a cluster built by hand (the 2010 recipe) runs here: adopt takes such a pair over."""
+        if not self.active("pacemaker.service"):
+            return
+        view = crm_mon.read(self.system)
+        if view and view.resources and not view.using("ocf:ubuntu:eucaclc"):
+            raise Refused("a cluster configured by hand runs here (its resources do not use ocf:ubuntu:eucaclc): "
+                          "cluster-init would load uec-clc-ha's configuration over it. To take over a pair built "
+                          "after the 2010 recipe without touching its data, run `uec-clc-ha-ctl adopt --yes` on "
+                          "both nodes (README: \"Adopting a pair built by hand\")")
 
     def sbd(self):
         if self.c.fencing != "sbd":
@@ -344,6 +356,7 @@ def init(system, config, out, yes=False, force=False, membership_wait=90, servin
     """Every stage in order; returns the node the cloud runs on.  Waiting when the peer is not there yet."""
     s = stages_class(system, config, out, yes, force)
     s.files()
+    s.foreign()
     s.sbd()
     s.drbd()
     s.stack()

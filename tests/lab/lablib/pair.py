@@ -41,7 +41,9 @@ def curl(url, data=None, timeout=10):
     return (int(code) if code.isdigit() else 0), body
 
 
-def preseed(node, secret):
+def preseed(node, secret, adopting=False):
+    """debconf-set-selections input for node; ``adopting``: a pair built by hand, whose data is on DRBD already
+    (nothing initialised, moved or started by the postinst: `uec-clc-ha-ctl adopt` takes it over)."""
     n, other = config.NODES[node], config.NODES[config.peer(node)]
     first = node == "clc1"
     answers = {
@@ -59,6 +61,9 @@ def preseed(node, secret):
         "initialize-drbd": ("boolean", "true"), "migrate-data": ("boolean", "true" if first else "false"),
         "prepare-secondary": ("boolean", "false" if first else "true"), "start-cluster": ("boolean", "true"),
     }
+    if adopting:
+        answers.update({q: ("boolean", "false") for q in ("initialize-drbd", "migrate-data", "prepare-secondary",
+                                                         "start-cluster")})
     return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
 
 
@@ -133,13 +138,8 @@ def boot(node, img, accel_mode, fresh):
     return pid
 
 
-def up(out):
-    tl = Timeline(out)
-    if len(running_vms()) == len(config.NODES) and serving():
-        tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
-        return state.load()
-    if running_vms():
-        down(out)
+def fresh_vms(tl):
+    """The image and packages (built when their inputs changed), the lab's networks, two freshly booted VMs."""
     tl.start("VM image")
     img, built = image.image_for(tl.log)
     tl.finish("built" if built else "cached")
@@ -166,8 +166,12 @@ def up(out):
     for node in config.NODES:
         guest.wait_up(node, 600)
     tl.finish()
+
+
+def standin_with_records(tl):
+    """The stand-in eucalyptus-cloud on both (a CLC that has been running), records written to clc1's; those."""
     tl.start("stand-in eucalyptus-cloud installed on both (a CLC that has been running)")
-    both(lambda node: install_deb(node, standin, 600))
+    both(lambda node: install_deb(node, state.load()["standin"], 600))
     addr = config.NODES["clc1"]["public"]
     wait_for("clc1's stand-in CLC answering", lambda: curl(RECORDS_URL.format(addr=addr))[0] == 200, 300)
     before = [f"before-ha-{i}" for i in range(5)]
@@ -176,26 +180,18 @@ def up(out):
         if code != 200:
             raise RuntimeError(f"the stand-in on clc1 did not store {line!r} (HTTP {code})")
     tl.finish(f"{len(before)} records written to clc1's cloud")
-    tl.start("Eucalyptus stopped on both (the admin's step before uec-clc-ha moves the data)")
-    for node in config.NODES:
-        guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
-        guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
-    tl.finish()
-    for node in config.NODES:
-        tl.start(f"uec-clc-ha on {node}: debconf-set-selections + apt-get install")
-        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
-        done = install_deb(node, ours, 1800)
-        note = [line for line in (done.stdout + done.stderr).splitlines()
-                if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
-        tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
-    tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
-                                                                     config.LAB_SETTINGS.items()))
+    return before
+
+
+def lab_settings():
+    """config.LAB_SETTINGS on both nodes with `uec-clc-ha-ctl set` (apply: by the caller, or adopt)."""
     args = [f"{k}={v}" for k, v in config.LAB_SETTINGS.items()]
     for node in config.NODES:
         guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
-    for node in config.NODES:
-        guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
-    tl.finish()
+
+
+def finish_up(tl, out, before):
+    """Wait for the VIP, check the records written before HA, print the timeline and both crm_mon; the state."""
     tl.start("the client gets /register on the VIP")
     wait_for("the VIP serving /register", serving, 900, step=3)
     code, body = curl(RECORDS_URL.format(addr=config.VIP))
@@ -211,6 +207,37 @@ def up(out):
         out.write(f"\n--- crm_mon -1r on {node}\n")
         out.write(guest.exec_(node, ["crm_mon", "-1r"], timeout=60).stdout)
     return st
+
+
+def up(out):
+    tl = Timeline(out)
+    if len(running_vms()) == len(config.NODES) and serving():
+        tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
+        return state.load()
+    if running_vms():
+        down(out)
+    fresh_vms(tl)
+    before = standin_with_records(tl)
+    tl.start("Eucalyptus stopped on both (the admin's step before uec-clc-ha moves the data)")
+    for node in config.NODES:
+        guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
+        guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
+    tl.finish()
+    secret = state.load()["secret"]
+    for node in config.NODES:
+        tl.start(f"uec-clc-ha on {node}: debconf-set-selections + apt-get install")
+        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
+        done = install_deb(node, state.load()["ours"], 1800)
+        note = [line for line in (done.stdout + done.stderr).splitlines()
+                if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
+        tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
+    tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
+                                                                     config.LAB_SETTINGS.items()))
+    lab_settings()
+    for node in config.NODES:
+        guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
+    tl.finish()
+    return finish_up(tl, out, before)
 
 
 def down(out):

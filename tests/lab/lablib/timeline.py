@@ -33,8 +33,8 @@ class Timeline:
         self.log(f"{name}: {took:.1f} s{f' ({note})' if note else ''}")
         self._open = None
 
-    def table(self):
-        lines = ["", "Timeline of the bring-up:", f"  {'at (s)':>8}  {'took (s)':>8}  step"]
+    def table(self, title="the bring-up"):
+        lines = ["", f"Timeline of {title}:", f"  {'at (s)':>8}  {'took (s)':>8}  step"]
         for s in self.steps:
             note = f"  ({s['note']})" if s["note"] else ""
             lines.append(f"  {s['at']:8.1f}  {s['seconds']:8.1f}  {s['step']}{note}")

@@ -1,7 +1,10 @@
-"""Baseline (a) of the lab benchmark: the 2010 recipe's cluster, modernised only as far as Debian 12 needs.
+"""The 2010 recipe's pair, modernised only as far as Debian 12 needs: baseline (a) and the pair adopt takes over.
 
-Used by tests/bench/lab_bench.py (`--configs recipe`).  What the recipe
-configured by hand, on the lab's two VMs and their data:
+Used by tests/bench/lab_bench.py (`--configs recipe`: install() and
+uninstall() switch a running lab pair to the recipe's cluster and back) and
+by tests/lab/test_lab_takeover_recipe.py (build_by_hand(): two fresh VMs
+made a pair by following the recipe step by step, without uec-clc-ha).
+What the recipe configured by hand:
 
   corosync   the recipe ran Heartbeat on one multicast link (eth0); Pacemaker 2
              runs only on corosync: one link on the public network, corosync's
@@ -18,10 +21,22 @@ configuration loaded.  uninstall() puts the package's own back: its files
 rewritten by `uec-clc-ha-ctl apply --force`, sbd enabled, the CIB emptied
 and `uec-clc-ha-ctl cluster-init --yes` on both nodes (it loads the CIB).
 The data on DRBD is never touched.
+
+build_by_hand() follows the recipe's sections 4 and 5 on fresh VMs: the DRBD
+resource file, create-md and up on both, new-current-uuid --clear-bitmap,
+primary and mkfs on clc1, the data moved onto DRBD with `mv` and replaced by
+the recipe's symlinks (`ln -s /mnt/uecdata/eucalyptus/ /var/lib/eucalyptus`),
+the other node's data removed (`rm -fr`) and symlinked, Eucalyptus taken out
+of boot start-up, corosync and Pacemaker started and the recipe's CIB loaded.
 """
 
-from lablib import config, pair, scenario
-from lablib.observe import wait_for
+from lablib import config, guest, pair, scenario, state
+from lablib.observe import Lab, wait_for
+from lablib.timeline import Timeline
+
+RESOURCE = "uec-clc"
+MOUNT = "/mnt/uecdata"
+DATA = ("/var/lib/eucalyptus", "/var/lib/image-store-proxy")
 
 DRBD_RES = "/etc/drbd.d/uec-clc.res"
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
@@ -152,3 +167,51 @@ def uninstall(lab, keep="clc1"):
     # at once: each node's cluster-init waits until its peer is a member
     pair.both(lambda node: lab.exec(node, "uec-clc-ha-ctl", "cluster-init", "--yes", timeout=1800, check=False))
     scenario.restore(lab)
+
+
+def _by_hand(node, script, timeout=600):
+    """One step of the recipe on node, as the admin typed it (sh -e); its output."""
+    done = guest.exec_(node, ["sh", "-ec", script], timeout=timeout)
+    if done.rc != 0:
+        raise RuntimeError(f"recipe step on {node} failed ({done.rc}):\n{script}\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def build_by_hand(out):
+    """Two fresh VMs become the recipe's serving pair, by hand; the records written before HA (on clc1's CLC)."""
+    tl = Timeline(out)
+    if pair.running_vms():
+        pair.down(out)
+    pair.fresh_vms(tl)
+    before = pair.standin_with_records(tl)
+    lab = Lab(state.load())
+    tl.start("recipe 4.3-4.5: the DRBD resource by hand, create-md, up, initial UUID, primary, mkfs")
+    for node in config.NODES:
+        lab.exec(node, "tee", DRBD_RES, stdin=_drbd(), timeout=60)
+        _by_hand(node, f"systemctl stop eucalyptus-cloud.service; /etc/init.d/image-store-proxy stop; "
+                       f"modprobe drbd; yes yes | drbdadm create-md {RESOURCE}; drbdadm up {RESOURCE}")
+    wait_for("DRBD connected", lambda: all(lab.drbd(n)[0] == "Connected" for n in config.NODES), 300, step=2)
+    _by_hand("clc1", f"drbdadm new-current-uuid --clear-bitmap {RESOURCE}; drbdadm primary {RESOURCE}; "
+                     "mkfs -t ext4 -q /dev/drbd0")
+    tl.finish()
+    tl.start("recipe 4.6-4.7: the data moved onto DRBD (mv, ln -s), the other node's removed (rm -fr, ln -s)")
+    moves = "; ".join(f"mv {d}/ {MOUNT}" for d in DATA)
+    links = "; ".join(f"ln -s {MOUNT}/{d.rsplit('/', 1)[1]}/ {d}" for d in DATA)
+    _by_hand("clc1", f"mkdir {MOUNT}; mount -t ext4 /dev/drbd0 {MOUNT}; {moves}; {links}; umount {MOUNT}; "
+                     f"drbdadm secondary {RESOURCE}")
+    _by_hand("clc2", f"mkdir {MOUNT}; " + "; ".join(f"rm -fr {d}" for d in DATA) + f"; {links}")
+    tl.finish()
+    tl.start("recipe 5.3-5.4: Eucalyptus out of boot start-up; corosync, Pacemaker and the recipe's CIB")
+    for node in config.NODES:
+        _by_hand(node, "systemctl disable eucalyptus-cloud.service; update-rc.d image-store-proxy disable")
+        lab.exec(node, "tee", COROSYNC_CONF, stdin=_corosync(), timeout=60)
+        lab.exec(node, "systemctl", "enable", "--now", "corosync.service", "pacemaker.service", timeout=600)
+    wait_for("the recipe's cluster formed", lambda: (v := lab.view("clc1")) is not None and len(v.nodes) == 2
+             and all(x["online"] for x in v.nodes.values()), 600, step=3)
+    lab.exec("clc1", "crm", "configure", "load", "replace", "-", stdin=CIB, timeout=300)
+    tl.finish()
+    tl.start("the recipe's pair serving /register on the VIP")
+    wait_for("the recipe's cluster serving", lab.serving, 900, step=3)
+    tl.finish()
+    out.write(tl.table("the recipe's pair, by hand"))
+    return before
