@@ -17,7 +17,8 @@ already dead.  The margins go to build/lab/run/partition-margins.json.
 
 Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
 while cut); the last cuts the passive node's links (the client keeps being
-served throughout).  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
+served throughout), and runs `uec-clc-ha-ctl status` on both sides while
+the links are still cut.  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
 raise it).
 """
 
@@ -65,6 +66,22 @@ def _stays_out(lab, node, survivor, survivor_boot):
     assert fenced == "0", f"{node} alone asked for fencing"
 
 
+def _status_while_partitioned(lab, survivor, lone):
+    """`uec-clc-ha-ctl status` on both sides, links still cut: the survivor serves, degraded (its peer offline,
+    fenced by it); the lone node says the cloud is not served from its side, and why."""
+    done = lab.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False)
+    doc = json.loads(done.stdout)
+    assert (done.rc, doc["state"], doc["active"]) == (1, "degraded", survivor), doc["problems"]
+    assert f"{lone} is offline: no standby node" in doc["problems"], doc["problems"]
+    assert doc["fencing"]["last"]["target"] == lone and doc["fencing"]["last"]["status"] == "success"
+    assert doc["drbd"]["connection"] != "Connected" and doc["quorum"]["quorate"] is True
+    done = lab.exec(lone, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False)
+    doc = json.loads(done.stdout)
+    assert (done.rc, doc["state"], doc["active"]) == (10, "not-serving", None), doc["problems"]
+    assert doc["quorum"]["quorate"] is False and "this node's partition is not quorate" in doc["problems"]
+    assert doc["drbd"] is None or (doc["drbd"]["role"] != "Primary" and doc["drbd"]["connection"] != "Connected")
+
+
 @pytest.mark.parametrize("rep", range(1, REPS + 1))
 def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     phases = Timeline()                                    # where a repetition's minutes go (printed with -s)
@@ -104,6 +121,9 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
         writer.wait_acked(5)                               # the cloud never stopped serving
     phases.start("lone node up and watched")
     _stays_out(pair, passive, active, boots[active])
+    if rep == REPS:
+        phases.start("status on both sides of the partition")
+        _status_while_partitioned(pair, active, passive)
     phases.start("links back, rejoin, resync")
     for link in ("public", "replication"):
         pair.link(cut, link, True)

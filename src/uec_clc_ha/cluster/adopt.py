@@ -307,8 +307,8 @@ class Adoption(cluster_init.Stages):
             view = crm_mon.read(self.system)
             problem = self._misplaced(view)
             if not problem:
-                self.say(f"probes: DRBD Promoted and {cluster_init.GROUP} running on {self.c.local_node}, "
-                         f"nothing on {self.peer()}")
+                self.say(f"probes: DRBD Promoted and {', '.join(IN_PLACE)} running on {self.c.local_node}, "
+                         f"nothing of the cloud's on {self.peer()}")
                 return
             if problem != last:
                 self.say(f"probes: {problem}")

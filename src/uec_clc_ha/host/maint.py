@@ -259,12 +259,20 @@ def data_steps(system, config, actions, db=None):
             answers.reset_one_shot(db)
 
 
+MEMBERSHIP_WAIT = 30          # seconds the postinst waits for the peer to join before saying WAITING
+
+
 def cluster_step(system, config):
-    """uec-clc-ha/start-cluster: bring the cluster up; waiting for the peer or failing is reported, never fatal."""
+    """uec-clc-ha/start-cluster: bring the cluster up; waiting for the peer or failing is reported, never fatal.
+
+    The membership wait is short (MEMBERSHIP_WAIT): on the first node the peer
+    is usually not installed yet, and its own postinst completes the pair;
+    a peer whose stack already runs joins within seconds.
+    """
     from uec_clc_ha.cluster import cluster_init
 
     try:
-        cluster_init.init(system, config, _Log(), yes=True, serving_wait=600)
+        cluster_init.init(system, config, _Log(), yes=True, membership_wait=MEMBERSHIP_WAIT, serving_wait=600)
     except Waiting as e:
         log(f"WAITING: {e}")
     except UecError as e:

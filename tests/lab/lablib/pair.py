@@ -234,8 +234,7 @@ def up(out):
     tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
                                                                      config.LAB_SETTINGS.items()))
     lab_settings()
-    for node in config.NODES:
-        guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
+    both(lambda node: guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check())
     tl.finish()
     return finish_up(tl, out, before)
 
