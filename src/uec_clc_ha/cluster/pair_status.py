@@ -27,7 +27,9 @@ The document (schema 1), every key always present:
   problems      [text]: each thing that is not as it should be, worst first
   active        the node the cloud's group runs on, or null
   dc            the designated controller, or null
-  quorum        {quorate, two_node, wait_for_all} (null values when unknown)
+  quorum        {quorate, two_node, wait_for_all} (null values when unknown);
+                wait_for_all is true while votequorum still waits to see
+                every node (a node started alone: not quorate)
   nodes         {name: {online, standby, maintenance, links: {link id: bool}}}
                 links as this node's corosync sees them ({} for itself)
   drbd          {resource, connection, role, peer_role, disk, peer_disk,
@@ -257,6 +259,8 @@ def collect(config, outputs, clc=None, drift=None):
     doc["cluster"] = "running"
     doc["dc"] = view["dc"]
     doc["quorum"]["quorate"] = view["quorate"]
+    if view["quorate"] is None and doc["quorum"]["wait_for_all"]:
+        doc["quorum"]["quorate"] = False     # no DC to ask, and votequorum still waits to see every node
     doc["resources"] = view["resources"]
     doc["failures"] = view["failures"]
     doc["fail_counts"] = view["fail_counts"]
@@ -277,9 +281,16 @@ def collect(config, outputs, clc=None, drift=None):
         problems.append(f"the CLC does not answer: {doc['clc']['problem']}")
     if doc["active"] is not None and doc["vip"]["on"] != doc["active"]:
         problems.append(f"the VIP runs on {doc['vip']['on']}, the cloud on {doc['active']}")
-    if view["quorate"] is False:
-        problems.append("this node's partition is not quorate")
+    if doc["quorum"]["quorate"] is False:
+        problems.append("this node's partition is not quorate" + (
+            ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
+            if doc["quorum"]["wait_for_all"] else ""))
+    if doc["dc"] is None:
+        problems.append("no designated controller: this node has not joined a cluster, the nodes' states "
+                        "are not known here")
     for name, n in doc["nodes"].items():
+        if doc["dc"] is None:
+            break
         if not n["online"]:
             problems.append(f"{name} is offline: no standby node")
         elif n["standby"]:
@@ -354,7 +365,8 @@ def render(doc, colour=False):
         lines.append(f"  quorum     {paint('quorate', 'ok') if q['quorate'] else paint('NOT quorate', 'bad')}"
                      f"{' (' + ', '.join(flags) + ')' if flags else ''}; DC {doc['dc'] or 'none'}")
         for name, n in sorted(doc["nodes"].items()):
-            state = (paint("online", "ok") if n["online"] and not n["standby"] else
+            state = (paint("unknown (no DC)", "warn") if doc["dc"] is None else
+                     paint("online", "ok") if n["online"] and not n["standby"] else
                      paint("standby", "warn") if n["online"] else paint("OFFLINE", "bad"))
             link_text = ", ".join(f"link {k} {paint('up', 'ok') if up else paint('down', 'bad')}"
                                   for k, up in sorted(n["links"].items()))
