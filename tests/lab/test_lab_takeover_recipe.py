@@ -103,6 +103,8 @@ def test_a_recipe_pair_is_adopted_without_moving_data_or_restarting_the_cloud(re
         new = _resync_kib(lab, node)[resyncs_before[node]:]
         assert all(kib < FULL_KIB // 4 for kib in new), f"{node} began a full resync: {new} KiB"
         assert not scenario.split_brain_seen(lab, node)
+        pending = lab.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
+        assert "would " not in pending, f"adopt left {node} with changes to apply:\n{pending}"
         doctor = lab.exec(node, "uec-clc-ha-ctl", "doctor", timeout=600, check=False)
         assert doctor.rc in (0, 1), f"doctor on {node}:\n{doctor.stdout}"
 

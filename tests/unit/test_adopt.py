@@ -263,6 +263,8 @@ def test_the_node_without_the_cloud_turns_first_and_writes_the_sbd_header(tmp_pa
         node.read("/etc/drbd.d/uec-clc.res")
     assert not node.ran("crm", "configure")                     # the node with the cloud loads the CIB
     assert json.loads(node.read(adopt.JOURNAL))["turned"] is True
+    applied = json.loads(node.read("/var/lib/uec-clc-ha/applied.json"))
+    assert "/etc/drbd.d/uec-clc.res" in applied          # a later apply does not adjust DRBD again
     assert "which finishes the adoption" in out
 
 

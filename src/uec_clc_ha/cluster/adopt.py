@@ -251,6 +251,8 @@ class Adoption(cluster_init.Stages):
                 self.say(f"{result} {path}")
         res = self.c.drbd_resource
         self.system.run(["drbdadm", "adjust", res], timeout=120)
+        path = f"/etc/drbd.d/{res}.res"
+        live_apply.record(self.system, path, self.system.read_bytes(path))      # what DRBD runs now
         self.say(f"DRBD {res} adjusted to {managed_files.PACKAGE}'s configuration (peer authentication, "
                  "fencing; it reconnects once both nodes have it)")
         self.disable("drbd.service")
