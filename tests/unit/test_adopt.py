@@ -62,6 +62,7 @@ class Node(System):
         self.maintenance = ""
         self.peer = "clc2"
         self.turned = False
+        self.loaded = True                     # the peer has loaded uec-clc-ha's CIB (cibadmin finds res_uec)
         self.active = {"corosync.service", "pacemaker.service"}
         self.enabled = set()
         self.calls = []
@@ -118,7 +119,7 @@ class Node(System):
         elif argv[:2] == ["sbd", "-d"] and argv[-1] == "create":
             self.header = True
         elif argv[:3] == ["cibadmin", "-Q", "-o"]:
-            out = "<nodes/>"
+            rc, out = (0, "<nodes/>") if self.loaded or "-A" not in argv else (6, "")
         elif argv[0] == "wipefs":
             out = ""
         if rcs is not None and rc not in rcs:
@@ -266,6 +267,17 @@ def test_the_node_without_the_cloud_turns_first_and_writes_the_sbd_header(tmp_pa
     applied = json.loads(node.read("/var/lib/uec-clc-ha/applied.json"))
     assert "/etc/drbd.d/uec-clc.res" in applied          # a later apply does not adjust DRBD again
     assert "which finishes the adoption" in out
+    assert "/etc/uec-clc-ha/cluster.crm" in applied       # once the peer loaded it (cibadmin finds the agent)
+
+
+def test_the_node_without_the_cloud_waits_for_the_configuration_before_noting_it(tmp_path):
+    node, c = hand_built(tmp_path, local="clc2", role="Secondary")
+    node.loaded = False
+    with pytest.raises(Waiting) as e:
+        run_adopt(node, c, probe_wait=30)
+    assert "clc1 has not loaded" in str(e.value)
+    applied = json.loads(node.read("/var/lib/uec-clc-ha/applied.json"))
+    assert "/etc/uec-clc-ha/cluster.crm" not in applied
 
 
 def test_the_node_with_the_cloud_waits_for_its_peer_to_turn_first(tmp_path):

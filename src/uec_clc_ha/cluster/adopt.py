@@ -340,6 +340,22 @@ class Adoption(cluster_init.Stages):
             return f"found running on {peer} too: {', '.join(elsewhere)}"
         return ""
 
+    def wait_loaded(self, seconds):
+        """(The node without the cloud) until the peer has loaded uec-clc-ha's configuration; then noted here."""
+        deadline = self.clock() + seconds
+        while not self._cib_has_agent():
+            if self.clock() >= deadline:
+                raise Waiting(f"{self.peer()} has not loaded uec-clc-ha's configuration yet: `uec-clc-ha-ctl adopt "
+                              f"--yes` there finishes the adoption; then run it here again")
+            self.sleep(3)
+        live_apply.record(self.system, CRM_FILE, self.system.read_bytes(CRM_FILE))
+        self.say(f"{self.peer()} loaded uec-clc-ha's configuration into the cluster")
+
+    def _cib_has_agent(self):
+        return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A",
+                                "//primitive[@id='res_uec'][@class='ocf'][@provider='ubuntu']"],
+                               rcs=None, timeout=30).rc == 0
+
     # release -------------------------------------------------------------------------------
     def release(self, sync_wait, serving_wait):
         if not self.journal.get("released"):
@@ -392,6 +408,7 @@ def adopt(system, config, out, yes=False, force=False, peer_wait=900, membership
             raise Waiting(f"{config.local_node} runs uec-clc-ha's cluster stack and waits for {config.peer_node}: "
                           f"run `uec-clc-ha-ctl adopt --yes` there (it has the cloud, and finishes the adoption)")
         s.say(f"{config.local_node} has turned and joined {config.peer_node}, which finishes the adoption")
+        s.wait_loaded(probe_wait + membership_wait)
         return None
     if not joined:
         raise Waiting(f"{config.peer_node} is not a member of the new cluster yet; the cloud keeps running here, "
