@@ -55,8 +55,9 @@ integration:
 # Everything, from a fresh Debian 12 machine: dependencies, lint, unit and integration tests
 # (real drbdadm, corosync, crm_verify, heartbeat, the package build and lintian).
 # The long lab scenarios are deselected (pytest prints how many): make lab-test runs them.
+# The 25 slowest tests are listed at the end (what to look at when the run nears CI's limit).
 test: deps lint
-	$(PYTEST) -q -m 'not lab_extended' tests
+	$(PYTEST) -q --durations=25 -m 'not lab_extended' tests
 
 # Every scenario on the lab pair, the long ones included (brings the pair up unless it serves).
 lab-test: deps

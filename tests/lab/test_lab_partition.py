@@ -17,8 +17,8 @@ already dead.  The margins go to build/lab/run/partition-margins.json.
 
 Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
 while cut); the last cuts the passive node's links (the client keeps being
-served throughout), and runs `uec-clc-ha-ctl status` on both sides while
-the links are still cut.  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
+served throughout), and runs `uec-clc-ha-ctl status` on both sides and
+`doctor` on the survivor while the links are still cut.  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
 raise it).
 """
 
@@ -68,7 +68,8 @@ def _stays_out(lab, node, survivor, survivor_boot):
 
 def _status_while_partitioned(lab, survivor, lone):
     """`uec-clc-ha-ctl status` on both sides, links still cut: the survivor serves, degraded (its peer offline,
-    fenced by it); the lone node says the cloud is not served from its side, and why."""
+    fenced by it); the lone node says the cloud is not served from its side, and why; doctor on the survivor
+    fails on the links."""
     done = lab.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False)
     doc = json.loads(done.stdout)
     assert (done.rc, doc["state"], doc["active"]) == (1, "degraded", survivor), doc["problems"]
@@ -78,9 +79,12 @@ def _status_while_partitioned(lab, survivor, lone):
     done = lab.exec(lone, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False)
     doc = json.loads(done.stdout)
     assert (done.rc, doc["state"], doc["active"]) == (10, "not-serving", None), doc["problems"]
-    assert doc["quorum"]["quorate"] is False and doc["dc"] is None
+    assert doc["quorum"]["quorate"] is False and doc["dc"] in (None, lone)     # no DC yet, or itself
     assert any(p.startswith("this node's partition is not quorate") for p in doc["problems"]), doc["problems"]
     assert doc["drbd"] is None or (doc["drbd"]["role"] != "Primary" and doc["drbd"]["connection"] != "Connected")
+    done = lab.exec(survivor, "uec-clc-ha-ctl", "doctor", timeout=600, check=False)
+    failed = {line.split(None, 2)[1] for line in done.stdout.splitlines() if line.startswith("fail")}
+    assert done.rc == 2 and "links" in failed, done.stdout      # doctor names the cut links
 
 
 @pytest.mark.parametrize("rep", range(1, REPS + 1))

@@ -14,6 +14,7 @@ import os
 
 import pytest
 
+from fake_clock import Clock
 from scenarios import write_settings
 from uec_clc_ha.cluster import adopt, cluster_init
 from uec_clc_ha.config import pipeline, settings, settings_file
@@ -131,17 +132,6 @@ class Node(System):
 
     def ran(self, *prefix):
         return [a for a in self.calls if a[:len(prefix)] == list(prefix)]
-
-
-class Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.t += seconds
 
 
 class Stages(adopt.Adoption):

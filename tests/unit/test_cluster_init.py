@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from fake_clock import Clock
 from scenarios import write_settings
 from uec_clc_ha.cluster import cluster_init
 from uec_clc_ha.config import pipeline, settings, settings_file
@@ -87,17 +88,6 @@ def prepared(tmp_path, local="clc1", **kwargs):
     built = pipeline.build(node, settings_file.load(node))
     pipeline.apply(node, pipeline.plan(node, built.files))
     return node, settings.require_valid(settings_file.load(node))
-
-
-class Clock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.t += seconds
 
 
 def stages(node, config, yes=True, force=False):

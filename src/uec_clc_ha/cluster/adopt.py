@@ -261,23 +261,31 @@ class Adoption(cluster_init.Stages):
         self._save(turned=True)
         self.changed.append("turned")
 
-    def _wait_peer_left(self, seconds):
+    def _until(self, seconds, pending, give_up):
+        """Poll pending() every 3 s until it returns "" (done); each new line it returns (what is awaited)
+        is said once; after ``seconds`` the exception give_up(line) is raised."""
         deadline = self.clock() + seconds
-        said = False
+        last = None
         while True:
-            members, _ = self.members()
-            if self.peer() not in members:
-                self.say(f"{self.peer()} has left the hand-built cluster: turning this node")
+            line = pending()
+            if not line:
                 return
-            if not said:
-                self.say(f"waiting for {self.peer()} to turn first (`uec-clc-ha-ctl adopt --yes` there): the node "
-                         "with the cloud turns last")
-                said = True
+            if line != last:
+                self.say(line)
+                last = line
             if self.clock() >= deadline:
-                raise Waiting(f"{self.peer()} is still a member of the hand-built cluster: run `uec-clc-ha-ctl "
-                              f"adopt --yes` on {self.peer()} first (it turns first, having no cloud), then here "
-                              "again. Nothing was changed here but maintenance mode (the cloud keeps running)")
+                raise give_up(line)
             self.sleep(3)
+
+    def _wait_peer_left(self, seconds):
+        peer = self.peer()
+        self._until(seconds, lambda: "" if peer not in self.members()[0] else (
+            f"waiting for {peer} to turn first (`uec-clc-ha-ctl adopt --yes` there): the node with the cloud "
+            "turns last"), lambda line: Waiting(
+            f"{peer} is still a member of the hand-built cluster: run `uec-clc-ha-ctl adopt --yes` on {peer} "
+            "first (it turns first, having no cloud), then here again. Nothing was changed here but maintenance "
+            "mode (the cloud keeps running)"))
+        self.say(f"{peer} has left the hand-built cluster: turning this node")
 
     # cib -----------------------------------------------------------------------------------
     def cib(self, probe_wait):
@@ -302,24 +310,16 @@ class Adoption(cluster_init.Stages):
         self.changed.append("cib")
 
     def _probed_in_place(self, seconds):
-        """Wait until the probes found DRBD Promoted and the group on this node and nothing on the peer."""
-        deadline = self.clock() + seconds
-        last = None
-        while True:
-            view = crm_mon.read(self.system)
-            problem = self._misplaced(view)
-            if not problem:
-                self.say(f"probes: DRBD Promoted and {', '.join(IN_PLACE)} running on {self.c.local_node}, "
-                         f"nothing of the cloud's on {self.peer()}")
-                return
-            if problem != last:
-                self.say(f"probes: {problem}")
-                last = problem
-            if self.clock() >= deadline:
-                raise NotRunningCleanly(f"after re-probing, {problem}. Maintenance mode stays on (the cloud is "
-                                        "left as it runs); check `crm_mon -1r`, then take maintenance off with "
-                                        "`crm_attribute --type crm_config --name maintenance-mode --delete`")
-            self.sleep(3)
+        """Wait until the probes found DRBD Promoted, the data and the CLC here, nothing of them on the peer."""
+        def pending():
+            problem = self._misplaced(crm_mon.read(self.system))
+            return f"probes: {problem}" if problem else ""
+        self._until(seconds, pending, lambda line: NotRunningCleanly(
+            f"after re-probing, {line[len('probes: '):]}. Maintenance mode stays on (the cloud is left as it "
+            "runs); check `crm_mon -1r`, then take maintenance off with `crm_attribute --type crm_config --name "
+            "maintenance-mode --delete`"))
+        self.say(f"probes: DRBD Promoted and {', '.join(IN_PLACE)} running on {self.c.local_node}, nothing of the "
+                 f"cloud's on {self.peer()}")
 
     def _misplaced(self, view):
         if view is None:
@@ -342,14 +342,13 @@ class Adoption(cluster_init.Stages):
 
     def wait_loaded(self, seconds):
         """(The node without the cloud) until the peer has loaded uec-clc-ha's configuration; then noted here."""
-        deadline = self.clock() + seconds
-        while not self._cib_has_agent():
-            if self.clock() >= deadline:
-                raise Waiting(f"{self.peer()} has not loaded uec-clc-ha's configuration yet: `uec-clc-ha-ctl adopt "
-                              f"--yes` there finishes the adoption; then run it here again")
-            self.sleep(3)
+        peer = self.peer()
+        self._until(seconds, lambda: "" if self._cib_has_agent() else
+                    f"waiting for {peer} to load uec-clc-ha's configuration", lambda line: Waiting(
+                        f"{peer} has not loaded uec-clc-ha's configuration yet: `uec-clc-ha-ctl adopt --yes` there "
+                        "finishes the adoption; then run it here again"))
         live_apply.record(self.system, CRM_FILE, self.system.read_bytes(CRM_FILE))
-        self.say(f"{self.peer()} loaded uec-clc-ha's configuration into the cluster")
+        self.say(f"{peer} loaded uec-clc-ha's configuration into the cluster")
 
     def _cib_has_agent(self):
         return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A",
@@ -372,21 +371,16 @@ class Adoption(cluster_init.Stages):
 
     def _wait_in_sync(self, seconds):
         res = self.c.drbd_resource
-        deadline = self.clock() + seconds
-        last = None
-        while True:
+
+        def pending():
             cs, ds = drbd_states(self.system, res)
             if cs == "Connected" and ds == "UpToDate/UpToDate":
-                self.say(f"DRBD {res}: Connected, UpToDate on both")
-                return
-            line = f"DRBD {res}: {cs or '?'} {ds or '?'} (waiting for the peer's copy to be in sync)"
-            if line != last:
-                self.say(line)
-                last = line
-            if self.clock() >= deadline:
-                raise NotRunningCleanly(f"{line} after {seconds} s; maintenance mode stays on until it is: check "
-                                        f"`drbdadm status {res}` on both nodes, then run adopt again")
-            self.sleep(3)
+                return ""
+            return f"DRBD {res}: {cs or '?'} {ds or '?'} (waiting for the peer's copy to be in sync)"
+        self._until(seconds, pending, lambda line: NotRunningCleanly(
+            f"{line} after {seconds} s; maintenance mode stays on until it is: check `drbdadm status {res}` on "
+            "both nodes, then run adopt again"))
+        self.say(f"DRBD {res}: Connected, UpToDate on both")
 
 
 def adopt(system, config, out, yes=False, force=False, peer_wait=900, membership_wait=300, probe_wait=300,
