@@ -291,8 +291,8 @@ def test_the_node_with_the_cloud_loads_the_cib_in_maintenance_and_releases_once_
     assert delete and delete[0] > refresh and node.maintenance == ""
     assert not node.exists(f"{adopt.STATE_DIR}/adopt.crm")      # the staged CIB text is not left behind
     assert not [a for a in node.ran("sbd", "-d") if a[-1] == "create"]
-    assert json.loads(node.read(adopt.JOURNAL)) == {"has_cloud": True, "turned": True, "cib": True,
-                                                     "released": True, "done": True}
+    assert json.loads(node.read(adopt.JOURNAL)) == {"has_cloud": True, "turning": True, "turned": True,
+                                                     "cib": True, "released": True, "done": True}
     assert "waiting for clc2 to turn first" in out
 
 
@@ -334,6 +334,25 @@ def test_release_waits_for_drbd_in_sync(tmp_path):
     where, out = run_adopt(node, c)                               # run again: it goes on where it stopped
     assert where == "clc1" and node.maintenance == ""
     assert len(node.ran("systemctl", "stop")) == stops and len(node.ran("crm", "configure", "load")) == 1
+
+
+def test_a_run_killed_after_stopping_the_old_stack_goes_on_when_run_again(tmp_path):
+    node, c = hand_built(tmp_path, local="clc2", role="Secondary")
+    real_run = node.run
+
+    def killed_at_adjust(argv, rcs=(0,), **kwargs):
+        if list(argv[:2]) == ["drbdadm", "adjust"]:
+            raise KeyboardInterrupt("killed")
+        return real_run(argv, rcs, **kwargs)
+    node.run = killed_at_adjust
+    with pytest.raises(KeyboardInterrupt):
+        run_adopt(node, c)
+    assert "pacemaker.service" not in node.active
+    node.run = real_run
+    node.crm_mon = ""                                       # no cluster answers here any more
+    where, out = run_adopt(node, c)
+    assert where is None and json.loads(node.read(adopt.JOURNAL))["turned"] is True
+    assert node.ran("drbdadm", "adjust") and "pacemaker.service" in node.active
 
 
 def test_cluster_init_refuses_a_hand_built_cluster_and_names_adopt(tmp_path):

@@ -206,7 +206,9 @@ class Adoption(cluster_init.Stages):
             raise Refused(f"DRBD {res} is {role} here: adopt takes over a running pair (one node Primary, "
                           "the other Secondary)")
         view = crm_mon.read(system)
-        if view is None or not view.resources:
+        if self.journal.get("turning"):
+            pass                                   # this node's old stack was stopped by an earlier run
+        elif view is None or not view.resources:
             raise Refused("no hand-built cluster runs on this node (crm_mon shows no resources): adopt takes "
                           "over a pair whose cluster runs the cloud. Start it first (`systemctl start corosync "
                           "pacemaker`, or Heartbeat); for a pair without a cluster, use cluster-init")
@@ -214,12 +216,12 @@ class Adoption(cluster_init.Stages):
             raise Refused("the cloud moved since adopt last ran here; the node with the cloud must turn last. "
                           f"Remove {JOURNAL} once `crm_mon` shows where it runs, then run adopt again")
         self._save(has_cloud=has_cloud)
-        self.say(f"{c.local_node} {'runs the cloud (DRBD Primary, mounted)' if has_cloud else 'is the standby node (DRBD Secondary)'}; "
-                 f"DRBD {res} on {c.drbd_disk}, data directories on {c.mount_point}")
+        what = "runs the cloud (DRBD Primary, mounted)" if has_cloud else "is the standby node (DRBD Secondary)"
+        self.say(f"{c.local_node} {what}; DRBD {res} on {c.drbd_disk}, data directories on {c.mount_point}")
 
     # freeze --------------------------------------------------------------------------------
     def freeze(self):
-        if self.journal.get("turned"):
+        if self.journal.get("turned") or self.journal.get("turning"):
             return
         if self._maintenance() != "true":
             self.system.run(["crm_attribute", "--type", "crm_config", "--name", "maintenance-mode",
@@ -236,8 +238,9 @@ class Adoption(cluster_init.Stages):
     def turn(self, peer_wait):
         if self.journal.get("turned"):
             return
-        if self.has_cloud:
+        if self.has_cloud and not self.journal.get("turning"):
             self._wait_peer_left(peer_wait)
+        self._save(turning=True)                   # from here a rerun goes on without the old stack
         self.say("stopping this node's hand-built cluster stack (maintenance: the resources keep running)")
         if self._systemd():
             self.system.run(["systemctl", "stop", "pacemaker.service"], timeout=600)
