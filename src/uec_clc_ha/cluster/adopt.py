@@ -84,13 +84,6 @@ def running_drbd(system, resource):
     return found
 
 
-def drbd_states(system, resource):
-    """(connection state, disk states "local/peer") from `drbdadm cstate` and `drbdadm dstate`."""
-    cs = system.run(["drbdadm", "cstate", resource], rcs=None, timeout=30).stdout.strip()
-    ds = system.run(["drbdadm", "dstate", resource], rcs=None, timeout=30).stdout.strip()
-    return cs, ds
-
-
 def _same_device(system, a, b):
     try:
         return os.path.realpath(system.path(a)) == os.path.realpath(system.path(b))
@@ -354,9 +347,7 @@ class Adoption(cluster_init.Stages):
         self.say(f"{peer} loaded uec-clc-ha's configuration into the cluster")
 
     def _cib_has_agent(self):
-        return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A",
-                                "//primitive[@id='res_uec'][@class='ocf'][@provider='ubuntu']"],
-                               rcs=None, timeout=30).rc == 0
+        return self._cib_matches("//primitive[@id='res_uec'][@class='ocf'][@provider='ubuntu']")
 
     # release -------------------------------------------------------------------------------
     def release(self, sync_wait, serving_wait):
@@ -376,7 +367,7 @@ class Adoption(cluster_init.Stages):
         res = self.c.drbd_resource
 
         def pending():
-            cs, ds = drbd_states(self.system, res)
+            cs, ds = drbd_state.states(self.system, res)
             if cs == "Connected" and ds == "UpToDate/UpToDate":
                 return ""
             return f"DRBD {res}: {cs or '?'} {ds or '?'} (waiting for the peer's copy to be in sync)"

@@ -307,8 +307,11 @@ class Stages:
             self.sleep(2)
 
     def _cib_has(self, rsc):
-        return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A", f"//*[@id='{rsc}']"],
-                               rcs=None, timeout=30).rc == 0
+        return self._cib_matches(f"//*[@id='{rsc}']")
+
+    def _cib_matches(self, xpath):
+        """True when the live CIB's resources section has an element matching xpath."""
+        return self.system.run(["cibadmin", "-Q", "-o", "resources", "-A", xpath], rcs=None, timeout=30).rc == 0
 
     def serving(self, seconds):
         """Wait until the group runs on one node and the VIP answers; NotRunningCleanly naming the block."""

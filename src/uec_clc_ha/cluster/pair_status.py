@@ -288,9 +288,7 @@ def collect(config, outputs, clc=None, drift=None):
     if doc["dc"] is None:
         problems.append("no designated controller: this node has not joined a cluster, the nodes' states "
                         "are not known here")
-    for name, n in doc["nodes"].items():
-        if doc["dc"] is None:
-            break
+    for name, n in doc["nodes"].items() if doc["dc"] is not None else ():   # without a DC they are unknown
         if not n["online"]:
             problems.append(f"{name} is offline: no standby node")
         elif n["standby"]:

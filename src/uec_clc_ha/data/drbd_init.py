@@ -183,21 +183,15 @@ def _upgrade_journal(journal):
         journal["done"].append("promote")
 
 
-def states(system, res):
-    """(connection state, 'local/peer' disk states) as drbdadm reports them."""
-    cstate = system.run(["drbdadm", "cstate", res], rcs=None).stdout.strip()
-    dstate = system.run(["drbdadm", "dstate", res], rcs=None).stdout.strip()
-    return cstate, dstate
-
 
 def _wait_connected(system, res, out, seconds):
     deadline = time.monotonic() + seconds
-    cstate, dstate = states(system, res)
+    cstate, dstate = drbd_state.states(system, res)
     if cstate not in CONNECTED and seconds > 0:
         out.write(f"drbd-init: waiting up to {seconds:.0f} s for the peer to connect ({cstate})\n")
     while cstate not in CONNECTED and time.monotonic() < deadline:
         time.sleep(1)
-        cstate, dstate = states(system, res)
+        cstate, dstate = drbd_state.states(system, res)
     return cstate, dstate
 
 
@@ -239,7 +233,7 @@ def _watch_sync(system, res, out, timeout):
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
-        cstate, dstate = states(system, res)
+        cstate, dstate = drbd_state.states(system, res)
         line = f"connection {cstate}, disks {dstate}"
         if line != last:
             out.write(f"drbd-init: {line}\n")

@@ -1,8 +1,9 @@
 """The state of the DRBD resource and its filesystem, as the data steps need it.
 
 Used by uec_clc_ha.data.migration and uec_clc_ha.data.drbd_init before they touch
-data: is this node Primary, is the DRBD device mounted at the mount point,
-is eucalyptus running.  Read-only.
+data, and by uec_clc_ha.cluster.adopt: is this node Primary, is it connected
+and in sync, is the DRBD device mounted at the mount point, is eucalyptus
+running.  Read-only.
 """
 
 import os
@@ -14,6 +15,13 @@ def role(system, resource):
     if done.rc != 0:
         return "Unconfigured"
     return done.stdout.strip().split("/")[0] or "Unknown"
+
+
+def states(system, resource):
+    """(connection state, 'local/peer' disk states) as drbdadm reports them."""
+    cstate = system.run(["drbdadm", "cstate", resource], rcs=None, timeout=30).stdout.strip()
+    dstate = system.run(["drbdadm", "dstate", resource], rcs=None, timeout=30).stdout.strip()
+    return cstate, dstate
 
 
 def mounted_from(system, mount_point, device):
