@@ -54,6 +54,7 @@ import time
 
 from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
 from uec_clc_ha.config import pipeline
+from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.config.settings import STATE_DIR
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import NotRunningCleanly, Refused, VerifyError, Waiting
@@ -172,7 +173,7 @@ class Adoption(cluster_init.Stages):
             raise Refused(f"the running resource {res} replicates from {addr}:{port}, the settings say "
                           f"{c.replication_local_address}:{c.drbd_port}: set Replication-Local-Address and "
                           "DRBD-Port to what the pair uses, then run adopt again")
-        ours = f"/etc/drbd.d/{res}.res"
+        ours = drbd_path(c)
         others = other_definitions(system, res, ours)
         if others:
             raise Refused(f"{', '.join(others)} also define{'s' if len(others) == 1 else ''} the DRBD resource "
@@ -247,7 +248,7 @@ class Adoption(cluster_init.Stages):
                 self.say(f"{result} {path}")
         res = self.c.drbd_resource
         self.system.run(["drbdadm", "adjust", res], timeout=120)
-        path = f"/etc/drbd.d/{res}.res"
+        path = drbd_path(self.c)
         live_apply.record(self.system, path, self.system.read_bytes(path))      # what DRBD runs now
         self.say(f"DRBD {res} adjusted to {managed_files.PACKAGE}'s configuration (peer authentication, "
                  "fencing; it reconnects once both nodes have it)")
