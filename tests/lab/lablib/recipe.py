@@ -121,12 +121,17 @@ def install(lab):
         lab.exec(node, "systemctl", "disable", "sbd.service", timeout=120)
         lab.exec(node, "tee", COROSYNC_CONF, stdin=_corosync(), timeout=60)
         lab.exec(node, "tee", DRBD_RES, stdin=_drbd(), timeout=60)
+    _start_cluster(lab)
+    wait_for("the recipe's cluster serving", lab.serving, 900, step=3)
+
+
+def _start_cluster(lab):
+    """corosync and Pacemaker started on both nodes (enabled, as the recipe has them), the recipe's CIB loaded."""
     for node in config.NODES:
-        lab.exec(node, "systemctl", "start", "corosync.service", "pacemaker.service", timeout=600)
+        lab.exec(node, "systemctl", "enable", "--now", "corosync.service", "pacemaker.service", timeout=600)
     wait_for("the recipe's cluster formed", lambda: (v := lab.view("clc1")) is not None and len(v.nodes) == 2
              and all(x["online"] for x in v.nodes.values()), 600, step=3)
     lab.exec("clc1", "crm", "configure", "load", "replace", "-", stdin=CIB, timeout=300)
-    wait_for("the recipe's cluster serving", lab.serving, 900, step=3)
 
 
 def _resolve_split_brain(lab, keep):
@@ -205,10 +210,7 @@ def build_by_hand(out):
     for node in config.NODES:
         _by_hand(node, "systemctl disable eucalyptus-cloud.service; update-rc.d image-store-proxy disable")
         lab.exec(node, "tee", COROSYNC_CONF, stdin=_corosync(), timeout=60)
-        lab.exec(node, "systemctl", "enable", "--now", "corosync.service", "pacemaker.service", timeout=600)
-    wait_for("the recipe's cluster formed", lambda: (v := lab.view("clc1")) is not None and len(v.nodes) == 2
-             and all(x["online"] for x in v.nodes.values()), 600, step=3)
-    lab.exec("clc1", "crm", "configure", "load", "replace", "-", stdin=CIB, timeout=300)
+    _start_cluster(lab)
     tl.finish()
     tl.start("the recipe's pair serving /register on the VIP")
     wait_for("the recipe's cluster serving", lab.serving, 900, step=3)
