@@ -63,6 +63,7 @@ CONFIGS = {
 }
 RECIPE_SCENARIOS = ("power loss", "public cut", "partition")
 RESULTS = os.path.join(config.RUN, "lab-bench.json")
+GOAL = 0.7                                      # the node-loss ratio ours / stock the issue asks for
 TUNED = ("Corosync-Token", "Fencing-Delay", "Load-Threshold", "Node-Action-Limit", "Monitor-Interval",
          "Deep-Monitor-Interval")
 
@@ -219,6 +220,9 @@ def report(results, st, out):
                 ours = statistics.median(r["seconds"] for r in results["ours"][scen])
                 other = statistics.median(r["seconds"] for r in results[base][scen])
                 out.write(f"  ratio of the medians, {scen}: ours / {base} = {ours / other:.2f}\n")
+                if scen == "power loss" and base == "stock":
+                    out.write(f"    (the goal, at most {GOAL:.2f}, needs ours at most {GOAL * other:.1f} s: "
+                              f"{ours - GOAL * other:+.1f} s to go)\n")
     for name, runs in results.items():
         out.write(f"  {name}: measured {runs.get('measured', '?')}, settings {runs.get('settings')}\n")
     out.write("\nParts of the power-loss failover, median seconds after the kill (survivor's journal)\n")
