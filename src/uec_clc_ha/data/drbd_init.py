@@ -183,7 +183,6 @@ def _upgrade_journal(journal):
         journal["done"].append("promote")
 
 
-
 def _wait_connected(system, res, out, seconds):
     deadline = time.monotonic() + seconds
     cstate, dstate = drbd_state.states(system, res)
