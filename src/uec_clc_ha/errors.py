@@ -1,10 +1,13 @@
 """The one error tree of uec-clc-ha.
 
 Raised anywhere below the entry points; caught only by the two top-level
-handlers (uec_clc_ha.cli.main for uec-clc-ha-ctl, uec_clc_ha.agent.ocf for the OCF
-agent).  Each error knows the exit code of the CLI and the OCF return code it
+handlers: guarded() here, for uec-clc-ha-ctl (uec_clc_ha.cli.main) and the
+maintainer helpers (uec_clc_ha.maint), and uec_clc_ha.agent.ocf's for the
+OCF agent.  Each error knows the exit code of the CLI and the OCF return code it
 maps to, so no module below the handlers decides how the process ends.
 """
+
+import sys
 
 # OCF return codes (OCF resource agent API 1.1).
 OCF_SUCCESS = 0
@@ -198,3 +201,21 @@ class Refused(UecError):
 
     exit_code = EXIT_REFUSED
     ocf_rc = OCF_ERR_GENERIC
+
+
+def guarded(prog, action, stderr=None):
+    """Run action(); turn every UecError into its message and exit code.
+
+    The top-level handler of uec-clc-ha-ctl (uec_clc_ha.cli.main) and of the
+    maintainer helpers (uec_clc_ha.maint), which share it; the OCF agent has
+    its own.
+    """
+    stderr = stderr or sys.stderr
+    try:
+        return action()
+    except UecError as e:
+        print(f"{prog}: {e}", file=stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=stderr)
+        return 130

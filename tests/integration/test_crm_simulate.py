@@ -14,7 +14,7 @@ import pytest
 
 from crm_sim import DRBD, NODES, crm_mon_xml, running_pair
 from uec_clc_ha.cluster import crm_mon
-from uec_clc_ha.host import maint
+from uec_clc_ha.maint import remove
 from uec_clc_ha.errors import Refused
 from uec_clc_ha.host.system import Completed, System
 
@@ -139,7 +139,7 @@ def test_removal_is_refused_on_a_node_the_cluster_may_run_the_agent_on(sim, tmp_
     xml = crm_mon_xml(sim)
     for node in NODES:                       # the active node, and the passive one (not in standby)
         with pytest.raises(Refused) as e:
-            maint.prerm_remove(ClusterHost(str(tmp_path), node, xml))
+            remove.prerm_remove(ClusterHost(str(tmp_path), node, xml))
         assert f"crm node standby {node}" in str(e.value) and "fenced" in str(e.value)
 
 
@@ -149,6 +149,6 @@ def test_removal_goes_ahead_on_a_node_in_standby(sim, tmp_path):
     assert sim.simulate()["rg_uec"] == sim.other
     view = crm_mon.parse(crm_mon_xml(sim))
     assert view.nodes[leaving]["standby"] is True
-    assert maint.prerm_remove(ClusterHost(str(tmp_path), leaving, crm_mon_xml(sim))) == 0
+    assert remove.prerm_remove(ClusterHost(str(tmp_path), leaving, crm_mon_xml(sim))) == 0
     with pytest.raises(Refused):
-        maint.prerm_remove(ClusterHost(str(tmp_path), sim.other, crm_mon_xml(sim)))
+        remove.prerm_remove(ClusterHost(str(tmp_path), sim.other, crm_mon_xml(sim)))

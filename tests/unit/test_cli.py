@@ -7,6 +7,7 @@ import pytest
 from scenarios import write_settings
 from uec_clc_ha.config import settings, settings_file
 from uec_clc_ha.errors import EXIT_INVALID, EXIT_REFUSED, EXIT_USAGE
+from uec_clc_ha.host import paths
 
 SECRET = "correct-horse-battery-staple-for-tests"
 
@@ -45,21 +46,21 @@ def test_set_writes_atomically_and_keeps_comments(ctl, root):
     write_settings(root, "corosync-drbd84")
     r = ctl("--root", root.root, "set", "VIP=198.51.100.101", "Monitor-Interval=25")
     assert r.rc == 0, r
-    text = root.read(settings.SETTINGS_PATH)
+    text = root.read(paths.SETTINGS_PATH)
     assert "VIP: 198.51.100.101" in text and "Monitor-Interval: 25" in text
     assert "# The virtual IP clients" in text
-    assert root.stat(settings.SETTINGS_PATH).st_mode & 0o777 == 0o600
+    assert root.stat(paths.SETTINGS_PATH).st_mode & 0o777 == 0o600
     assert [n for n in os.listdir(root.path("/etc/uec-clc-ha")) if n.startswith(".")] == []
 
 
 def test_set_refuses_bad_values_and_writes_nothing(ctl, root):
     write_settings(root, "corosync-drbd84")
-    before = root.read(settings.SETTINGS_PATH)
+    before = root.read(paths.SETTINGS_PATH)
     r = ctl("--root", root.root, "set", "VIP=10.10.10.300", "DRBD-Port=70000")
     assert r.rc == EXIT_INVALID
     assert "VIP: must be an IPv4 address" in r.err and "DRBD-Port: must be from 1024 to 65535" in r.err
     assert "nothing was written" in r.err
-    assert root.read(settings.SETTINGS_PATH) == before
+    assert root.read(paths.SETTINGS_PATH) == before
 
 
 def test_set_refuses_a_value_that_breaks_a_cross_rule(ctl, root):
@@ -79,16 +80,16 @@ def test_set_unknown_key_and_malformed_assignment(ctl, root):
     assert ctl("--root", root.root, "set", "Colour=blue").rc == EXIT_USAGE
     assert ctl("--root", root.root, "set", "VIP").rc == EXIT_USAGE
     assert ctl("--root", root.root, "set").rc == EXIT_USAGE
-    assert not root.exists(settings.SETTINGS_PATH)
+    assert not root.exists(paths.SETTINGS_PATH)
 
 
 def test_generate_secret_never_silently_replaces_the_secret(ctl, root):
     write_settings(root, "corosync-drbd84")
-    before = root.read(settings.SETTINGS_PATH)
+    before = root.read(paths.SETTINGS_PATH)
     r = ctl("--root", root.root, "set", "--generate-secret")
     assert r.rc == EXIT_REFUSED and "already set" in r.err and "--force" in r.err
     assert "other node" in r.err and "apply" in r.err
-    assert root.read(settings.SETTINGS_PATH) == before
+    assert root.read(paths.SETTINGS_PATH) == before
 
 
 def test_generate_secret_is_shown_once_and_stored(ctl, root):
@@ -184,7 +185,7 @@ def test_diff_shows_changes_hides_secrets(ctl, root):
 
 
 def test_malformed_settings_file_is_reported(ctl, root):
-    root.write_atomic(settings.SETTINGS_PATH, "VIP 1\n")
+    root.write_atomic(paths.SETTINGS_PATH, "VIP 1\n")
     r = ctl("--root", root.root, "show")
     assert r.rc == EXIT_INVALID and "not a deb822 file" in r.err
 

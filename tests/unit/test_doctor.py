@@ -15,9 +15,10 @@ import pytest
 from paths import TOP
 from scenarios import full_raw, write_settings
 from uec_clc_ha.cluster import doctor
-from uec_clc_ha.config import keyring, pipeline, settings
+from uec_clc_ha.config import keyring, pipeline
 from uec_clc_ha.cli import doctor as doctor_cmd
 from uec_clc_ha.host.system import Completed, System
+from uec_clc_ha.host import paths
 
 NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")
 PEER_SWAP = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
@@ -112,7 +113,7 @@ def healthy(tmp_path, monkeypatch):
         for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
                            ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n")):
             system.write_atomic(path, data)
-        os.chmod(system.path(settings.SETTINGS_PATH), 0o600)
+        os.chmod(system.path(paths.SETTINGS_PATH), 0o600)
         system.makedirs("/mnt/uecdata")
         for d in built.config.data_directories:
             system.makedirs(os.path.dirname(d))
@@ -178,7 +179,7 @@ def test_files_an_admin_can_break(healthy):
 def test_fencing_none_is_loud(healthy):
     system = healthy(peer_digest="same")
     from uec_clc_ha.config import settings_file
-    text = settings_file.updated_text(system.read(settings.SETTINGS_PATH), {"Fencing": "none"})
+    text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing": "none"})
     settings_file.save(system, text)
     rc, out = run_doctor(system)
     assert rc == 2 and "FENCING IS OFF" in out

@@ -1,12 +1,17 @@
-"""The package's layout shows its architecture, and the arrows between its parts hold (read from the source).
+"""The package's layout shows its architecture, and every import points down (read from the source).
 
 - every module opens with a docstring; each subpackage's __init__ (but the
   CLI's, which is uec-clc-ha-ctl's main) is only that docstring (what it
   owns, who calls it): importing a part does no work;
-- the agent imports nothing of the package but itself and the error tree
-  (it runs every few seconds for years; it never imports config);
-- nothing imports the CLI but the CLI and the maintainer helpers' entry
-  point (host.maint shares its top-level error handler).
+- the layers, from the bottom: errors; host and agent (side by side, neither
+  imports the other); config; data; cluster; cli and maint (side by side).
+  A module imports its own layer or one below it, never one above: the
+  agent only itself and the error tree (it runs every few seconds for years;
+  it never imports config), and nothing imports cli or maint.
+- every import of the package's own modules is made at the top of a module
+  (an import inside a function is how an upward edge hides), but in the
+  agent: its actions import what only they need, since Pacemaker starts it
+  every few seconds.
 """
 
 import ast
@@ -17,7 +22,9 @@ import pytest
 from paths import TOP
 
 PACKAGE = os.path.join(TOP, "src", "uec_clc_ha")
-PARTS = ("agent", "cli", "cluster", "config", "data", "host")
+# The order of the layers: a module may import from its own rank or a lower one.
+RANK = {"errors": 0, "host": 1, "agent": 1, "config": 2, "data": 3, "cluster": 4, "cli": 5, "maint": 5}
+PARTS = tuple(sorted(p for p in RANK if p != "errors"))
 
 
 def modules():
@@ -62,13 +69,46 @@ def test_a_part_does_no_work_at_import(part):
     assert "Called by" in ast.get_docstring(tree) and "Owns" in ast.get_docstring(tree)
 
 
-def test_the_arrows():
-    for rel, path in modules():
-        deps = imported(path)
-        assert "relative" not in deps, f"{rel}: absolute imports only"
-        if rel.startswith("agent/"):
-            outside = {d for d in deps if not d.startswith(("uec_clc_ha.agent", "uec_clc_ha.errors"))
-                       and d not in ("uec_clc_ha", "uec_clc_ha.__version__")}
-            assert not outside, f"{rel} imports {outside}: the agent imports only itself and the error tree"
-        if not rel.startswith("cli/") and rel != "host/maint.py":
-            assert not {d for d in deps if d.startswith("uec_clc_ha.cli")}, f"{rel} imports the CLI"
+def layer(dotted):
+    """The layer of a module named uec_clc_ha.X[.…] (None for the package's own __init__)."""
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_the_layers_are_the_documented_ones():
+    assert set(RANK) == set(PARTS) | {"errors"}
+
+
+@pytest.mark.parametrize("rel, path", list(modules()), ids=lambda x: x if "/" not in x or x.count("/") < 2 else "")
+def test_every_import_points_down(rel, path):
+    deps = imported(path)
+    assert "relative" not in deps, f"{rel}: absolute imports only"
+    own = rel.split("/")[0].removesuffix(".py")
+    if own == "__init__":
+        return
+    for dep in deps:
+        other = layer(dep)
+        if other is None or other == "__version__":
+            continue
+        assert other in RANK, f"{rel} imports {dep}, which is in no layer"
+        if own == "agent":
+            assert other in ("agent", "errors"), f"{rel} imports {dep}: the agent imports only itself and errors"
+        elif other in ("cli", "maint"):
+            assert other == own, f"{rel} imports {dep}: nothing imports cli or maint"
+        else:
+            assert RANK[other] <= RANK[own] and not (other == "agent" and own == "host") and \
+                not (other == "host" and own == "agent"), f"{rel} ({own}) imports {dep} ({other}), a layer above"
+
+
+@pytest.mark.parametrize("rel, path", [m for m in modules() if not m[0].startswith("agent/")],
+                         ids=lambda x: x if "/" not in x or x.count("/") < 2 else "")
+def test_imports_are_at_the_top(rel, path):
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    top = {id(n) for n in tree.body}
+
+    def ours(node):
+        if isinstance(node, ast.ImportFrom):
+            return bool(node.module and node.module.startswith("uec_clc_ha"))
+        return isinstance(node, ast.Import) and any(a.name.startswith("uec_clc_ha") for a in node.names)
+    late = [n.lineno for n in ast.walk(tree) if ours(n) and id(n) not in top]
+    assert not late, f"{rel}: the package's modules imported inside a function (lines {late}); import at the top"

@@ -4,6 +4,7 @@ from scenarios import full_raw
 from uec_clc_ha.cluster import live_apply
 from uec_clc_ha.config import pipeline, settings
 from uec_clc_ha.config.render import RenderedFile
+from uec_clc_ha.host import applied, paths
 from uec_clc_ha.host.system import Completed, System
 
 CRM_OLD = 'primitive res_a ocf:heartbeat:Dummy\nprimitive res_gone ocf:heartbeat:Dummy\n' \
@@ -34,8 +35,8 @@ class Running(System):
 
 def changes():
     files = [
-        pipeline.Change("update", RenderedFile(live_apply.CRM_FILE, CRM_NEW.encode(), 0o600, "crm"), CRM_OLD.encode()),
-        pipeline.Change("update", RenderedFile(live_apply.COROSYNC_CONF, b"totem {}\n", 0o644, "corosync"), b"x"),
+        pipeline.Change("update", RenderedFile(paths.CRM_FILE, CRM_NEW.encode(), 0o600, "crm"), CRM_OLD.encode()),
+        pipeline.Change("update", RenderedFile(paths.COROSYNC_CONF, b"totem {}\n", 0o644, "corosync"), b"x"),
         pipeline.Change("update", RenderedFile("/etc/drbd.d/uec-clc.res", b"resource {}\n", 0o600, "drbd"), b"x"),
         pipeline.Change("unchanged", RenderedFile("/etc/corosync/authkey", b"k", 0o400, "corosync-key"), b"k"),
     ]
@@ -47,7 +48,7 @@ def test_each_changed_file_brings_its_running_service_in_line(tmp_path):
     steps, notes = live_apply.plan(Running(str(tmp_path)), config, changes())
     assert [s.argv for s in steps] == [
         ("crm", "configure", "delete", "--force", "res_gone"),
-        ("crm", "configure", "load", "update", live_apply.CRM_FILE),
+        ("crm", "configure", "load", "update", paths.CRM_FILE),
         ("corosync-cfgtool", "-R"),
         ("drbdadm", "adjust", "uec-clc"),
     ]
@@ -74,21 +75,21 @@ def test_files_written_earlier_and_not_yet_taken_are_applied(tmp_path):
     # dpkg-reconfigure wrote the new files; `apply` finds them unchanged but the services never took them
     config = settings.require_valid(full_raw("corosync-drbd84"))
     system = Running(str(tmp_path))
-    live_apply.record(system, live_apply.CRM_FILE, CRM_OLD.encode())
-    live_apply.record(system, live_apply.COROSYNC_CONF, b"totem { token: 3000 }\n")
-    files = {live_apply.CRM_FILE: CRM_NEW.encode(), live_apply.COROSYNC_CONF: b"totem {}\n",
+    applied.record(system, paths.CRM_FILE, CRM_OLD.encode())
+    applied.record(system, paths.COROSYNC_CONF, b"totem { token: 3000 }\n")
+    files = {paths.CRM_FILE: CRM_NEW.encode(), paths.COROSYNC_CONF: b"totem {}\n",
              "/etc/drbd.d/uec-clc.res": b"resource {}\n"}
     steps, notes = live_apply.plan(system, config, _unchanged(files))
     assert [s.argv for s in steps] == [
         ("crm", "configure", "delete", "--force", "res_gone"),        # from the copy of what was loaded
-        ("crm", "configure", "load", "update", live_apply.CRM_FILE),
+        ("crm", "configure", "load", "update", paths.CRM_FILE),
         ("corosync-cfgtool", "-R"),
         ("drbdadm", "adjust", "uec-clc"),                            # no record: applied again (idempotent)
     ]
     live_apply.run(system, steps)
     assert live_apply.plan(system, config, _unchanged(files)) == ([], [])      # recorded: nothing left to do
-    assert system.read_bytes(live_apply.CRM_LOADED) == CRM_NEW.encode()
-    for path in (live_apply.APPLIED, live_apply.CRM_LOADED):
+    assert system.read_bytes(paths.CRM_LOADED) == CRM_NEW.encode()
+    for path in (paths.APPLIED, paths.CRM_LOADED):
         assert oct(system.stat(path).st_mode & 0o777) == "0o600"
 
 
@@ -101,7 +102,7 @@ def test_a_failed_step_records_nothing_so_the_next_apply_tries_again(tmp_path):
                 raise RuntimeError("reload refused")
             return super().run(argv, rcs, **kwargs)
     system = Failing(str(tmp_path))
-    files = {live_apply.COROSYNC_CONF: b"totem {}\n"}
+    files = {paths.COROSYNC_CONF: b"totem {}\n"}
     steps, _ = live_apply.plan(system, config, _unchanged(files))
     try:
         live_apply.run(system, steps)

@@ -3,9 +3,9 @@
 import pytest
 
 from scenarios import SCENARIOS, full_raw, write_settings
-from uec_clc_ha.config import answers, settings_file
-from uec_clc_ha.host import maint
+from uec_clc_ha.config import answers, changes as config_changes, settings_file
 from uec_clc_ha.errors import ValidationError
+from uec_clc_ha.maint import __main__ as maint_main, configure as maint
 
 
 class FakeDebconf:
@@ -40,7 +40,7 @@ def test_empty_secret_answer_keeps_the_files_secret(root):
     write_settings(root, "corosync-drbd84")
     db = answered(**{"Cluster-Secret": ""})
     changes, secrets, _ = answers.read(db)
-    text, generated = maint.new_settings_text(root, changes, secrets)
+    text, generated = config_changes.with_answers(root, changes, secrets)
     assert generated is None
     assert settings_file.parse(text)["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]
 
@@ -48,14 +48,14 @@ def test_empty_secret_answer_keeps_the_files_secret(root):
 def test_first_node_without_a_secret_gets_one_generated(root):
     db = answered(**{"Cluster-Secret": ""})
     changes, secrets, _ = answers.read(db)
-    text, generated = maint.new_settings_text(root, changes, secrets)
+    text, generated = config_changes.with_answers(root, changes, secrets)
     assert generated and settings_file.parse(text)["Cluster-Secret"] == generated
 
 
 def test_same_answers_leave_the_text_untouched(root):
     text = write_settings(root, "corosync-drbd84")
     changes, secrets, _ = answers.read(answered())
-    assert maint.new_settings_text(root, changes, secrets) == (text, None)
+    assert config_changes.with_answers(root, changes, secrets) == (text, None)
 
 
 def test_prepare_reports_every_invalid_answer_and_writes_nothing(root, monkeypatch):
@@ -93,7 +93,7 @@ def test_forget_secrets_clears_both_passwords():
 
 
 def test_unknown_action_is_a_usage_error(capsys):
-    assert maint.main(["frobnicate"]) == 2
+    assert maint_main.main(["frobnicate"]) == 2
     assert "unknown action" in capsys.readouterr().err
 
 
@@ -163,6 +163,6 @@ def test_a_failed_install_keeps_the_secret_for_the_rerun_not_debconf(root):
     root.remove("/etc/uec-clc-ha/uec-clc-ha.conf")
     root.write_atomic(maint.PENDING, json.dumps({"text": text, "generated": False}), mode=0o600)
     changes, secrets, _ = answers.read(answered(**{"Cluster-Secret": ""}))
-    new, generated = maint.new_settings_text(root, changes, secrets, *maint._pending_secret(root))
+    new, generated = config_changes.with_answers(root, changes, secrets, *maint._pending_secret(root))
     assert generated is None
     assert settings_file.parse(new)["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]

@@ -120,7 +120,7 @@ def test_render_refuses_unresolved_auto():
     with pytest.raises(ValueError):
         render.render_all(c, keyring.derive(c.cluster_secret, c.cluster_name))
     facts = detect.HostFacts("9", "test", "netplan", "test")
-    resolved = detect.resolve(c, facts)
+    resolved = settings.resolve(c, facts)
     assert resolved.drbd_version == "9"
 
 

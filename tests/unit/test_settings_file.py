@@ -4,6 +4,7 @@ import pytest
 
 from uec_clc_ha.config import settings, settings_file
 from uec_clc_ha.errors import SettingsFileError
+from uec_clc_ha.host import paths
 
 
 def test_pristine_lists_every_field_with_its_default():
@@ -43,5 +44,5 @@ def test_missing_file_reads_as_defaults(root):
 
 def test_save_is_mode_0600(root):
     settings_file.save(root, "VIP: 198.51.100.100\n")
-    st = root.stat(settings.SETTINGS_PATH)
+    st = root.stat(paths.SETTINGS_PATH)
     assert st.st_mode & 0o777 == 0o600

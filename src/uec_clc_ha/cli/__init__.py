@@ -1,16 +1,17 @@
 """uec-clc-ha-ctl: the admin's tool for every change after installation.
 
 Entry point: /usr/sbin/uec-clc-ha-ctl calls main().  Tests call main(argv)
-directly.  This is one of the project's two top-level error handlers (the
-other is the OCF agent's): every UecError is turned into a message on stderr
-and its exit code here, and nowhere else.
+directly.  main() ends in the project's top-level error handler
+(errors.guarded, shared with the maintainer helpers; the OCF agent has its
+own): every UecError becomes a message on stderr and its exit code there,
+and nowhere else.
 """
 
 import argparse
 import sys
 
 from uec_clc_ha import __version__
-from uec_clc_ha.errors import EXIT_USAGE, UecError
+from uec_clc_ha.errors import EXIT_USAGE, guarded
 from uec_clc_ha.host.system import System
 from uec_clc_ha.cli import (adopt, apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, migrate_data,
                             prepare_secondary, render, restore_data, set as set_cmd, show, standby, status,
@@ -73,20 +74,3 @@ def main(argv=None, stdout=None, stderr=None):
     except SystemExit as e:          # --help and --version end here
         return int(e.code or 0)
     return guarded("uec-clc-ha-ctl", lambda: args.run(args, System(args.root), stdout), stderr)
-
-
-def guarded(prog, action, stderr=None):
-    """Run action(); turn every UecError into its message and exit code.
-
-    The top-level handler of uec-clc-ha-ctl and of the maintainer helpers
-    (uec_clc_ha.host.maint), which share it; the OCF agent has its own.
-    """
-    stderr = stderr or sys.stderr
-    try:
-        return action()
-    except UecError as e:
-        print(f"{prog}: {e}", file=stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=stderr)
-        return 130

@@ -9,9 +9,9 @@ file are kept.
 
 import sys
 
-from uec_clc_ha.config import keyring, pipeline, settings, settings_file
+from uec_clc_ha.config import changes as config_changes, keyring, pipeline, settings, settings_file
+from uec_clc_ha.errors import Problem, UsageError, ValidationError
 from uec_clc_ha.host import managed_files
-from uec_clc_ha.errors import Problem, Refused, UsageError, ValidationError
 
 NAME = "set"
 HELP = "change settings (validated, written atomically)"
@@ -62,19 +62,11 @@ def run(args, system, out, stdin=None):
     where, path = pipeline.settings_location(system, args.settings)
     text = settings_file.read_text(where, path)
     before = settings_file.parse(text, path)
-    replaces_secret = bool(before.get("Cluster-Secret")) and "Cluster-Secret" in changes and \
-        changes["Cluster-Secret"] != before["Cluster-Secret"]
-    if replaces_secret and not args.force:
-        raise Refused("Cluster-Secret is already set; nothing was written. A new secret splits this node from "
-                      "its peer until the same secret is set there too: if that is what you want, run this "
-                      "again with --force, set the same secret on the other node, and only then run "
-                      "`uec-clc-ha-ctl apply` on both.")
-    after = dict(before, **changes)
-    _, old_problems = settings.validate(before)
-    _, new_problems = settings.validate(after)
-    caused = [p for p in new_problems if p.field in changes or p not in old_problems]
+    replaces_secret = config_changes.replaces_secret(before, changes, args.force)
+    caused, remaining = config_changes.problems_caused(before, changes)
     if caused:
         raise ValidationError(caused)
+    after = dict(before, **changes)
 
     new_text = settings_file.updated_text(text, changes, path)
     if settings_file.parse(new_text, path) != after:        # parsed back before it is written
@@ -96,7 +88,6 @@ def run(args, system, out, stdin=None):
         print("\nThe cluster secret was replaced. Set the same secret on the other node before running "
               "`uec-clc-ha-ctl apply` on either: until both hold it, DRBD and corosync refuse each other.",
               file=out)
-    remaining = [p for p in new_problems if p not in caused]
     if remaining:
         print(f"\nStill to settle before `check` and `apply` pass ({len(remaining)}):", file=out)
         for p in remaining:

@@ -5,6 +5,7 @@ filled in); secrets appear as "(set, hidden)" or "(not set)", never in clear.
 """
 
 from uec_clc_ha.config import pipeline, settings
+from uec_clc_ha.errors import UsageError
 
 NAME = "show"
 HELP = "print the settings (secrets masked)"
@@ -25,7 +26,6 @@ def run(args, system, out):
     wanted = [settings.field(k) for k in args.keys]
     unknown = [k for k, fd in zip(args.keys, wanted) if fd is None]
     if unknown:
-        from uec_clc_ha.errors import UsageError
         raise UsageError(f"unknown setting(s): {', '.join(unknown)}")
     for fd in wanted or settings.FIELDS:
         print(f"{fd.key}: {masked(fd, raw[fd.key])}".rstrip(), file=out)

@@ -1,7 +1,8 @@
 """The running pair: bringing it up, changing it live, reading its state, moving the cloud.
 
 Owns: cluster-init's stages (cluster_init), bringing running services in
-line with the generated files (live_apply), crm_mon's XML (crm_mon), the
+line with the generated files (live_apply), taking over a pair built by
+hand (adopt), crm_mon's XML (crm_mon), the
 pair's state from machine formats for status (pair_status), doctor's
 checks (doctor), planned moves (moves) and pointing the other controllers
 at the VIP (cloud_ip).

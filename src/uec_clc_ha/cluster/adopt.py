@@ -52,16 +52,15 @@ import os
 import re
 import time
 
-from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
+from uec_clc_ha.cluster import cluster_init, crm_mon
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.config.render import drbd_path
-from uec_clc_ha.config.settings import STATE_DIR
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import NotRunningCleanly, Refused, VerifyError, Waiting
-from uec_clc_ha.host import managed_files
+from uec_clc_ha.host import applied, managed_files
+from uec_clc_ha.host.paths import ADOPT_JOURNAL, CRM_FILE, STATE_DIR
 
-JOURNAL = f"{STATE_DIR}/adopt.json"
-CRM_FILE = cluster_init.CRM_FILE
+JOURNAL = ADOPT_JOURNAL
 PROPERTIES = "property cib-bootstrap-options: \\\n"
 # What the probes must find where the cloud runs before maintenance ends: the data and the CLC.  An
 # address the probes miss (the recipe's IPsrcaddr without a destination, say) is only started.
@@ -249,7 +248,7 @@ class Adoption(cluster_init.Stages):
         res = self.c.drbd_resource
         self.system.run(["drbdadm", "adjust", res], timeout=120)
         path = drbd_path(self.c)
-        live_apply.record(self.system, path, self.system.read_bytes(path))      # what DRBD runs now
+        applied.record(self.system, path, self.system.read_bytes(path))      # what DRBD runs now
         self.say(f"DRBD {res} adjusted to {managed_files.PACKAGE}'s configuration (peer authentication, "
                  "fencing; it reconnects once both nodes have it)")
         self.disable("drbd.service")
@@ -302,7 +301,7 @@ class Adoption(cluster_init.Stages):
         self.system.run(["crm_resource", "--refresh"], timeout=300)
         self.system.run(["crm_resource", "--wait", f"--timeout={probe_wait}s"], rcs=None, timeout=probe_wait + 60)
         self._probed_in_place(probe_wait)
-        live_apply.record(self.system, CRM_FILE, text.encode())
+        applied.record(self.system, CRM_FILE, text.encode())
         self._save(cib=True)
         self.changed.append("cib")
 
@@ -344,7 +343,7 @@ class Adoption(cluster_init.Stages):
                     f"waiting for {peer} to load uec-clc-ha's configuration", lambda line: Waiting(
                         f"{peer} has not loaded uec-clc-ha's configuration yet: `uec-clc-ha-ctl adopt --yes` there "
                         "finishes the adoption; then run it here again"))
-        live_apply.record(self.system, CRM_FILE, self.system.read_bytes(CRM_FILE))
+        applied.record(self.system, CRM_FILE, self.system.read_bytes(CRM_FILE))
         self.say(f"{peer} loaded uec-clc-ha's configuration into the cluster")
 
     def _cib_has_agent(self):

@@ -34,11 +34,14 @@ import os
 import re
 import time
 
-from uec_clc_ha.cluster import crm_mon, live_apply
+from uec_clc_ha.agent import clc_health
+from uec_clc_ha.cluster import crm_mon
+from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
+from uec_clc_ha.host import applied
+from uec_clc_ha.host.paths import COROSYNC_CONF, CRM_FILE
 
-CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
 GROUP = "rg_uec"
 GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
 
@@ -94,8 +97,6 @@ class Stages:
 
     # -- stages -------------------------------------------------------------
     def files(self):
-        from uec_clc_ha.config import pipeline
-
         if self.c.cluster_stack != "corosync":
             raise Refused("Cluster-Stack is heartbeat: that stack serves legacy Pacemaker 1.x systems, whose "
                           "own tools bring it up (`/etc/init.d/heartbeat start`, then `crm configure load update "
@@ -232,9 +233,9 @@ class Stages:
         else:
             self.system.run(["service", "corosync", "start"], timeout=300)
             self.system.run(["service", "pacemaker", "start"], timeout=300)
-        conf = self.system.read_or_none(live_apply.COROSYNC_CONF)
+        conf = self.system.read_or_none(COROSYNC_CONF)
         if conf is not None:                      # the corosync just started read this file
-            live_apply.record(self.system, live_apply.COROSYNC_CONF, conf)
+            applied.record(self.system, COROSYNC_CONF, conf)
         self.changed.append("started corosync and pacemaker")
 
     def _start_systemd(self, attempts):
@@ -290,11 +291,11 @@ class Stages:
     def cib(self):
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
-        if live_apply.applied(self.system).get(CRM_FILE) == live_apply.digest(data) and self._cib_has(GROUP):
+        if applied.applied(self.system).get(CRM_FILE) == applied.digest(data) and self._cib_has(GROUP):
             return
         self.system.run(["crm", "configure", "load", "update", CRM_FILE], timeout=180,
                         env={"HOME": "/root"})
-        live_apply.record(self.system, CRM_FILE, data)
+        applied.record(self.system, CRM_FILE, data)
         self.changed.append(f"loaded {CRM_FILE} into the CIB")
         self.say(f"loaded {CRM_FILE} into the live CIB")
 
@@ -315,8 +316,6 @@ class Stages:
 
     def serving(self, seconds):
         """Wait until the group runs on one node and the VIP answers; NotRunningCleanly naming the block."""
-        from uec_clc_ha.agent import clc_health
-
         url = f"https://{self.c.vip}:8443/register"
         deadline = self.clock() + seconds
         last = None

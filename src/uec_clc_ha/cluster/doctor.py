@@ -24,8 +24,8 @@ import stat
 from dataclasses import dataclass
 
 from uec_clc_ha.cluster import pair_status
-from uec_clc_ha.config import settings
 from uec_clc_ha.errors import CommandFailure, ToolMissing
+from uec_clc_ha.host import paths
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
@@ -341,7 +341,7 @@ class Doctor:
 
     def secret_files(self):
         bad = []
-        for path in sorted(list(self.files) + [settings.SETTINGS_PATH]):
+        for path in sorted(list(self.files) + [paths.SETTINGS_PATH]):
             f = self.files.get(path)
             if f is not None and not f.secret:
                 continue

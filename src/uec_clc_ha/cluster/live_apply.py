@@ -4,9 +4,9 @@ Called by `uec-clc-ha-ctl apply` (and listed by `apply --dry-run`) after
 the files are written, by the postinst (to say whether `apply` is needed
 after `dpkg-reconfigure`), and by cluster-init (which records what it
 loaded).  A file counts as applied when the running service took exactly
-its content: STATE_DIR/applied.json keeps the sha256 of what was last
-loaded, and a copy of the loaded cluster.crm (mode 0600) tells which CIB
-objects a new one drops.  So a file written by `dpkg-reconfigure` and left
+its content, as host.applied records it (the sha256 of what was last
+loaded, and a copy of the loaded cluster.crm that tells which CIB objects
+a new one drops).  So a file written by `dpkg-reconfigure` and left
 unchanged by `apply` is still applied; a file with no record is applied
 again (every step is idempotent).  Only services that run on this node:
 
@@ -22,22 +22,17 @@ is said.
 """
 
 import difflib
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 
 from uec_clc_ha.cluster import crm_mon
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
-from uec_clc_ha.config.settings import STATE_DIR
+from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
+from uec_clc_ha.host.paths import COROSYNC_CONF, CRM_FILE
 
-CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
-COROSYNC_CONF = "/etc/corosync/corosync.conf"
 OBJECT_RE = re.compile(r"^(?:primitive|clone|ms|group|location|order|colocation)\s+(\S+)", re.M)
 SECRET_RE = re.compile(r'(\b\w*(?:pass|secret)\w*=)("[^"]*"|\S+)')
-APPLIED = f"{STATE_DIR}/applied.json"
-CRM_LOADED = f"{STATE_DIR}/cluster.crm.loaded"
 
 
 @dataclass(frozen=True)
@@ -45,29 +40,6 @@ class Step:
     what: str
     argv: tuple
     applies: tuple = ()          # (path, content) the service has taken once the step succeeded
-
-
-def digest(content):
-    return hashlib.sha256(content).hexdigest()
-
-
-def applied(system):
-    """{path: sha256} of what the running services last took."""
-    text = system.read_or_none(APPLIED)
-    try:
-        return json.loads(text) if text else {}
-    except ValueError:
-        return {}
-
-
-def record(system, path, content):
-    """Note that the running service took ``content`` of ``path`` (the CIB: a copy too, for the next diff)."""
-    system.makedirs(STATE_DIR)
-    if path == CRM_FILE:
-        system.write_atomic(CRM_LOADED, content, mode=0o600)
-    done = applied(system)
-    done[path] = digest(content)
-    system.write_atomic(APPLIED, json.dumps(done, indent=1, sort_keys=True) + "\n", mode=0o600)
 
 
 def _pending(system, changes):
@@ -92,9 +64,9 @@ def removed_objects(old, new):
 
 def _loaded_text(system, change):
     """The cluster.crm the CIB was last loaded from: the kept copy, else the file this apply replaces."""
-    kept = system.read_or_none(CRM_LOADED)
+    kept = loaded_crm(system)
     if kept is not None:
-        return kept.decode("utf-8", "replace")
+        return kept
     return (change.old or b"").decode("utf-8", "replace") if change.action == "update" else ""
 
 

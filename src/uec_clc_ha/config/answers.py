@@ -1,6 +1,6 @@
 """The debconf questions of uec-clc-ha and the settings they fill.
 
-Used by uec_clc_ha.host.maint: the postinst reads the answers here and turns them
+Used by uec_clc_ha.maint: the postinst reads the answers here and turns them
 into settings changes; nothing else reads debconf.  The question names are
 the preseed keys documented in README.md.
 """

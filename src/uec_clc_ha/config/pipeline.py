@@ -9,13 +9,13 @@ import os
 import sys
 from dataclasses import dataclass
 
-from uec_clc_ha.host import detect
 from uec_clc_ha.config import keyring, render, settings, settings_file, verify
 from uec_clc_ha.errors import NotVerifiable, Refused
+from uec_clc_ha.host import detect
+from uec_clc_ha.host.managed_files import diverted_by_us, is_conffile_of
+from uec_clc_ha.host.paths import PACKAGE, SETTINGS_PATH
 from uec_clc_ha.host.system import System
 
-DIVERSIONS = "/var/lib/dpkg/diversions"
-PACKAGE = "uec-clc-ha"
 AGENT_PATH = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"
 SOURCE_AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "ocf",
                             "eucaclc")          # src/ocf/eucaclc, beside the package in a source tree
@@ -47,7 +47,7 @@ def settings_location(system, settings_path=None):
     """(System, path) of the settings file: an explicit real path, or the root's own file."""
     if settings_path:
         return System("/"), os.path.abspath(settings_path)
-    return system, settings.SETTINGS_PATH
+    return system, SETTINGS_PATH
 
 
 def load_raw(system, settings_path=None):
@@ -60,7 +60,7 @@ def build(system, raw, facts=None):
     """Validate (every problem at once), resolve "auto" on this host, and render."""
     config = settings.require_valid(raw)
     facts = facts or detect.host_facts(system)
-    config = detect.resolve(config, facts)
+    config = settings.resolve(config, facts)
     keys = keyring.derive(config.cluster_secret, config.cluster_name)
     return Build(config, facts, render.render_all(config, keys))
 
@@ -145,23 +145,6 @@ def plan(system, files):
         else:
             changes.append(Change("unchanged", new, old))
     return changes
-
-
-def diverted_by_us(system, path):
-    """True when dpkg's diversion of path (in the root's dpkg database) belongs to uec-clc-ha."""
-    data = system.read_or_none(DIVERSIONS)
-    if not data:
-        return False
-    lines = data.decode("utf-8", "replace").splitlines()
-    for i in range(0, len(lines) - 2, 3):
-        if lines[i] == path and lines[i + 2] == PACKAGE:
-            return True
-    return False
-
-
-def is_conffile_of(system, package, path):
-    data = system.read_or_none(f"/var/lib/dpkg/info/{package}.conffiles")
-    return bool(data) and path in data.decode("utf-8", "replace").split()
 
 
 def refuse_foreign_conffiles(system, changes, force):

@@ -1,7 +1,7 @@
 """Pure rendering: validated settings + derived keys -> every generated file.
 
 Called by the CLI (check, render, diff, apply) and the maintainer helpers
-after settings.validate and detect.resolve.  No I/O except loading the
+after settings.validate and settings.resolve.  No I/O except loading the
 templates from conf/; the same input always gives the same bytes, which the
 golden-file tests pin down.
 """
@@ -9,7 +9,7 @@ golden-file tests pin down.
 from dataclasses import dataclass
 
 from uec_clc_ha.config import jinja_env
-from uec_clc_ha.config.settings import SETTINGS_PATH
+from uec_clc_ha.host.paths import SETTINGS_PATH
 
 REGENERATE = "uec-clc-ha-ctl apply"
 
@@ -54,7 +54,7 @@ def render_all(config, keys):
     if config.drbd_version not in ("8.4", "9") or "auto" in (config.image_store_proxy,
                                                              config.replication_link_config,
                                                              config.source_address_route):
-        raise ValueError("render_all needs resolved settings (no \"auto\" left); call detect.resolve first")
+        raise ValueError("render_all needs resolved settings (no \"auto\" left); call settings.resolve first")
     context = {"c": config, "keys": keys, "nodes": config.nodes, "header": header()}
     files = [
         _text(drbd_path(config), f"drbd-{config.drbd_version}.res.j2", 0o600, "drbd", context),

@@ -15,11 +15,6 @@ from dataclasses import dataclass
 from uec_clc_ha.config import fields as f
 from uec_clc_ha.errors import Problem, ValidationError
 
-SETTINGS_PATH = "/etc/uec-clc-ha/uec-clc-ha.conf"
-SETTINGS_MODE = 0o600
-# Where the host steps keep their journals and records (removed on purge).
-STATE_DIR = "/var/lib/uec-clc-ha"
-
 
 @dataclass(frozen=True)
 class Field:
@@ -411,3 +406,14 @@ def require_valid(raw):
     if problems:
         raise ValidationError(problems)
     return config
+
+
+def resolve(config, facts):
+    """A copy of config with every "auto" replaced by what the host uses (host.detect.HostFacts)."""
+    values = dict(vars(config))
+    for attr in ("drbd_version", "image_store_proxy", "source_address_route"):
+        if values.get(attr) == "auto":
+            values[attr] = getattr(facts, attr)
+    if values.get("replication_link_config") == "auto":
+        values["replication_link_config"] = facts.network_config
+    return Config(**values)

@@ -10,7 +10,9 @@ from debian._deb822_repro import parse_deb822_file
 from debian._deb822_repro.parsing import SyntaxOrParseError
 
 from uec_clc_ha.config import jinja_env, settings
+from uec_clc_ha.config.render import RenderedFile
 from uec_clc_ha.errors import SettingsFileError
+from uec_clc_ha.host.paths import SETTINGS_MODE, SETTINGS_PATH
 
 
 def _parse(text, source):
@@ -27,7 +29,7 @@ def _parse(text, source):
     return parsed, (paragraphs[0] if paragraphs else None)
 
 
-def parse(text, source=settings.SETTINGS_PATH):
+def parse(text, source=SETTINGS_PATH):
     """Raw values of a settings text, with every missing key at its default."""
     _, paragraph = _parse(text, source)
     raw = settings.defaults()
@@ -49,18 +51,18 @@ def pristine_text():
     return jinja_env.render("uec-clc-ha.conf.j2", fields=settings.FIELDS)
 
 
-def read_text(system, path=settings.SETTINGS_PATH):
+def read_text(system, path=SETTINGS_PATH):
     """Text of the settings file, or the pristine text when there is none yet."""
     data = system.read_or_none(path)
     return pristine_text() if data is None else data.decode("utf-8")
 
 
-def load(system, path=settings.SETTINGS_PATH):
+def load(system, path=SETTINGS_PATH):
     return parse(read_text(system, path), system.path(path))
 
 
 
-def updated_text(text, changes, source=settings.SETTINGS_PATH):
+def updated_text(text, changes, source=SETTINGS_PATH):
     """Text with ``changes`` (key -> value) applied, comments and order kept."""
     parsed, paragraph = _parse(text, source)
     if paragraph is None:
@@ -76,11 +78,16 @@ def updated_text(text, changes, source=settings.SETTINGS_PATH):
 
 def as_rendered(text):
     """The settings text as a managed file (uec_clc_ha.host.managed_files installs it, mode 0600)."""
-    from uec_clc_ha.config.render import RenderedFile
-
-    return RenderedFile(settings.SETTINGS_PATH, text.encode("utf-8"), settings.SETTINGS_MODE, "settings")
+    return RenderedFile(SETTINGS_PATH, text.encode("utf-8"), SETTINGS_MODE, "settings")
 
 
-def save(system, text, path=settings.SETTINGS_PATH):
+def save(system, text, path=SETTINGS_PATH):
     """Write the settings file atomically, mode 0600 (it holds the cluster secret)."""
-    system.write_atomic(path, text, mode=settings.SETTINGS_MODE)
+    system.write_atomic(path, text, mode=SETTINGS_MODE)
+
+
+def without_secrets(text):
+    """The settings text less the lines of secret fields (what the postinst records as last written)."""
+    secret_keys = {fd.key.lower() for fd in settings.FIELDS if fd.secret}
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if line.split(":", 1)[0].lower() not in secret_keys)

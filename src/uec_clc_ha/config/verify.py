@@ -30,9 +30,10 @@ material itself.
 
 import os
 import re
-import tempfile
 
 from uec_clc_ha.errors import CommandFailure, NotFound, NotVerifiable, PermissionProblem, Problem
+from uec_clc_ha.host.paths import COROSYNC_CONF, CRM_FILE
+from uec_clc_ha.host.system import Scratch
 
 DRBD_DRIVER_OVERRIDE = {
     # drbdadm picks its parser from the loaded kernel module (modinfo when none
@@ -40,14 +41,13 @@ DRBD_DRIVER_OVERRIDE = {
     "8.4": "8.4.11",
     "9": "9.2.0",
 }
-COROSYNC_CONF = "/etc/corosync/corosync.conf"
 COROSYNC_KEY = "/etc/corosync/authkey"
-CRM_CONF = "/etc/uec-clc-ha/cluster.crm"
 HA_CF = "/etc/ha.d/ha.cf"
 HA_AUTHKEYS = "/etc/ha.d/authkeys"
 OCF_RESOURCE_D = "/usr/lib/ocf/resource.d"
 LSB_INIT_D = "/etc/init.d"
 HEARTBEAT_BINARIES = ("/usr/libexec/heartbeat/heartbeat", "/usr/lib/heartbeat/heartbeat")
+SCRATCH = "uec-clc-ha-verify."        # the prefix of the private directory each check works in
 
 SETUP_FAILED = 111          # exit code of the namespace scripts when their own set-up fails
 
@@ -112,16 +112,6 @@ _HEARTBEAT_GENERIC = ("Configuration error, heartbeat not started.",
 
 
 # -- shared helpers -------------------------------------------------------
-def _write(path, data, mode=0o600):
-    """Create a file that nobody else can read while it holds a secret."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(path, mode)
-
-
 def _tool_lines(output, secrets=(), noise=()):
     """A tool's output as diagnostic lines: colours gone, indented continuations joined,
     lines naming a secret or matching noise dropped."""
@@ -201,11 +191,9 @@ def verify_drbd(system, text, resource, node_names, drbd_version):
     field = f"/etc/drbd.d/{resource}.res"
     secrets = _secrets_in(text, r'shared-secret\s+("[^"]*"|[^;\s]+)')
     found = {}
-    with tempfile.TemporaryDirectory(prefix="uec-clc-ha-verify.") as tmp:
-        res = os.path.join(tmp, f"{resource}.res")
-        conf = os.path.join(tmp, "drbd.conf")
-        _write(res, text)
-        _write(conf, f'include "{res}";\n')
+    with Scratch(SCRATCH) as tmp:
+        res = tmp.write(f"{resource}.res", text)
+        conf = tmp.write("drbd.conf", f'include "{res}";\n')
         for node in node_names:
             done = system.run([drbdadm, "-c", conf, "dump", resource], rcs=None, timeout=30,
                               env={"__DRBD_NODE__": node,
@@ -231,10 +219,9 @@ def verify_corosync(system, text, authkey_bytes, node_names):
     """corosync -t on the conf and authkey, once as each node (hostname in a private UTS namespace)."""
     corosync = system.require("corosync", "corosync")
     found = {}
-    with tempfile.TemporaryDirectory(prefix="uec-clc-ha-verify.") as tmp:
-        conf, key = os.path.join(tmp, "corosync.conf"), os.path.join(tmp, "authkey")
-        _write(key, authkey_bytes, 0o400)
-        _write(conf, _corosync_copy(text, key, os.path.join(tmp, "corosync.log")), 0o644)
+    with Scratch(SCRATCH) as tmp:
+        key = tmp.write("authkey", authkey_bytes, 0o400)
+        conf = tmp.write("corosync.conf", _corosync_copy(text, key, tmp.path("corosync.log")), 0o644)
         private = private_mounts_possible()
         flags, script = (["--uts", "--mount"], _COROSYNC_SH) if private else (["--uts"], _COROSYNC_NOMOUNT_SH)
         for node in node_names:
@@ -271,11 +258,8 @@ def _agent_overlays(agents, tmp):
             raise NotFound(f"agent {name}: {script} does not exist")
         if _installed_as(name, script):
             continue
-        relative = os.path.join(*rest)
-        dirs[standard] = os.path.join(tmp, standard)
-        link = os.path.join(dirs[standard], relative)
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(os.path.abspath(script), link)
+        tmp.symlink(os.path.join(standard, *rest), os.path.abspath(script))
+        dirs[standard] = tmp.path(standard)
     return dirs["ocf"], dirs["lsb"]
 
 
@@ -301,17 +285,14 @@ def verify_crm(system, text, agents, keep_cib=None):
     crm_verify = system.require("crm_verify", "pacemaker-cli-utils")
     secrets = _secrets_in(text, r'\b\w*(?:pass|secret)\w*=("[^"]*"|\S+)')
     found = {}
-    with tempfile.TemporaryDirectory(prefix="uec-clc-ha-verify.") as tmp:
-        source, cib = os.path.join(tmp, "cluster.crm"), os.path.join(tmp, "cib.xml")
-        home, log = os.path.join(tmp, "home"), os.path.join(tmp, "log")
-        os.mkdir(home)
-        os.mkdir(log)
-        _write(source, text)
+    with Scratch(SCRATCH) as tmp:
+        home, log = tmp.mkdir("home"), tmp.mkdir("log")
+        source = tmp.write("cluster.crm", text)
         empty = system.run([cibadmin, "--empty"], timeout=30).stdout
         # A CIB file has no quorum, which crmsh would report as an ERROR line;
         # a running pair (two_node quorum) has it.
-        _write(cib, empty.replace("<cib ", '<cib have-quorum="1" ', 1))
-        env = {"CIB_file": cib, "HOME": home, "TMPDIR": tmp}
+        cib = tmp.write("cib.xml", empty.replace("<cib ", '<cib have-quorum="1" ', 1))
+        env = {"CIB_file": cib, "HOME": home, "TMPDIR": tmp.dir}
         overlays = _agent_overlays(agents, tmp)
         load = [crm, "-n", "-D", "plain", "configure", "load", "update", source]
         if private_mounts_possible():
@@ -319,7 +300,7 @@ def verify_crm(system, text, agents, keep_cib=None):
                                  "crm configure load update", env=env, timeout=600)
         elif any(overlays):
             missing = sorted(name for name, script in agents.items() if not _installed_as(name, script))
-            raise NotVerifiable(f"{CRM_CONF} was not checked: the agents {', '.join(missing)} are not installed "
+            raise NotVerifiable(f"{CRM_FILE} was not checked: the agents {', '.join(missing)} are not installed "
                                 "here, and in a chroot whose / is not a mount point they cannot be laid over "
                                 "privately; run `uec-clc-ha-ctl check` on the running system")
         else:
@@ -333,13 +314,12 @@ def verify_crm(system, text, agents, keep_cib=None):
             errors = [_crm_message(line) for line in _tool_lines(done.stderr + "\n" + done.stdout, secrets)
                       if re.search(r"\berror:", line)]
             if keep_cib:
-                with open(cib, "rb") as src, open(keep_cib, "wb") as dst:
-                    dst.write(src.read())
+                tmp.copy_out("cib.xml", keep_cib)
         if done.rc != 0 and not errors:
             errors = [f"rejected the configuration (exit {done.rc})"]
         for message in errors:
             if "Errors found during check" not in message or len(errors) == 1:
-                _note(found, CRM_CONF, _rename(message, {source: CRM_CONF}))
+                _note(found, CRM_FILE, _rename(message, {source: CRM_FILE}))
     return _problems(tool, found)
 
 
@@ -379,13 +359,11 @@ def verify_heartbeat(system, ha_cf_text, authkeys_text, node_names):
     secrets = _secrets_in(authkeys_text, r"^\s*\d+\s+\S+\s+(\S+)")
     ha_cf = re.sub(r"^\s*(crm|pacemaker)\s.*$", "crm no", ha_cf_text, flags=re.M)
     found = {}
-    with tempfile.TemporaryDirectory(prefix="uec-clc-ha-verify.") as tmp:
-        conf, scratch = os.path.join(tmp, "ha.d"), os.path.join(tmp, "scratch")
-        os.mkdir(conf)
-        os.mkdir(scratch)
-        _write(os.path.join(conf, "ha.cf"), ha_cf, 0o644)
-        _write(os.path.join(conf, "authkeys"), authkeys_text, 0o600)
-        _write(os.path.join(conf, "haresources"), "", 0o644)
+    with Scratch(SCRATCH) as tmp:
+        conf, scratch = tmp.mkdir("ha.d"), tmp.mkdir("scratch")
+        tmp.write("ha.d/ha.cf", ha_cf, 0o644)
+        tmp.write("ha.d/authkeys", authkeys_text, 0o600)
+        tmp.write("ha.d/haresources", "", 0o644)
         for node in node_names:
             done = _in_namespace(system, ["--mount", "--uts", "--net", "--ipc", "--pid", "--fork", "--kill-child",
                                           "--mount-proc"], _HEARTBEAT_SH,

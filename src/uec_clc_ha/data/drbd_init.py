@@ -27,13 +27,11 @@ import os
 import stat
 import time
 
-from uec_clc_ha.data import drbd_state
-from uec_clc_ha.cluster import live_apply
 from uec_clc_ha.config.render import drbd_path
+from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import Refused
-from uec_clc_ha.config.settings import STATE_DIR
-
-JOURNAL = f"{STATE_DIR}/drbd-init.json"
+from uec_clc_ha.host import applied
+from uec_clc_ha.host.paths import DRBD_INIT_JOURNAL as JOURNAL
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
 PRIMARY_STEPS = ("create-md", "up", "promote", "mkfs", "mount")
 SECONDARY_STEPS = ("create-md", "up", "sync")
@@ -168,7 +166,7 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
         else:
             system.run(commands[step], timeout=600)
             if step == "up":                  # the kernel has this resource file's configuration now
-                live_apply.record(system, drbd_path(config), system.read_bytes(drbd_path(config)))
+                applied.record(system, drbd_path(config), system.read_bytes(drbd_path(config)))
         _record(system, journal, step)
     journal["complete"] = True
     journal["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")

@@ -8,6 +8,8 @@ running.  Read-only.
 
 import os
 
+from uec_clc_ha.agent.clc_process import runs_program
+
 
 def role(system, resource):
     """'Primary', 'Secondary', or what drbdadm says ('Unconfigured', ...)."""
@@ -45,8 +47,6 @@ def running_eucalyptus():
     arguments (an admin reading /etc/init.d/image-store-proxy).
     """
     import psutil
-
-    from uec_clc_ha.agent.clc_process import runs_program
 
     found = []
     for proc in psutil.process_iter(["pid", "name", "cmdline"]):

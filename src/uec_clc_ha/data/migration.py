@@ -23,27 +23,20 @@ and each change is a single rename or symlink whose effect the next run can
 see, so resuming never repeats a step that destroys anything.
 """
 
-import ctypes
 import datetime
-import fcntl
 import json
 import os
-import shutil
-import signal
-import subprocess
 import threading
 import time
 
 from uec_clc_ha.data import drbd_state, tree_manifest
-from uec_clc_ha.errors import CommandFailure, Refused, UecError
 from uec_clc_ha.data.progress import Progress
-from uec_clc_ha.config.settings import STATE_DIR
+from uec_clc_ha.errors import CommandFailure, Refused, UecError
+from uec_clc_ha.host.paths import (MANIFESTS, MIGRATION_JOURNAL, MIGRATION_LOCK, RESTORE_JOURNAL, SECONDARY_JOURNAL,
+                                   STATE_DIR)
 
-JOURNAL = f"{STATE_DIR}/migration.json"
-SECONDARY_JOURNAL = f"{STATE_DIR}/secondary.json"
-RESTORE_JOURNAL = f"{STATE_DIR}/restore.json"
-MANIFESTS = f"{STATE_DIR}/manifests"
-LOCK = f"{STATE_DIR}/migration.lock"
+JOURNAL = MIGRATION_JOURNAL
+LOCK = MIGRATION_LOCK
 INCOMING = ".uec-clc-ha-incoming"
 BACKUP_MARK = ".uec-clc-ha-backup-"
 SPACE_RESERVE = 0.05          # keep 5 % of the DRBD filesystem free
@@ -87,34 +80,9 @@ def _save(ctx, path, journal):
     ctx.system.write_atomic(path, json.dumps(journal, indent=1, sort_keys=True) + "\n", mode=0o600)
 
 
-def _rename(system, src, dst):
-    os.rename(system.path(src), system.path(dst))
-    for d in {os.path.dirname(src), os.path.dirname(dst)}:
-        system.fsync_dir(d)
-
-
-def _symlink(system, link, target):
-    """Create link -> target atomically (a temporary name, then rename)."""
-    tmp = f"{link}.uec-clc-ha-new"
-    if os.path.lexists(system.path(tmp)):
-        os.unlink(system.path(tmp))
-    os.symlink(target, system.path(tmp))
-    _rename(system, tmp, link)
-
-
 def _is_link_to(system, path, target):
-    p = system.path(path)
-    return os.path.islink(p) and os.readlink(p).rstrip("/") == target
-
-
-def _is_real_dir(system, path):
-    p = system.path(path)
-    return os.path.isdir(p) and not os.path.islink(p)
-
-
-def _die_with_parent():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)        # PR_SET_PDEATHSIG: cp dies if we are killed
+    link = system.readlink(path)
+    return link is not None and link.rstrip("/") == target
 
 
 def copy_tree(ctx, src, dst, label, alongside=None, sizes=None):
@@ -127,11 +95,10 @@ def copy_tree(ctx, src, dst, label, alongside=None, sizes=None):
     """
     system = ctx.system
     apparent, allocated = sizes or tree_manifest.total_bytes(system.path(src))
-    os.makedirs(os.path.dirname(system.path(dst)), mode=0o700, exist_ok=True)
-    fs = system.path(os.path.dirname(dst))
+    system.makedirs(os.path.dirname(dst), mode=0o700)
 
     def used():
-        st = os.statvfs(fs)
+        st = system.statvfs(os.path.dirname(dst))
         return (st.f_blocks - st.f_bfree) * st.f_frsize
 
     start = used()
@@ -140,8 +107,7 @@ def copy_tree(ctx, src, dst, label, alongside=None, sizes=None):
     # scanning every block of every file for zeros, as --sparse=always would.
     argv = ["cp", "-a", "--sparse=auto", "--reflink=never", "--no-target-directory",
             system.path(src), system.path(dst)]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=_die_with_parent, env=dict(os.environ, LC_ALL="C"))
+    proc = system.spawn(argv)
     stderr = []
     reader = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)
     reader.start()
@@ -224,7 +190,7 @@ def _refuse_without_space(ctx, directories):
     """{directory: (apparent, allocated) bytes}, or Refused when they do not fit on the DRBD filesystem."""
     sizes = {d: tree_manifest.total_bytes(ctx.system.path(d)) for d in directories}
     needed = sum(allocated for _, allocated in sizes.values())
-    st = os.statvfs(ctx.system.path(ctx.config.mount_point))
+    st = ctx.system.statvfs(ctx.config.mount_point)
     free = st.f_bavail * st.f_frsize - int(SPACE_RESERVE * st.f_blocks * st.f_frsize)
     if needed > free:
         raise Refused(f"not enough space on {ctx.config.mount_point}: the data needs {needed // 2**20} MiB, "
@@ -233,24 +199,11 @@ def _refuse_without_space(ctx, directories):
     return sizes
 
 
-class _Lock:
-    """One data step at a time: a flock that an orphaned cp would still hold."""
-
-    def __init__(self, system):
-        self.system = system
-
-    def __enter__(self):
-        self.system.makedirs(STATE_DIR, mode=0o755)
-        self.fd = os.open(self.system.path(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise Refused(f"another data step is running (it holds {LOCK}); wait for it to finish") from None
-        return self
-
-    def __exit__(self, *exc):
-        os.close(self.fd)
+def _lock(system):
+    """One data step at a time: a flock on LOCK, which an orphaned cp would still hold."""
+    system.makedirs(STATE_DIR, mode=0o755)
+    return system.exclusive_lock(LOCK, lambda: Refused(f"another data step is running (it holds {LOCK}); "
+                                                       "wait for it to finish"))
 
 
 def _confirm(yes, what):
@@ -269,7 +222,7 @@ def migrate(ctx, yes):
     _confirm(yes, f"migrate-data copies {', '.join(c.data_directories)} onto the DRBD filesystem at "
                   f"{c.mount_point}, verifies the copies, and replaces the directories by symlinks (the "
                   "originals are kept as dated backups).")
-    with _Lock(system):
+    with _lock(system):
         journal = _load(system, JOURNAL)
         if journal and journal.get("complete"):
             ctx.say("nothing to do: the data was already migrated; backups: " +
@@ -283,7 +236,7 @@ def migrate(ctx, yes):
                 if not system.exists(d):
                     ctx.say(f"{d} does not exist here: nothing to migrate for it")
                     continue
-                if not _is_real_dir(system, d):
+                if not system.is_dir(d):
                     raise Refused(f"{d} is not a directory (a symlink?): it may have been migrated by hand; "
                                   "check it, then run this again")
                 if system.exists(ctx.target(d)):
@@ -316,7 +269,7 @@ def _migrate_one(ctx, journal, d, entry):
     if entry["state"] in ("pending", "copying"):
         _advance(ctx, journal, entry, "copying")
         if system.exists(incoming):
-            shutil.rmtree(system.path(incoming))          # a partial copy of ours, never the original
+            system.remove_tree(incoming)          # a partial copy of ours, never the original
 
         def read_source():
             source["manifest"] = tree_manifest.manifest(system.path(d))
@@ -333,26 +286,26 @@ def _migrate_one(ctx, journal, d, entry):
         _advance(ctx, journal, entry, "verified")
     if entry["state"] == "verified":
         if system.exists(incoming):
-            _rename(system, incoming, target)
+            system.rename(incoming, target)
         elif not system.exists(target):
             raise MigrationFailed(f"neither {incoming} nor {target} exists: the verified copy is gone")
         _advance(ctx, journal, entry, "placed")
     if entry["state"] == "placed":
-        if _is_real_dir(system, d):
-            _rename(system, d, backup)
-        elif not _is_real_dir(system, backup):
+        if system.is_dir(d):
+            system.rename(d, backup)
+        elif not system.is_dir(backup):
             raise MigrationFailed(f"neither {d} nor its backup {backup} is a directory")
         _advance(ctx, journal, entry, "backed-up")
     if entry["state"] == "backed-up":
         if not _is_link_to(system, d, target):
-            _symlink(system, d, target)
+            system.symlink_atomic(d, target)
         _advance(ctx, journal, entry, "linked")
 
 
 def rollback(ctx):
     """Undo an unfinished migration: originals back in place, partial copies removed."""
     system = ctx.system
-    with _Lock(system):
+    with _lock(system):
         journal = _load(system, JOURNAL)
         if not journal:
             ctx.say("nothing to roll back: no migration was started")
@@ -364,14 +317,14 @@ def rollback(ctx):
         for d, entry in journal["dirs"].items():
             backup, target, incoming = entry["backup"], ctx.target(d), ctx.incoming(d)
             if _is_link_to(system, d, target):
-                os.unlink(system.path(d))
-            if not system.exists(d) and _is_real_dir(system, backup):
-                _rename(system, backup, d)
-            if not _is_real_dir(system, d):
+                system.remove(d)
+            if not system.exists(d) and system.is_dir(backup):
+                system.rename(backup, d)
+            if not system.is_dir(d):
                 raise MigrationFailed(f"cannot roll back {d}: neither it nor {backup} is a directory")
             for copy in (incoming, target):
                 if system.exists(copy):
-                    shutil.rmtree(system.path(copy))      # copies only: the original is back in place
+                    system.remove_tree(copy)      # copies only: the original is back in place
             ctx.say(f"{d}: rolled back")
         system.remove(JOURNAL)
 
@@ -384,13 +337,13 @@ def discard_backup(ctx, yes):
         raise Refused("no completed migration: there is no backup to discard")
     _confirm(yes, "--discard-backup deletes the original directories kept at "
                   + ", ".join(e["backup"] for e in journal["dirs"].values()) + ".")
-    with _Lock(system):
+    with _lock(system):
         _refuse_unless_primary_and_mounted(ctx)
         for d, entry in journal["dirs"].items():
             backup = entry["backup"]
             if not system.exists(backup):
                 continue
-            if not (_is_link_to(system, d, ctx.target(d)) and _is_real_dir(system, ctx.target(d))):
+            if not (_is_link_to(system, d, ctx.target(d)) and system.is_dir(ctx.target(d))):
                 raise Refused(f"{d} is not the symlink to {ctx.target(d)} that migrate-data made: "
                               f"keeping {backup}")
             recorded = json.loads(system.read(f"{MANIFESTS}/{ctx.name(d)}.json"))
@@ -399,7 +352,7 @@ def discard_backup(ctx, yes):
             if problems:
                 raise Refused(f"{backup} no longer matches what was migrated; it is kept:\n  "
                               + "\n  ".join(problems))
-            shutil.rmtree(system.path(backup))
+            system.remove_tree(backup)
             ctx.say(f"discarded {backup} (it matched the verified migration record)")
             entry["backup"] = ""
         _save(ctx, JOURNAL, journal)
@@ -412,7 +365,7 @@ def prepare_secondary(ctx, yes):
     _confirm(yes, f"prepare-secondary moves {', '.join(c.data_directories)} aside to dated backups and "
                   f"replaces them by symlinks into {c.mount_point}, where DRBD brings the data of the "
                   "other node.")
-    with _Lock(system):
+    with _lock(system):
         _refuse_if_running()
         journal = _load(system, SECONDARY_JOURNAL) or {"stamp": _stamp(), "dirs": {}}
         for d in c.data_directories:
@@ -422,14 +375,14 @@ def prepare_secondary(ctx, yes):
             if _is_link_to(system, d, target):
                 ctx.say(f"{d}: already a symlink to {target}")
                 continue
-            if _is_real_dir(system, d):
-                _rename(system, d, entry["backup"])
+            if system.is_dir(d):
+                system.rename(d, entry["backup"])
                 ctx.checkpoint("secondary-backed-up")
                 ctx.say(f"{d}: moved aside to {entry['backup']}")
             elif system.exists(d):
                 raise Refused(f"{d} is neither a directory nor our symlink: check it by hand")
             system.makedirs(os.path.dirname(d))
-            _symlink(system, d, target)
+            system.symlink_atomic(d, target)
             ctx.say(f"{d} -> {target}")
 
 
@@ -441,7 +394,7 @@ def restore(ctx, yes, from_backup=False):
         f"the DRBD filesystem at {c.mount_point}"
     _confirm(yes, f"restore-data copies the data back from {source} into {', '.join(c.data_directories)} "
                   "and removes the symlinks.")
-    with _Lock(system):
+    with _lock(system):
         _refuse_if_running()
         # Kept originals: from migrate-data (the primary) or prepare-secondary (the other node).
         kept = {d: e.get("backup") for j in (SECONDARY_JOURNAL, JOURNAL)
@@ -453,7 +406,7 @@ def restore(ctx, yes, from_backup=False):
             raise Refused("an unfinished restore-data used the other source; finish it with the same options")
         for d in c.data_directories:
             target = ctx.target(d)
-            if _is_real_dir(system, d) and d not in journal["dirs"]:
+            if system.is_dir(d) and d not in journal["dirs"]:
                 ctx.say(f"{d}: already a real directory; nothing to restore")
                 continue
             entry = journal["dirs"].setdefault(d, {"state": "pending"})
@@ -479,7 +432,7 @@ def _restore_one(ctx, journal, d, entry, target, from_backup, backup):
 
     if entry["state"] in ("pending", "copying"):
         if from_backup:
-            if not backup or not _is_real_dir(system, backup):
+            if not backup or not system.is_dir(backup):
                 raise Refused(f"no kept backup of {d} to restore from")
             staged = backup
             entry["staged"] = backup
@@ -487,7 +440,7 @@ def _restore_one(ctx, journal, d, entry, target, from_backup, backup):
         else:
             advance("copying")
             if system.exists(staged):
-                shutil.rmtree(system.path(staged))        # our partial copy
+                system.remove_tree(staged)        # our partial copy
             apparent = copy_tree(ctx, target, staged, d)
             advance("copied")
             entry["bytes"] = apparent
@@ -496,14 +449,14 @@ def _restore_one(ctx, journal, d, entry, target, from_backup, backup):
         verified_manifest(ctx, target, staged, d, entry.get("bytes", 0))
         advance("verified")
     if entry["state"] == "verified":
-        if os.path.islink(system.path(d)):
-            _rename(system, d, old_link)
+        if system.readlink(d) is not None:
+            system.rename(d, old_link)
         advance("unlinked")
     if entry["state"] == "unlinked":
-        if not _is_real_dir(system, d):
-            _rename(system, staged, d)
+        if not system.is_dir(d):
+            system.rename(staged, d)
         advance("restored")
     if entry["state"] == "restored":
-        if os.path.lexists(system.path(old_link)):
-            os.unlink(system.path(old_link))
+        if system.exists(old_link):
+            system.remove(old_link)
         ctx.say(f"{d}: restored from {'its backup' if from_backup else target}")

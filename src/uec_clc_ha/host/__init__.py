@@ -1,10 +1,11 @@
-"""This host, touched through one side-effect layer with a root prefix.
+"""This host, touched through one side-effect layer with a root prefix: the floor above errors.
 
-Owns: System(root), the only place files are written and commands run
-(system); boot start-up of eucalyptus (boot); host facts that resolve
-"auto" settings (detect); the generated files as conffiles, ucf and
-diversions (managed_files); and the maintainer scripts' helpers (maint,
-run as `python3 -m uec_clc_ha.host.maint` by debian/postinst and prerm).
-Called by everything that reads or changes the host; unit tests give it a
-temporary root.
+Owns: System(root), the only place files are written, renamed, linked or
+removed and commands run (system); where things live and what they are
+called (paths); boot start-up of Eucalyptus (boot); host facts that resolve
+"auto" settings (detect); the generated files as ucf-managed files and
+diversions (managed_files); and what the running services last took from
+them (applied).  Imports nothing of the package but the error tree.
+Called by every layer above (config, data, cluster, cli, maint); unit tests
+give it a temporary root.
 """

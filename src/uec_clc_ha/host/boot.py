@@ -23,10 +23,10 @@ import re
 
 from debian.deb822 import Deb822
 
-from uec_clc_ha.config.settings import STATE_DIR
+from uec_clc_ha.host.paths import BOOT_STATE
 
 SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
-STATE = f"{STATE_DIR}/boot-startup.json"
+STATE = BOOT_STATE
 UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 OVERRIDE = "manual\n"
 OVERRIDE_HEADER = "# Written by uec-clc-ha: the cluster starts this job (removed with the package).\n"

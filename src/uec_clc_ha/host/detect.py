@@ -1,9 +1,12 @@
 """Facts about the host that settings marked "auto" depend on.
 
-Called by the CLI (check/render/diff/apply) before rendering, so rendering
-itself stays pure: the DRBD module generation, the form of network
-configuration the host uses, and whether it has UEC's image-store-proxy.  Every probe reads through System, so tests
-give it a temporary root.
+Called by the settings pipeline (config.pipeline.build, for every CLI
+command and the maintainer helpers) before rendering, so rendering itself
+stays pure; config.settings.resolve turns these facts into settings.  The
+facts: the DRBD module generation, the form of network configuration the
+host uses, whether it has UEC's image-store-proxy, and whether it has a
+default route.  Every probe reads through System, so tests give it a
+temporary root.
 """
 
 import re
@@ -83,19 +86,3 @@ def host_facts(system):
     isp, isp_src = image_store_proxy(system)
     route, route_src = source_address_route(system)
     return HostFacts(drbd, drbd_src, net, net_src, isp, isp_src, route, route_src)
-
-
-def resolve(config, facts):
-    """A copy of config with every "auto" replaced by what the host uses."""
-    from uec_clc_ha.config.settings import Config
-
-    values = dict(vars(config))
-    if values.get("drbd_version") == "auto":
-        values["drbd_version"] = facts.drbd_version
-    if values.get("replication_link_config") == "auto":
-        values["replication_link_config"] = facts.network_config
-    if values.get("image_store_proxy") == "auto":
-        values["image_store_proxy"] = facts.image_store_proxy
-    if values.get("source_address_route") == "auto":
-        values["source_address_route"] = facts.source_address_route
-    return Config(**values)

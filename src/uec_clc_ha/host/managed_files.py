@@ -1,6 +1,6 @@
 """The one writer of managed files: the settings file and every generated file, with ucf's registry kept true.
 
-Called by the maintainer helpers (uec_clc_ha.host.maint) on configure, and by
+Called by the maintainer helpers (uec_clc_ha.maint) on configure, and by
 `uec-clc-ha-ctl set` and `apply`.  Policy 10.7.3: files that maintainer
 scripts generate are not conffiles, keep the admin's changes and go on
 purge, so on a host where the package is installed every write goes through
@@ -24,7 +24,7 @@ tool reads (ifupdown sources /etc/network/interfaces.d/* whole): they move to
 Policy 10.7.4: /etc/corosync/corosync.conf and /etc/default/sbd are
 conffiles of corosync and sbd, so each is taken over with `dpkg-divert
 --package uec-clc-ha --rename` before it is written (by the postinst, from
-the list `python3 -m uec_clc_ha.host.maint diversions` prints), and given back
+the list `python3 -m uec_clc_ha.maint diversions` prints), and given back
 when the settings no longer call for it, or on purge.
 
 Where the package is not installed (a tree under --root, a source checkout)
@@ -35,20 +35,14 @@ import hashlib
 import os
 import time
 
-from uec_clc_ha.config.settings import STATE_DIR
+from uec_clc_ha.host.paths import (DPKG_DIVERSIONS_DB, DPKG_INFO, GENERATED_LIST, PACKAGE, REPLACED, STAGING,
+                                   UCF_HASHFILE, UCF_KEPT, UCF_REGISTRY)
 
-PACKAGE = "uec-clc-ha"
-STAGING = f"{STATE_DIR}/staging"
-GENERATED_LIST = f"{STATE_DIR}/generated-files"
-REPLACED = f"{STATE_DIR}/replaced"
-UCF_KEPT = f"{STATE_DIR}/ucf-kept"
 # Other packages' conffiles we take over (Policy 10.7.4): path -> where the package's own version goes.
-DIVERSIONS = {
+DIVERTED_TO = {
     "/etc/corosync/corosync.conf": "/etc/corosync/corosync.conf.distrib",
     "/etc/default/sbd": "/etc/default/sbd.distrib",
 }
-UCF_HASHFILE = "/var/lib/ucf/hashfile"
-UCF_REGISTRY = "/var/lib/ucf/registry"
 UCF_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new")
 # Directories whose every file a tool reads, whatever its name.
 READ_ALL_DIRS = ("/etc/network/interfaces.d", "/etc/modules-load.d")
@@ -59,20 +53,36 @@ def _dpkg_divert(system, *args):
     return system.run(["dpkg-divert", *root, "--package", PACKAGE, "--rename", *args])
 
 
+def diverted_by_us(system, path):
+    """True when dpkg's diversion of path (in the root's dpkg database) belongs to uec-clc-ha."""
+    data = system.read_or_none(DPKG_DIVERSIONS_DB)
+    if not data:
+        return False
+    lines = data.decode("utf-8", "replace").splitlines()
+    for i in range(0, len(lines) - 2, 3):
+        if lines[i] == path and lines[i + 2] == PACKAGE:
+            return True
+    return False
+
+
+def is_conffile_of(system, package, path):
+    """True when the root's dpkg lists path as a conffile of package."""
+    data = system.read_or_none(f"{DPKG_INFO}/{package}.conffiles")
+    return bool(data) and path in data.decode("utf-8", "replace").split()
+
+
 def remove_diversion(system, path):
     """Give a file back to its package: ours goes, the diverted original returns."""
-    from uec_clc_ha.config.pipeline import diverted_by_us
-
     if not diverted_by_us(system, path):
         return False
     system.remove(path)
-    _dpkg_divert(system, "--divert", DIVERSIONS[path], "--remove", path)
+    _dpkg_divert(system, "--divert", DIVERTED_TO[path], "--remove", path)
     return True
 
 
 def package_installed(system):
     """True when the root's dpkg has uec-clc-ha installed (unpacked at least) and ucf is there."""
-    return system.exists(f"/var/lib/dpkg/info/{PACKAGE}.list") and system.which("ucf") is not None
+    return system.exists(f"{DPKG_INFO}/{PACKAGE}.list") and system.which("ucf") is not None
 
 
 def _staged_path(path):
@@ -208,7 +218,7 @@ class Installer:
         if self.use_ucf:
             system.run(["ucf", "--package", PACKAGE, "--purge", path])
             system.run(["ucfr", "--purge", PACKAGE, path])
-        if path in DIVERSIONS:
+        if path in DIVERTED_TO:
             remove_diversion(system, path)
         else:
             system.remove(path)

@@ -1,20 +1,26 @@
 """The only side-effect layer: every file and command goes through System(root).
 
-Used by the CLI subcommands, the verifier and (in later steps) the host
-steps.  Paths are always given as they are on the target host ("/etc/...")
+Used by every layer above host/: the settings pipeline and the verifier
+(config), DRBD bring-up and the data moves (data), the cluster steps, the
+CLI and the maintainer helpers.  Every write, rename, symlink, tree removal,
+lock and spawned process is made here.  Paths are always given as they are on the target host ("/etc/...")
 and mapped under ``root``, so unit tests work on a temporary tree and only
 integration tests touch the real host.  Commands run from argv lists, never
 through a shell, with LC_ALL=C so their output can be parsed.
 """
 
+import ctypes
 import errno
+import fcntl
 import grp
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from uec_clc_ha.errors import CommandFailure, NotFound, PermissionProblem, ToolMissing
@@ -85,6 +91,19 @@ class System:
             return sorted(os.listdir(self.path(host_path)))
         except FileNotFoundError:
             return []
+
+    def is_dir(self, host_path):
+        """A real directory, not a symlink to one."""
+        p = self.path(host_path)
+        return os.path.isdir(p) and not os.path.islink(p)
+
+    def readlink(self, host_path):
+        """Where a symlink points, or None when host_path is not a symlink."""
+        p = self.path(host_path)
+        return os.readlink(p) if os.path.islink(p) else None
+
+    def statvfs(self, host_path):
+        return os.statvfs(self.path(host_path))
 
     # -- owners ------------------------------------------------------------
     def _lookup(self, table, name, host_db):
@@ -163,6 +182,37 @@ class System:
         except FileNotFoundError:
             pass
 
+    def remove_tree(self, host_path):
+        """Delete a directory tree (callers say why it is theirs to delete)."""
+        shutil.rmtree(self.path(host_path))
+
+    def rename(self, src, dst):
+        """Rename, durably: both directories' entries are synced."""
+        os.rename(self.path(src), self.path(dst))
+        for d in {os.path.dirname(src), os.path.dirname(dst)}:
+            self.fsync_dir(d)
+
+    def symlink_atomic(self, link, target):
+        """Make link point to target in one step (a temporary name, then a durable rename)."""
+        tmp = f"{link}.uec-clc-ha-new"
+        self.remove(tmp)
+        os.symlink(target, self.path(tmp))
+        self.rename(tmp, link)
+
+    @contextmanager
+    def exclusive_lock(self, host_path, busy):
+        """Hold flock(LOCK_EX) on host_path (created 0600) for the block; ``busy()`` is raised when
+        another process holds it.  A child that inherited the descriptor (an orphaned cp) still holds it."""
+        fd = os.open(self.path(host_path), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise busy() from None
+            yield
+        finally:
+            os.close(fd)
+
     # -- commands ----------------------------------------------------------
     def which(self, tool):
         """Full path of an installed tool, searching the system directories too."""
@@ -212,6 +262,17 @@ class System:
             raise CommandFailure(argv, -1, f"timed out after {timeout} s") from e
         return self._completed(argv, proc, rcs)
 
+    def spawn(self, argv):
+        """Start argv in the background (never through a shell), LC_ALL=C, no standard input, its
+        output piped; it dies with us (PR_SET_PDEATHSIG), so a killed step leaves no copy running.
+        Returns the Popen; ToolMissing when the program does not exist."""
+        env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + ":" + SYSTEM_PATH)
+        try:
+            return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, preexec_fn=_die_with_parent, env=env)
+        except FileNotFoundError:
+            raise ToolMissing(argv[0]) from None
+
     def _completed(self, argv, proc, rcs):
         done = Completed(tuple(argv), proc.returncode,
                          (proc.stdout or b"").decode("utf-8", "replace"),
@@ -234,6 +295,61 @@ class System:
         if proc.stderr:
             sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
         return self._completed(argv, proc, rcs)
+
+
+def _die_with_parent():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)        # PR_SET_PDEATHSIG
+
+
+class Scratch:
+    """A private temporary directory (mode 0700) for copies handed to checkers; gone when the block ends.
+
+    The verifier writes its copies of the generated files here, secrets
+    included: each file is created exclusively with its final mode, so it
+    is never readable by others, not even for a moment.
+    """
+
+    def __init__(self, prefix="uec-clc-ha."):
+        self._tmp = tempfile.TemporaryDirectory(prefix=prefix)
+        self.dir = self._tmp.name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, data, mode=0o600):
+        """Create name (never an existing file) holding data; returns its full path."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        path = self.path(name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(path, mode)
+        return path
+
+    def mkdir(self, name, mode=0o755):
+        """A directory inside (it may be bind-mounted where a tool looks); returns its full path."""
+        path = self.path(name)
+        os.makedirs(path, mode=mode, exist_ok=True)
+        return path
+
+    def symlink(self, name, target):
+        """name -> target (directories made as needed); returns the link's full path."""
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        os.symlink(target, path)
+        return path
+
+    def copy_out(self, name, dest):
+        """Copy one file out of the scratch directory (a test keeps what a checker loaded)."""
+        shutil.copyfile(self.path(name), dest)
 
 
 def _fd_open(fd):

@@ -1,11 +1,7 @@
-"""Entry points the maintainer scripts call: `python3 -m uec_clc_ha.host.maint ACTION`.
+"""configure: what the postinst runs, in two phases around the diversions it makes itself.
 
-Called only by debian/postinst (prepare, then install) and debian/prerm
-(prerm-remove), which stay thin sh.  Talks to debconf on fd 3, as a helper of
-a script that sourced confmodule must.
-
-configure happens in two phases around the diversion, which the postinst
-makes itself (dpkg-divert belongs in the maintainer script):
+Called by uec_clc_ha.maint.__main__ for debian/postinst (prepare, then
+diversions, then install; dpkg-divert belongs in the maintainer script):
 
 prepare   debconf answers + the existing settings file -> validate (every
           problem named) -> render -> verify with the real checkers.  Writes
@@ -20,9 +16,8 @@ install   the pending settings file and every generated file through ucf,
 Secrets: the password answers are cleared from debconf's database as soon
 as prepare has read them, whatever happens next (debconf is not a place
 for secrets, and a failing postinst must not leave one behind); from then
-on they live only in the pending settings (0600) and the settings file.  A
-secret is generated only on the node answered as the initial primary; on
-the other node an empty secret is an error asking for the first node's.
+on they live only in the pending settings (0600) and the settings file.
+How an answer becomes the settings' secret is config.changes' rule.
 
 Running both again with the same answers changes no file.  An install that
 was given no answers at all (nothing preseeded, noninteractive) is left
@@ -31,60 +26,21 @@ told how to finish.
 """
 
 import json
-import os
 import sys
 
-from uec_clc_ha.config import answers, keyring, pipeline, settings, settings_file
+from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
+from uec_clc_ha.config import answers, changes as config_changes, pipeline, settings_file
+from uec_clc_ha.data import drbd_init, migration
+from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
 from uec_clc_ha.host import boot, managed_files
-from uec_clc_ha.errors import Problem, Refused, UecError, UsageError, ValidationError, VerifyError, Waiting
-from uec_clc_ha.host.system import System
+from uec_clc_ha.host.paths import LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
 
-PENDING = f"{settings.STATE_DIR}/pending-settings"
-# What the postinst last wrote, without the secrets: debian/config seeds only values edited since.
-LAST = f"{settings.STATE_DIR}/settings.last"
 # With none of these answered, the pair has not been described yet.
 DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
 
 
 def log(message):
     print(f"uec-clc-ha: {message}", file=sys.stderr)
-
-
-def connect():
-    import debconf
-
-    return debconf.Debconf(write=os.fdopen(3, "w"))
-
-
-NO_SECRET_ON_SECOND_NODE = ("is required on this node, which does not hold the data first: enter the cluster "
-                            "secret of the first node (shown once when uec-clc-ha was installed there; it is "
-                            "in its /etc/uec-clc-ha/uec-clc-ha.conf). A second, different secret would split "
-                            "the cluster from the start")
-
-
-def new_settings_text(system, changes, secrets, fallback_secret="", fallback_generated=False):
-    """(new settings text, generated secret or None): the file's text with the answers applied.
-
-    ``fallback_secret``: the secret of an earlier run whose install failed
-    before it wrote the settings file (its pending settings); with
-    ``fallback_generated`` it was generated there and has not been shown yet.  A secret is
-    generated only on the initial primary; elsewhere a missing one is a
-    ValidationError.
-    """
-    text = settings_file.read_text(system)
-    current = settings_file.parse(text)
-    wanted = dict(changes, **secrets)
-    generated = None
-    if not wanted.get("Cluster-Secret") and not current.get("Cluster-Secret"):
-        if fallback_secret:
-            wanted["Cluster-Secret"] = fallback_secret
-            generated = fallback_secret if fallback_generated else None
-        elif changes.get("Initial-Primary") and changes.get("Initial-Primary") == changes.get("Local-Node"):
-            generated = wanted["Cluster-Secret"] = keyring.generate_secret()
-        else:
-            raise ValidationError([Problem("Cluster-Secret", NO_SECRET_ON_SECOND_NODE)])
-    changed = {k: v for k, v in wanted.items() if v != current.get(k) and (v or k not in secrets)}
-    return (settings_file.updated_text(text, changed) if changed else text), generated
 
 
 def _pending(system):
@@ -129,7 +85,7 @@ def prepare(system, db):
         system.remove(PENDING)
         return 0
     try:
-        text, generated = new_settings_text(system, changes, secrets, *fallback)
+        text, generated = config_changes.with_answers(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
         problems = pipeline.check(system, built)
         if problems:
@@ -149,8 +105,8 @@ def diversions(system, db=None):
         return 0
     built = pipeline.build(system, settings_file.parse(pending["text"]))
     for path, f in sorted(built.files.items()):
-        if f.conffile_of and path in managed_files.DIVERSIONS:
-            print(f"{path} {managed_files.DIVERSIONS[path]}")
+        if f.conffile_of and path in managed_files.DIVERTED_TO:
+            print(f"{path} {managed_files.DIVERTED_TO[path]}")
     return 0
 
 
@@ -164,7 +120,7 @@ def install(system, db):
         managed_files.Installer(system, log, "package").install(settings_file.as_rendered(text))
         record_last(system, text)
         log(f"not configured yet: answer the questions with `dpkg-reconfigure uec-clc-ha`, or fill in "
-            f"{settings.SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
+            f"{SETTINGS_PATH} (`uec-clc-ha-ctl set KEY=VALUE`) and run `uec-clc-ha-ctl apply`")
         return 0
     text = pending["text"]
     built = pipeline.build(system, settings_file.parse(text))
@@ -197,8 +153,6 @@ def install(system, db):
 
 def _say_if_not_applied(system, built):
     """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
-    from uec_clc_ha.cluster import crm_mon, live_apply
-
     if not system.is_live or crm_mon.read(system) is None:
         return
     steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
@@ -231,8 +185,6 @@ def data_steps(system, config, actions, db=None):
     (DRBD runs it in the background).  Returns True when every agreed step
     finished.
     """
-    from uec_clc_ha.data import drbd_init, migration
-
     primary = config.initial_primary == config.local_node
     steps = []
     if actions["initialize-drbd"]:
@@ -269,8 +221,6 @@ def cluster_step(system, config):
     is usually not installed yet, and its own postinst completes the pair;
     a peer whose stack already runs joins within seconds.
     """
-    from uec_clc_ha.cluster import cluster_init
-
     try:
         cluster_init.init(system, config, _Log(), yes=True, membership_wait=MEMBERSHIP_WAIT, serving_wait=600)
     except Waiting as e:
@@ -287,95 +237,4 @@ def _not_done(name, why):
 
 
 def record_last(system, text):
-    secret_keys = {fd.key.lower() for fd in settings.FIELDS if fd.secret}
-    kept = [line for line in text.splitlines(keepends=True) if line.split(":", 1)[0].lower() not in secret_keys]
-    system.write_atomic(LAST, "".join(kept), mode=0o600)
-
-
-AGENT = "ocf:ubuntu:eucaclc"
-
-
-def prerm_remove(system, db=None):
-    """The package goes: refuse while the running cluster needs the agent here; then boot start-up back.
-
-    Removing the agent from under Pacemaker makes its next stop or monitor
-    fail, and a failed stop gets the node fenced: while the live CIB uses
-    ocf:ubuntu:eucaclc and this node is not in standby (or still runs it),
-    removal is refused with the commands to run first.  Boot start-up of
-    Eucalyptus is put back exactly as it was, except while its data
-    directories are symlinks into the DRBD mount: Eucalyptus would then start
-    at boot on whichever node, on an unmounted or stale copy, so it is left
-    disabled and the way out is said.  The cluster configuration stays.
-    """
-    from uec_clc_ha.cluster import crm_mon
-
-    view = crm_mon.read(system)
-    if view is not None and view.using(AGENT):
-        node = _local_node(system)
-        standby = view.nodes.get(node, {}).get("standby", False)
-        running = view.active_on(node, AGENT)
-        if not standby or running:
-            ids = ", ".join(sorted({r.id for r in view.using(AGENT)}))
-            raise Refused(
-                f"NOT REMOVED: the running cluster uses {AGENT} ({ids}) and this node ({node}) "
-                f"{'still runs it' if running else 'is not in standby'}. Without the agent its next stop "
-                "fails, and a failed stop gets this node fenced. First move the cloud away and keep it "
-                f"away: `crm node standby {node}` (wait until `crm_mon -1` shows nothing running on "
-                f"{node}; `crm node online {node}` once uec-clc-ha is back), or take the resources out of "
-                "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
-                f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
-    linked = _data_on_drbd(system)
-    if linked:
-        log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "
-            "filesystem, so Eucalyptus started at boot would run on an unmounted or stale copy. To run "
-            "Eucalyptus without the cluster: reinstall uec-clc-ha and run `uec-clc-ha-ctl restore-data "
-            "--yes` (it copies the data back and puts real directories in place), then remove the package "
-            f"again; what was disabled is recorded in {boot.STATE}.")
-        return 0
-    boot.restore(system, log)
-    return 0
-
-
-def _local_node(system):
-    try:
-        done = system.run(["crm_node", "-n"], rcs=None, timeout=15)
-        if done.rc == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    except UecError:
-        pass
-    return os.uname().nodename
-
-
-def _data_on_drbd(system):
-    """Data directories that are symlinks into the DRBD mount point (after migrate-data or prepare-secondary)."""
-    try:
-        raw = settings_file.load(system)
-    except UecError:
-        raw = settings.defaults()
-    mount = raw.get("Mount-Point") or settings.defaults()["Mount-Point"]
-    found = []
-    for d in (raw.get("Data-Directories") or settings.defaults()["Data-Directories"]).split():
-        path = system.path(d)
-        if os.path.islink(path) and os.readlink(path).rstrip("/").startswith(mount.rstrip("/") + "/"):
-            found.append(d)
-    return found
-
-
-ACTIONS = {"prepare": prepare, "diversions": diversions, "install": install, "prerm-remove": prerm_remove}
-
-
-def main(argv=None):
-    from uec_clc_ha.cli import guarded
-
-    argv = sys.argv[1:] if argv is None else argv
-    action = argv[0] if argv else ""
-
-    def run():
-        if action not in ACTIONS:
-            raise UsageError(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
-        return ACTIONS[action](System("/"), connect() if action in ("prepare", "install") else None)
-    return guarded("uec-clc-ha", run)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    system.write_atomic(LAST, settings_file.without_secrets(text), mode=0o600)

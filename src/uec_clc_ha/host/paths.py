@@ -1,0 +1,49 @@
+"""Where uec-clc-ha keeps things on a host, and its names: the one home of every path and constant.
+
+Imported by every layer above host/ (config, data, cluster, cli, maint)
+and read at import only: nothing here touches the host.  Paths are as seen
+from the root; System(root).path() prefixes them.
+"""
+
+# The Debian package: ucf's and dpkg-divert's owner name, and /var/lib/dpkg/info/PACKAGE.*.
+PACKAGE = "uec-clc-ha"
+# The OCF agent as the CIB names it.
+AGENT = "ocf:ubuntu:eucaclc"
+
+# -- the admin's files -----------------------------------------------------
+SETTINGS_PATH = "/etc/uec-clc-ha/uec-clc-ha.conf"
+SETTINGS_MODE = 0o600                      # it holds the shared cluster secret
+CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
+VNET_FILE = "/etc/uec-clc-ha/eucalyptus-vnet.conf"
+COROSYNC_CONF = "/etc/corosync/corosync.conf"
+
+# -- state: journals and records (removed on purge) -------------------------
+STATE_DIR = "/var/lib/uec-clc-ha"
+# The maintainer scripts: prepare's pending settings (0600), and what the postinst last wrote
+# without the secrets (debian/config seeds only values edited since).
+PENDING_SETTINGS = f"{STATE_DIR}/pending-settings"
+LAST_SETTINGS = f"{STATE_DIR}/settings.last"
+# What the running services last took (host.applied).
+APPLIED = f"{STATE_DIR}/applied.json"
+CRM_LOADED = f"{STATE_DIR}/cluster.crm.loaded"
+# Boot start-up of Eucalyptus as it was before the package disabled it (host.boot).
+BOOT_STATE = f"{STATE_DIR}/boot-startup.json"
+# The managed files' bookkeeping (host.managed_files).
+STAGING = f"{STATE_DIR}/staging"
+GENERATED_LIST = f"{STATE_DIR}/generated-files"
+REPLACED = f"{STATE_DIR}/replaced"
+UCF_KEPT = f"{STATE_DIR}/ucf-kept"
+# The destructive steps' journals (data.drbd_init, data.migration, cluster.adopt).
+DRBD_INIT_JOURNAL = f"{STATE_DIR}/drbd-init.json"
+MIGRATION_JOURNAL = f"{STATE_DIR}/migration.json"
+SECONDARY_JOURNAL = f"{STATE_DIR}/secondary.json"
+RESTORE_JOURNAL = f"{STATE_DIR}/restore.json"
+MANIFESTS = f"{STATE_DIR}/manifests"
+MIGRATION_LOCK = f"{STATE_DIR}/migration.lock"
+ADOPT_JOURNAL = f"{STATE_DIR}/adopt.json"
+
+# -- other packages' databases, read only ------------------------------------
+DPKG_DIVERSIONS_DB = "/var/lib/dpkg/diversions"
+DPKG_INFO = "/var/lib/dpkg/info"
+UCF_HASHFILE = "/var/lib/ucf/hashfile"
+UCF_REGISTRY = "/var/lib/ucf/registry"
