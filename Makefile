@@ -1,6 +1,6 @@
 # uec-clc-ha: build, test and benchmark entry points (see README.md).
 #
-#   make lab     the main job: two VMs become a serving Cloud Controller pair (tests/lab/labctl up)
+#   make lab     the main job: two VMs become a serving Cloud Controller pair (lab/labctl up)
 #   make lab-down  stop the lab's VMs, remove its namespaces and taps
 #   make test    everything, the lab included (installs its own dependencies with apt-get; as root),
 #                but the long lab scenarios (marked lab_extended; CI gives make test 90 minutes)
@@ -10,9 +10,11 @@
 #   make bench   benchmarks: medians and ratios against in-run baselines
 #   make lab-bench  failover on the lab pair: ours against a same-safety baseline with stock timings
 #   make golden  regenerate tests/golden/ after a deliberate template change
+#   make generated  rewrite the generated files that ship (completion, man pages) from the code (tools/)
 
 PYTHON := /usr/bin/python3
-PYTEST := PYTHONPATH=src $(PYTHON) -m pytest
+# pytest.ini sets the paths (src, tests/support, lab, tools) for every pytest run.
+PYTEST := $(PYTHON) -m pytest
 export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 BUILD_DEPS := debhelper dh-python python3-all python3-setuptools python3-debian python3-jinja2 python3-pytest \
@@ -22,8 +24,8 @@ TEST_DEPS := $(LAB_DEPS) python3-pytest acl pyflakes3 shellcheck libxml2-utils p
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux bash-completion
 
-.PHONY: all deps deps-build deps-lab check lint unit integration test lab-test deb golden bench clean lab lab-down \
-	lab-bench
+.PHONY: all deps deps-build deps-lab check lint unit integration test lab-test deb golden generated bench clean lab \
+	lab-down lab-bench
 
 all: check
 
@@ -38,11 +40,11 @@ deps: deps-build
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEPS)
 
 lint:
-	$(PYTHON) -m pyflakes src tests setup.py tests/lab/labctl tests/lab/guest-agent tests/standin/eucalyptus-cloud \
-		tests/standin/image-store-proxy
-	shellcheck -x tests/*.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/prerm debian/postrm \
-		src/completion/uec-clc-ha-ctl \
-		tests/standin/package/etc/init.d/* tests/standin/package/DEBIAN/postinst tests/standin/package/DEBIAN/prerm
+	$(PYTHON) -m pyflakes src tests lab tools setup.py lab/guest-agent lab/standin/eucalyptus-cloud \
+		lab/standin/image-store-proxy
+	shellcheck -x lab/labctl tools/build-deb.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst \
+		debian/prerm debian/postrm src/completion/uec-clc-ha-ctl \
+		lab/standin/package/etc/init.d/* lab/standin/package/DEBIAN/postinst lab/standin/package/DEBIAN/prerm
 
 unit:
 	$(PYTEST) -q tests/unit
@@ -64,25 +66,28 @@ lab-test: deps
 	$(PYTEST) -q tests/lab
 
 deb: deps-build
-	tests/build-deb.sh
+	tools/build-deb.sh
 
 # The main job: two VMs (clc1, clc2) become a serving pair through apt-get install alone.
 lab: deps-lab
-	tests/lab/labctl up
+	lab/labctl up
 
 lab-down:
-	tests/lab/labctl down
+	lab/labctl down
 
 # Benchmarks (not tests): medians and ratios against a baseline measured in the same run.
 bench: deps
-	PYTHONPATH=src $(PYTHON) tests/bench/bench_monitor.py
-	PYTHONPATH=src $(PYTHON) tests/bench/bench_migration.py
+	PYTHONPATH=src:tests/support $(PYTHON) tests/bench/bench_monitor.py
+	PYTHONPATH=src:tests/support $(PYTHON) tests/bench/bench_migration.py
 
 lab-bench: deps-lab
-	PYTHONPATH=src $(PYTHON) tests/bench/lab_bench.py
+	PYTHONPATH=lab:src $(PYTHON) lab/bench.py
 
 golden:
-	$(PYTHON) tests/golden_files.py
+	PYTHONPATH=src:tests/support $(PYTHON) -m golden
+
+generated:
+	PYTHONPATH=src $(PYTHON) tools/generate.py
 
 clean:
 	rm -rf dist build deb_dist .pybuild src/*.egg-info .pytest_cache

@@ -5,33 +5,21 @@ not start processes: the autouse guard there makes any attempt fail, so a
 unit test cannot silently depend on the host's tools.
 
 A skipped test is a test that did not run: any skip whose reason is not on
-the allow-list of tests/skip_policy.py fails the whole run (exit status 1),
+the allow-list of tests/support/skip_policy.py fails the whole run (exit status 1),
 and every run ends by printing that list and the skips it allowed.
 """
 
 import io
-import os
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
-sys.path.insert(0, HERE)
-
-from uec_clc_ha.host.system import System  # noqa: E402
-# The skip policy's hooks (tests/skip_policy.py), registered for every test under tests/.
-import skip_policy  # noqa: E402
+# The skip policy's hooks (tests/support/skip_policy.py), registered for every test under tests/.
+import skip_policy
+from uec_clc_ha.host.system import System
 
 pytest_runtest_logreport = skip_policy.pytest_runtest_logreport
 pytest_sessionfinish = skip_policy.pytest_sessionfinish
 pytest_terminal_summary = skip_policy.pytest_terminal_summary
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "lab_extended: a long lab scenario that `make lab-test` runs and `make test` leaves out "
-        "(deselected, and counted as such: the project's CI gives `make test` 90 minutes on emulated CPUs)")
 
 
 @pytest.fixture

@@ -13,17 +13,14 @@ ratio.  Goal: ours <= 1.3x the baseline.
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "..", "src"))
+from data_lab import CTL, Lab
+from scenarios import write_settings
+from uec_clc_ha.host.system import System
 
-from data_lab import CTL, Lab  # noqa: E402
-from scenarios import write_settings  # noqa: E402
-from uec_clc_ha.host.system import System  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 MAKE_TREE = r'''
 import os, random, sys

@@ -16,10 +16,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+from clc_standin import AGENT, Installation, make_cert
 
-from clc_standin import AGENT, Installation, make_cert  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 SHELL = os.path.join(HERE, "shell_monitor")
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from clc_standin import Installation, make_cert
-from paths import TOP, package_version
+from checkout import TOP, package_version
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def dist(tmp_path_factory):
         pytest.skip("dpkg-dev not installed")
     out = tmp_path_factory.mktemp("dist")
     env = dict(os.environ, DIST_DIR=str(out), PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    done = subprocess.run([os.path.join(TOP, "tests", "build-deb.sh")], cwd=TOP, env=env,
+    done = subprocess.run([os.path.join(TOP, "tools", "build-deb.sh")], cwd=TOP, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-4000:]
     return out

@@ -1,6 +1,6 @@
 """debian/tests (autopkgtest) run against the built .deb in a throwaway Debian 12 root.
 
-autopkgtest's chroot runner uses an overlay root from tests/chroot_root.py;
+autopkgtest's chroot runner uses an overlay root from lab/lablib/chroot.py;
 /proc, /dev, /sys and /run are mounted for it inside a private mount
 namespace, so nothing stays mounted on the host and nothing is installed here.
 """
@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-import chroot_root
-from paths import TOP
+from lablib import chroot
+from checkout import TOP
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("autopkgtest", path="/usr/bin")
                                 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
@@ -23,7 +23,7 @@ MOUNTS = ('set -e; R=$1; shift; mount -t proc proc "$R/proc"; mount --rbind /dev
 
 
 def test_autopkgtest_passes(deb, tmp_path):
-    with chroot_root.ChrootRoot(chroot_root.base_root(chroot_root.CLC_PACKAGES), tmp_path, network=True) as root:
+    with chroot.ChrootRoot(chroot.base_root(chroot.CLC_PACKAGES), tmp_path, network=True) as root:
         done = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MOUNTS, "sh",
                                root.path, "autopkgtest", TOP + "/", deb, "--", "chroot", root.path],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200, cwd=TOP)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from paths import TOP
+from checkout import TOP
 
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 SCRIPT = os.path.join(TOP, "src", "completion", "uec-clc-ha-ctl")

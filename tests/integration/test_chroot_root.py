@@ -1,4 +1,4 @@
-"""Self-test of tests/chroot_root.py, the throwaway Debian roots the package tests install into.
+"""Self-test of lab/lablib/chroot.py, the throwaway Debian roots the package tests install into.
 
 Uses its own small cached base (python3 ucf debconf-utils iproute2; about 30 s
 to build the first time, then reused from /var/cache/uec-clc-ha-tests).  Needs
@@ -11,11 +11,11 @@ import subprocess
 
 import pytest
 
-import chroot_root
-from chroot_root import ChrootRoot, base_root, diff_snapshots
+from lablib import chroot
+from lablib.chroot import ChrootRoot, base_root, diff_snapshots
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("debootstrap", path=chroot_root.SYSTEM_PATH),
+    os.geteuid() != 0 or not shutil.which("debootstrap", path=chroot.SYSTEM_PATH),
     reason="needs root and debootstrap")
 
 PACKAGES = ["python3", "ucf", "debconf-utils", "iproute2"]
@@ -76,10 +76,10 @@ def test_no_mounts_or_processes_remain(base, tmp_path):
     with pytest.raises(RuntimeError):
         with ChrootRoot(base, tmp_path) as r:
             r.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 & mount -t tmpfs x /mnt"])
-            assert chroot_root._processes_in(r.path) == []      # died with the command
+            assert chroot._processes_in(r.path) == []      # died with the command
             with pytest.raises(subprocess.TimeoutExpired):
                 r.run(["sleep", "600"], timeout=1)
-            assert chroot_root._processes_in(r.path) == []
+            assert chroot._processes_in(r.path) == []
             workdir = r.dir
             assert any(m.startswith(workdir) for m in mounts())
             raise RuntimeError("a test failing midway")

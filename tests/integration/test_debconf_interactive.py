@@ -1,7 +1,7 @@
 """dpkg-reconfigure answered by a person at a terminal: debconf's readline and dialog frontends.
 
 The package is installed, preseeded and configured, in a throwaway Debian 12
-root (tests/chroot_root.py, with the stand-in Eucalyptus services of
+root (lab/lablib/chroot.py, with the stand-in Eucalyptus services of
 test_maintainer_scripts.py); then `dpkg-reconfigure --priority=low uec-clc-ha`
 runs in that root in a detached tmux window of a fixed size, on a tmux server
 of its own (tmux -L), and is driven as a person would: wait for a prompt on
@@ -36,20 +36,20 @@ import uuid
 
 import pytest
 
-import chroot_root
-from chroot_root import CLC_PACKAGES, ChrootRoot
+from lablib import chroot
+from lablib.chroot import CLC_PACKAGES, ChrootRoot
+from clc_roots import install, preseed, stand_in_services
 from scenarios import SCENARIOS
-from test_maintainer_scripts import install, preseed, stand_in_services
 
 pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("debootstrap", path=chroot_root.SYSTEM_PATH)
-    or not shutil.which("tmux", path=chroot_root.SYSTEM_PATH),
+    os.geteuid() != 0 or not shutil.which("debootstrap", path=chroot.SYSTEM_PATH)
+    or not shutil.which("tmux", path=chroot.SYSTEM_PATH),
     reason="needs root, debootstrap and tmux")
 
 PACKAGES = CLC_PACKAGES + ["whiptail", "libterm-readline-gnu-perl"]
 WIDTH, HEIGHT = 120, 40
 TIMEOUT = 60                     # seconds for any one screen to appear
-TMUX_ENV = {"PATH": chroot_root.SYSTEM_PATH, "HOME": "/root", "LC_ALL": "C.UTF-8"}
+TMUX_ENV = {"PATH": chroot.SYSTEM_PATH, "HOME": "/root", "LC_ALL": "C.UTF-8"}
 
 S = SCENARIOS["corosync-drbd84"]
 NEW_VIP = "198.51.100.101"
@@ -224,7 +224,7 @@ class Terminal:
 
 @pytest.fixture(scope="module")
 def base():
-    return chroot_root.base_root(PACKAGES)
+    return chroot.base_root(PACKAGES)
 
 
 @pytest.fixture

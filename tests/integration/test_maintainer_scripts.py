@@ -1,6 +1,6 @@
 """The .deb installed, reconfigured, removed and purged in throwaway Debian 12 roots.
 
-Every test gets a fresh overlay on a cached debootstrap root (tests/chroot_root.py)
+Every test gets a fresh overlay on a cached debootstrap root (lab/lablib/chroot.py)
 with stand-ins of the Eucalyptus services that boot start-up is about: LSB
 init scripts enabled with update-rc.d, a systemd unit enabled with systemctl,
 and an upstart job file.  Nothing is installed on the host.
@@ -12,50 +12,18 @@ import shutil
 
 import pytest
 
-import chroot_root
-from chroot_root import CLC_PACKAGES, ChrootRoot, diff_snapshots
-from paths import TOP
+from lablib import chroot
+from lablib.chroot import CLC_PACKAGES, ChrootRoot, diff_snapshots
+from checkout import TOP
+from clc_roots import QUESTIONS, SERVICES, install, preseed, stand_in_services
 from scenarios import SCENARIOS
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
                                 reason="needs root and debootstrap")
 
-SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
-LSB = """#!/bin/sh
-### BEGIN INIT INFO
-# Provides:          {name}
-# Required-Start:    $remote_fs $network
-# Required-Stop:     $remote_fs $network
-# Default-Start:     2 3 4 5
-# Default-Stop:      0 1 6
-# Short-Description: {name} (test stand-in)
-### END INIT INFO
-exit 0
-"""
-UNIT = "[Unit]\nDescription=Eucalyptus Cloud Controller (test stand-in)\n\n[Service]\nExecStart=/bin/true\n\n" \
-       "[Install]\nWantedBy=multi-user.target\n"
-UPSTART_JOB = "description \"Eucalyptus (test stand-in)\"\nstart on runlevel [2345]\nexec /bin/true\n"
-
-QUESTIONS = {      # settings key -> (question, type)
-    "Local-Node": ("local-node", "string"), "Peer-Node": ("peer-node", "string"),
-    "Local-Address": ("local-address", "string"), "Peer-Address": ("peer-address", "string"),
-    "VIP": ("vip", "string"), "VIP-Prefix": ("vip-prefix", "string"),
-    "VIP-Interface": ("vip-interface", "string"), "Replication-Interface": ("replication-interface", "string"),
-    "Replication-Local-Address": ("replication-local-address", "string"),
-    "Replication-Peer-Address": ("replication-peer-address", "string"),
-    "Replication-Prefix": ("replication-prefix", "string"), "DRBD-Disk": ("drbd-disk", "string"),
-    "Cluster-Stack": ("cluster-stack", "select"), "Fencing": ("fencing", "select"),
-    "SBD-Device": ("sbd-device", "string"), "Ping-Hosts": ("ping-hosts", "string"),
-    "Cluster-Secret": ("cluster-secret", "password"),
-}
-# start-cluster is left to the lab (the VMs run the cluster for real); here it is answered no,
-# except in the test that shows a chroot's refusal leaves the package configured.
-ANSWERS = {"uec-clc-ha/initial-primary": ("boolean", "true"), "uec-clc-ha/start-cluster": ("boolean", "false")}
-
-
 @pytest.fixture(scope="module")
 def base():
-    return chroot_root.base_root(CLC_PACKAGES)
+    return chroot.base_root(CLC_PACKAGES)
 
 
 @pytest.fixture
@@ -72,30 +40,6 @@ def clc(base, tmp_path):
     with ChrootRoot(base, tmp_path) as root:
         stand_in_services(root)
         yield root
-
-
-def stand_in_services(root):
-    for name in SERVICES:
-        root.write(f"/etc/init.d/{name}", LSB.format(name=name), mode=0o755)
-        root.run(["update-rc.d", name, "defaults"])
-    root.write("/lib/systemd/system/eucalyptus-cloud.service", UNIT)
-    root.run(["systemctl", "enable", "eucalyptus-cloud.service"])
-    os.makedirs(root.host_path("/etc/init"), exist_ok=True)
-    root.write("/etc/init/eucalyptus.conf", UPSTART_JOB)
-
-
-def preseed(root, name="corosync-drbd84", **overrides):
-    values = dict(SCENARIOS[name], **overrides)
-    lines = [f"uec-clc-ha uec-clc-ha/{q} {t} {values[key]}"
-             for key, (q, t) in QUESTIONS.items() if key in values]
-    lines += [f"uec-clc-ha {q} {t} {v}" for q, (t, v) in ANSWERS.items()]
-    root.write("/tmp/preseed", "\n".join(lines) + "\n")
-    root.run(["debconf-set-selections", "/tmp/preseed"])
-
-
-def install(root, deb, check=True):
-    root.copy_in(deb, "/tmp/uec-clc-ha.deb")
-    return root.run(["apt-get", "install", "-y", "--no-install-recommends", "/tmp/uec-clc-ha.deb"], check=check)
 
 
 def boot_state(root):
@@ -147,11 +91,11 @@ def test_preseeded_install_writes_every_file(clc, deb):
 
 
 def test_the_base_holds_the_depends_and_no_recommends(base):
-    """The package tests' root is built from debian/control's Depends alone (chroot_root.CLC_PACKAGES),
+    """The package tests' root is built from debian/control's Depends alone (chroot.CLC_PACKAGES),
     so the preseeded default install (SBD fencing: crmsh must find fence_sbd) proves nothing is missing."""
-    listed = chroot_root.run_in(base, ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n"]).stdout
+    listed = chroot.run_in(base, ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n"]).stdout
     installed = {line.split()[0] for line in listed.splitlines() if line.split()[1:2] == ["ii"]}
-    assert set(chroot_root.control_depends()) <= installed
+    assert set(chroot.control_depends()) <= installed
     assert "heartbeat" not in installed and "libxml2-utils" not in installed
 
 

@@ -1,6 +1,6 @@
 """The .deb is built for real (dpkg-buildpackage, source + binary) and lintian-clean.
 
-The session's build (the dist fixture runs tests/build-deb.sh once) is
+The session's build (the dist fixture runs tools/build-deb.sh once) is
 checked here: lintian's verdict and the package's contents.
 """
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from paths import TOP, package_version as version
+from checkout import TOP, package_version as version
 
 pytestmark = pytest.mark.skipif(not shutil.which("dpkg-buildpackage", path="/usr/bin:/usr/sbin"),
                                 reason="dpkg-dev not installed")
@@ -62,7 +62,7 @@ def test_stdeb_still_builds_a_library_deb(tmp_path):
 
 @pytest.mark.parametrize("page", ["uec-clc-ha-ctl.8", "ocf_ubuntu_eucaclc.7"])
 def test_manual_pages_render_without_warnings(page):
-    done = subprocess.run(["man", "--warnings", "-l", os.path.join(TOP, "debian", page)],
+    done = subprocess.run(["man", "--warnings", "-l", os.path.join(TOP, "doc", "man", page)],
                           env=dict(os.environ, MANWIDTH="80"), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert len(done.stdout) > 2000

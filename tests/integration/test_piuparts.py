@@ -7,19 +7,19 @@ import subprocess
 
 import pytest
 
-import chroot_root
+from lablib import chroot
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("piuparts", path="/usr/sbin:/usr/bin"),
                                 reason="needs root and piuparts")
 
-BASETGZ = os.path.join(chroot_root.CACHE_DIR, "piuparts-bookworm.tgz")
+BASETGZ = os.path.join(chroot.CACHE_DIR, "piuparts-bookworm.tgz")
 
 
 def test_piuparts_passes(deb, tmp_path):
-    mirror, _ = chroot_root.host_sources("bookworm")
+    mirror, _ = chroot.host_sources("bookworm")
     # piuparts' own debootstrap is cached as a base tarball after the first run.
     base = ["-b", BASETGZ] if os.path.exists(BASETGZ) else [f"--save={BASETGZ}"]
-    os.makedirs(chroot_root.CACHE_DIR, exist_ok=True)
+    os.makedirs(chroot.CACHE_DIR, exist_ok=True)
     log = tmp_path / "piuparts.log"
     done = subprocess.run(["piuparts", "--no-eatmydata", "-d", "bookworm", "-m", mirror, f"--tmpdir={tmp_path}",
                            "-l", str(log), *base, deb],

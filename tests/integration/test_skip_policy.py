@@ -1,6 +1,6 @@
 """The skip policy itself: a skip outside the allow-list fails a pytest run, an allowed one does not.
 
-Runs pytest in a subprocess on throwaway test files with tests/skip_policy.py
+Runs pytest in a subprocess on throwaway test files with tests/support/skip_policy.py
 as a plugin, exactly as tests/conftest.py registers it for `make test`.
 """
 
@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import skip_policy
+
+SUPPORT = os.path.dirname(os.path.abspath(skip_policy.__file__))
 
 
 def run_pytest(tmp_path, body):
     (tmp_path / "test_sample.py").write_text("import pytest\nimport skip_policy\n\n" + body)
-    env = dict(os.environ, PYTHONPATH=HERE)
+    env = dict(os.environ, PYTHONPATH=SUPPORT)
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "skip_policy", "-q", "-p", "no:cacheprovider",
                            str(tmp_path)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=120)
@@ -40,8 +42,6 @@ def test_a_skipif_mark_is_judged_the_same(tmp_path):
 
 
 def test_an_unknown_key_is_not_allowed():
-    import skip_policy
-
     assert skip_policy.allowed_key("[allowed: made-up] because") is None
     try:
         skip_policy.reason("made-up")

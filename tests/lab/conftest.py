@@ -11,9 +11,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from lablib import pair as lab_pair  # noqa: E402
+from lablib import pair as lab_pair
 
 
 @pytest.fixture(scope="session")

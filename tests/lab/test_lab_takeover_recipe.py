@@ -5,7 +5,7 @@ Two fresh VMs become the recipe's pair step by step, without uec-clc-ha
 and symlinked, corosync defaults, the recipe's CIB with stonith-enabled=false
 and no-quorum-policy=ignore).  Then, with a client writing records through
 the VIP: uec-clc-ha installed on both with the pair's own names and
-addresses and every destructive answer no (README, "Adopting a pair built by
+addresses and every destructive answer no (doc/adopt.md, "Adopting a pair built by
 hand"), the lab's settings set, and `adopt --yes` run on both nodes at once.
 Afterwards: the CLC process is the one that ran before (never restarted),
 the data directory is the same inode (never copied or moved), DRBD resynced

@@ -19,7 +19,7 @@ import os
 
 import pytest
 
-from paths import TOP
+from checkout import TOP
 
 PACKAGE = os.path.join(TOP, "src", "uec_clc_ha")
 # The order of the layers: a module may import from its own rank or a lower one.
@@ -112,3 +112,24 @@ def test_imports_are_at_the_top(rel, path):
         return isinstance(node, ast.Import) and any(a.name.startswith("uec_clc_ha") for a in node.names)
     late = [n.lineno for n in ast.walk(tree) if ours(n) and id(n) not in top]
     assert not late, f"{rel}: the package's modules imported inside a function (lines {late}); import at the top"
+
+
+UNIT = os.path.join(TOP, "tests", "unit")
+# Unit tests of the whole package rather than one module: the layout (this file), the version, the generated files.
+PACKAGE_WIDE = ("test_generated.py", "test_layout.py", "test_version.py")
+
+
+def test_unit_tests_mirror_the_package():
+    """tests/unit/LAYER/test_MODULE.py tests src/uec_clc_ha/LAYER/MODULE.py (test_main: the layer's __init__)."""
+    for base, dirs, files in os.walk(UNIT):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        layer = os.path.relpath(base, UNIT)
+        for f in files:
+            if not f.startswith("test_") or not f.endswith(".py"):
+                continue
+            if layer == ".":
+                assert f in PACKAGE_WIDE, f"tests/unit/{f}: put it beside the module it tests (tests/unit/LAYER/)"
+                continue
+            module = "__init__" if f == "test_main.py" else f.removeprefix("test_").removesuffix(".py")
+            assert os.path.exists(os.path.join(PACKAGE, layer, module + ".py")), \
+                f"tests/unit/{layer}/{f} names no module src/uec_clc_ha/{layer}/{module}.py"

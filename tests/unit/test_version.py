@@ -4,8 +4,7 @@ import os
 import re
 
 import uec_clc_ha
-
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checkout import TOP
 
 
 def test_version_agrees_with_debian_changelog():

@@ -1,7 +1,7 @@
 """The OCF resource agent ocf:ubuntu:eucaclc and what it knows of the Cloud Controller.
 
 Owns: the agent's actions returning explicit OCF codes (ocf), its meta-data
-(meta) and the manual page made from it (manpage), its parameters (params,
+(meta; tools/generate.py makes its manual page from it), its parameters (params,
 from eucalyptus.conf read by euca_conf without running it), the CLC's process
 identity (clc_process), health requests (clc_health), start and stop
 (clc_control, service_manager) and the agent's log (ocf_log).

@@ -3,7 +3,7 @@
 Called by `uec-clc-ha-ctl adopt [--yes]` on each node of a running hand-built
 pair, once uec-clc-ha is installed on both with the pair's own names and
 addresses and with initialize-drbd, migrate-data, prepare-secondary and
-start-cluster answered no (README, "Adopting a pair built by hand").
+start-cluster answered no (doc/adopt.md; uec-clc-ha-ctl(8), adopt).
 
 The recipe's pair already has the layout uec-clc-ha makes: the data
 directories are symlinks into Mount-Point/NAME on the DRBD filesystem, the

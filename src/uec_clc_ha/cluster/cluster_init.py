@@ -118,7 +118,7 @@ class Stages:
             raise Refused("a cluster configured by hand runs here (its resources do not use ocf:ubuntu:eucaclc): "
                           "cluster-init would load uec-clc-ha's configuration over it. To take over a pair built "
                           "after the 2010 recipe without touching its data, run `uec-clc-ha-ctl adopt --yes` on "
-                          "both nodes (README: \"Adopting a pair built by hand\")")
+                          "both nodes (uec-clc-ha-ctl(8), adopt)")
 
     def sbd(self):
         if self.c.fencing != "sbd":

@@ -5,7 +5,7 @@ commands a status runs on this node; gather() runs them (each bounded; a
 missing tool or a stopped stack is an answer, not an error); collect()
 turns their outputs into a plain dict (the --json document, schema below)
 and is pure: the unit tests feed it outputs captured on the lab pair
-(tests/fixtures/status/STATE/NODE.json, written by `tests/lab/labctl
+(tests/fixtures/status/STATE/NODE.json, written by `lab/labctl
 capture STATE`, which runs exactly sources()).
 
   crm_mon     crm_mon --output-as=xml --include=all: nodes, quorum, DC,

@@ -2,7 +2,7 @@
 
 Used by uec_clc_ha.maint: the postinst reads the answers here and turns them
 into settings changes; nothing else reads debconf.  The question names are
-the preseed keys documented in README.md.
+the preseed keys documented in doc/install.md.
 """
 
 # question (without the "uec-clc-ha/" prefix) -> settings key

@@ -1,0 +1,79 @@
+"""Every name, address, port and directory of the lab, in one place.
+
+Imported by every lablib module and the lab tests.  The lab's directories
+live under build/lab/ at the top of the tree (.gitignore'd): image/ (cached
+images, rebuilt when their inputs change), dist/ (the .debs), run/ (one
+running lab: disks, sockets, consoles, state.json).
+"""
+
+import os
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("UEC_CLC_HA_LAB_DIR", os.path.join(TOP, "build", "lab"))
+IMAGES = os.path.join(BUILD, "image")
+DIST = os.path.join(BUILD, "dist")
+RUN = os.path.join(BUILD, "run")
+STATE = os.path.join(RUN, "state.json")
+
+SUITE = "bookworm"
+# What a Debian 12 Cloud Controller of this pair has before uec-clc-ha: the stock
+# kernel (its DRBD 8.4 module), the cluster stack uec-clc-ha depends on, and what
+# the stand-in eucalyptus-cloud and the lab's own checks use.
+IMAGE_PACKAGES = [
+    "linux-image-amd64", "systemd-sysv", "udev", "kmod", "iproute2", "iputils-ping", "procps", "psmisc",
+    "drbd-utils", "pacemaker", "corosync", "crmsh", "resource-agents", "fence-agents", "sbd",
+    "pacemaker-cli-utils", "python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf",
+    "ucf", "debconf-utils", "openssl", "curl", "e2fsprogs", "util-linux", "mount", "passwd", "less",
+    "ca-certificates",
+]
+IMAGE_SIZE = "3G"
+VERSION = 1              # of the image recipe: bump to rebuild every cached image
+
+NAMESPACE = "uecha-lab"            # the VMs' qemu processes, bridges and taps
+CLIENT_NS = "uecha-client"         # a client of the cloud, on the public network
+PUBLIC_BRIDGE = "brpub"
+REPLICATION_BRIDGE = "brrep"
+CLIENT_VETH = ("vcl-br", "vcl")     # bridge side (lab namespace), client side
+
+PUBLIC_NET = "198.51.100.0/24"
+GATEWAY = "198.51.100.1"           # the public bridge's own address: the ping host of the pair
+VIP = "198.51.100.100"
+CLIENT = "198.51.100.50"
+REPLICATION_PREFIX = 30
+
+NODES = {
+    "clc1": {"public": "198.51.100.11", "replication": "192.0.2.1", "index": 1},
+    "clc2": {"public": "198.51.100.12", "replication": "192.0.2.2", "index": 2},
+}
+MEMORY_MIB = 1024
+VCPUS = 1
+# Online verify reads and hashes every block at each partition scenario: 512 MiB took 213 s under
+# emulation; the cloud's lab data needs a few MiB.
+DRBD_DISK_MIB = 128
+SBD_DISK_MIB = 16
+SBD_DEVICE = "/dev/disk/by-id/virtio-sbdshared"
+DRBD_DEVICE = "/dev/vdb"
+
+
+def mac(node, link):
+    """Fixed MAC addresses: the image's networkd files match them, so one image serves both nodes."""
+    return f"52:54:00:4c:{NODES[node]['index']:02x}:{0 if link == 'public' else 1:02x}"
+
+
+def tap(node, link):
+    return f"t{node}{'p' if link == 'public' else 'r'}"
+
+
+def peer(node):
+    return next(n for n in NODES if n != node)
+
+
+def node_dir(node):
+    return os.path.join(RUN, node)
+
+# Settings the lab's pair gets after install (`uec-clc-ha-ctl set` + `apply` on both, as an admin
+# of such hardware would), where the package's defaults assume real CPUs.  Fencing-Delay: in a
+# full partition the active node's fence_sbd (Python, on one emulated vCPU busy with monitors and
+# DRBD's fence-peer handler) took more than 20 s to write its poison pill on 2026-12-03, so with
+# the default 15 s the passive node fenced the active one in two of three cut-the-active runs.
+LAB_SETTINGS = {"Fencing-Delay": "40"}

@@ -1,0 +1,74 @@
+"""The .debs the lab installs: uec-clc-ha from this tree and the stand-in eucalyptus-cloud.
+
+Called by `labctl up`.  Each is rebuilt only when its inputs changed (a hash
+of the files that go into it), into build/lab/dist/: uec-clc-ha by
+tools/build-deb.sh (dpkg-buildpackage + lintian, exactly `make deb`), the
+stand-in by lab/standin/build_package.py.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+
+from . import config, host
+
+STANDIN = os.path.join(config.TOP, "lab", "standin")
+
+
+def _tree_hash(paths):
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(path.encode() + b"\0")
+        if os.path.islink(path):
+            h.update(os.readlink(path).encode())
+        elif os.path.isfile(path):
+            with open(path, "rb") as fh:
+                h.update(fh.read())
+            h.update(str(os.stat(path).st_mode & 0o111).encode())
+    return h.hexdigest()[:16]
+
+
+def _source_files():
+    """What tools/build-deb.sh packs: tracked and untracked-not-ignored files of the tree."""
+    out = subprocess.run(["git", "-C", config.TOP, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         stdout=subprocess.PIPE, check=True).stdout.decode().split("\0")
+    return [os.path.join(config.TOP, f) for f in out if f and not f.startswith("tests/")
+            and os.path.exists(os.path.join(config.TOP, f))]
+
+
+def _cached(name, digest, build):
+    os.makedirs(config.DIST, exist_ok=True)
+    record = os.path.join(config.DIST, f"{name}.json")
+    try:
+        with open(record) as fh:
+            known = json.load(fh)
+        if known["hash"] == digest and os.path.exists(known["deb"]):
+            return known["deb"], False
+    except (OSError, ValueError, KeyError):
+        pass
+    deb = build()
+    with open(record, "w") as fh:
+        json.dump({"hash": digest, "deb": deb}, fh)
+    return deb, True
+
+
+def ours():
+    """(path of uec-clc-ha_VERSION_all.deb, built now?)."""
+    def build():
+        out = os.path.join(config.DIST, "uec-clc-ha")
+        host.run([os.path.join(config.TOP, "tools", "build-deb.sh")], timeout=1200,
+                 env={"PATH": host.PATH, "DIST_DIR": out, "LC_ALL": "C.UTF-8", "HOME": "/root"})
+        return next(os.path.join(out, n) for n in sorted(os.listdir(out)) if n.endswith("_all.deb"))
+    return _cached("uec-clc-ha", _tree_hash(_source_files()), build)
+
+
+def standin():
+    """(path of the stand-in eucalyptus-cloud .deb, built now?)."""
+    files = [os.path.join(d, n) for d, _, names in os.walk(STANDIN) for n in names if "__pycache__" not in d]
+
+    def build():
+        done = host.run(["/usr/bin/python3", os.path.join(STANDIN, "build_package.py"),
+                         os.path.join(config.DIST, "standin")], timeout=600)
+        return done.stdout.strip().splitlines()[-1]
+    return _cached("standin", _tree_hash(files), build)

@@ -1,0 +1,260 @@
+"""The bring-up: two fresh VMs become a serving Cloud Controller pair through apt-get install alone.
+
+Called by `labctl up` (what `make lab` runs).  Exactly what an admin does,
+and nothing more: on both nodes the stand-in eucalyptus-cloud package (a
+Cloud Controller that has been running: its data, its boot start-up), then
+Eucalyptus stopped (`systemctl stop eucalyptus-cloud`, as doc/walkthrough.md asks
+before uec-clc-ha moves the data), then uec-clc-ha's answers with
+debconf-set-selections and `apt-get install ./uec-clc-ha_*.deb`, first on
+clc1 (initial primary: initialise DRBD, migrate the data, start the cluster),
+then on clc2 (initialise DRBD, replace its data by the replicated copy,
+start the cluster).  Then it waits until the client namespace gets the
+CLC's /register page on the VIP, and prints the timeline and both nodes'
+`crm_mon -1r`.
+"""
+
+import os
+import secrets
+import threading
+import time
+
+from . import config, guest, host, image, net, packages, state, vm
+from .timeline import Timeline
+
+RECORDS_URL = "http://{addr}:8773/services/Lab/records"
+DIST_MOUNT = "/mnt/lab-dist"
+REGISTER_URL = "https://{addr}:8443/register"
+
+
+def client(argv, timeout=60, check=False):
+    """A command in the client namespace (curl is there; the VIP is reachable)."""
+    return host.run(host.in_ns(config.CLIENT_NS, argv), check=check, timeout=timeout)
+
+
+def curl(url, data=None, timeout=10):
+    """(HTTP status or 0, body) of one request from the client namespace."""
+    argv = ["curl", "-sk", "-m", str(timeout), "-o", "-", "-w", "\n%{http_code}", url]
+    if data is not None:
+        argv += ["--data-binary", data, "-H", "Content-Type: text/plain"]
+    done = client(argv, timeout=timeout + 5)
+    body, _, code = done.stdout.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
+def preseed(node, secret, adopting=False):
+    """debconf-set-selections input for node; ``adopting``: a pair built by hand, whose data is on DRBD already
+    (nothing initialised, moved or started by the postinst: `uec-clc-ha-ctl adopt` takes it over)."""
+    n, other = config.NODES[node], config.NODES[config.peer(node)]
+    first = node == "clc1"
+    answers = {
+        "local-node": ("string", node), "peer-node": ("string", config.peer(node)),
+        "local-address": ("string", n["public"]), "peer-address": ("string", other["public"]),
+        "vip": ("string", config.VIP), "vip-prefix": ("string", config.PUBLIC_NET.split("/")[1]),
+        "vip-interface": ("string", "eth0"), "replication-interface": ("string", "eth1"),
+        "replication-local-address": ("string", n["replication"]),
+        "replication-peer-address": ("string", other["replication"]),
+        "replication-prefix": ("string", str(config.REPLICATION_PREFIX)),
+        "drbd-disk": ("string", config.DRBD_DEVICE), "cluster-stack": ("select", "corosync"),
+        "cluster-secret": ("password", secret), "fencing": ("select", "sbd"),
+        "sbd-device": ("string", config.SBD_DEVICE), "ping-hosts": ("string", config.GATEWAY),
+        "disable-boot-startup": ("boolean", "true"), "initial-primary": ("boolean", "true" if first else "false"),
+        "initialize-drbd": ("boolean", "true"), "migrate-data": ("boolean", "true" if first else "false"),
+        "prepare-secondary": ("boolean", "false" if first else "true"), "start-cluster": ("boolean", "true"),
+    }
+    if adopting:
+        answers.update({q: ("boolean", "false") for q in ("initialize-drbd", "migrate-data", "prepare-secondary",
+                                                         "start-cluster")})
+    return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
+
+
+def dist_path(deb):
+    """Where a .deb of build/lab/dist is in the guests (the labdist 9p share, mounted on demand)."""
+    return os.path.join(DIST_MOUNT, os.path.relpath(deb, config.DIST))
+
+
+def mount_dist(node):
+    guest.exec_(node, ["sh", "-c", f"mountpoint -q {DIST_MOUNT} || {{ mkdir -p {DIST_MOUNT} && "
+                                   f"mount -t 9p -o trans=virtio,version=9p2000.L,ro labdist {DIST_MOUNT}; }}"],
+                timeout=60).check()
+
+
+def install_deb(node, deb, timeout, env=None):
+    mount_dist(node)
+    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", dist_path(deb)],
+                       timeout=timeout, env=env)
+    with open(os.path.join(config.node_dir(node), f"install-{os.path.basename(deb)}.log"), "w") as fh:
+        fh.write(done.stdout + done.stderr)
+    return done.check()
+
+
+def wait_for(what, check, timeout, step=2.0):
+    """Poll check() until it returns a true value; that value.  TimeoutError naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(step)
+
+
+def serving(addr=config.VIP):
+    code, body = curl(REGISTER_URL.format(addr=addr), timeout=5)
+    return code == 200 and "CloudVersion" in body
+
+
+def both(step):
+    """step(node) on both nodes at once; the first failure is raised once both are done."""
+    errors = {}
+
+    def run(node):
+        try:
+            step(node)
+        except BaseException as e:          # re-raised below, in the caller's thread
+            errors[node] = e
+    threads = [threading.Thread(target=run, args=(node,)) for node in config.NODES]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for node in config.NODES:
+        if node in errors:
+            raise errors[node]
+
+
+def running_vms():
+    st = state.load()
+    return {n: st.get("vms", {}).get(n, {}).get("pid") for n in config.NODES
+            if vm.running(st.get("vms", {}).get(n, {}).get("pid"), n)}
+
+
+def boot(node, img, accel_mode, fresh):
+    vm.disks(node, img, fresh)
+    pid = vm.start(node, img, accel_mode)
+    st = state.load()
+    st.setdefault("vms", {})[node] = {"pid": pid, "started": time.time()}
+    state.save(st)
+    return pid
+
+
+def fresh_vms(tl):
+    """The image and packages (built when their inputs changed), the lab's networks, two freshly booted VMs."""
+    tl.start("VM image")
+    img, built = image.image_for(tl.log)
+    tl.finish("built" if built else "cached")
+    tl.start("packages (uec-clc-ha from this tree, the stand-in eucalyptus-cloud)")
+    ours, ours_built = packages.ours()
+    standin, standin_built = packages.standin()
+    tl.finish(f"uec-clc-ha {'built' if ours_built else 'cached'}, stand-in {'built' if standin_built else 'cached'}")
+    tl.start("network namespaces, bridges, taps, client")
+    os.makedirs(config.RUN, exist_ok=True)
+    for name in ("sbd.img",):
+        try:
+            os.unlink(os.path.join(config.RUN, name))
+        except FileNotFoundError:
+            pass
+    net.create()
+    accel_mode, why = vm.accel(img, tl.log)
+    secret = "lab pair " + secrets.token_urlsafe(18)
+    state.save({"image": img, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
+                "began": time.time(), "ours": ours, "standin": standin})
+    tl.finish(f"{accel_mode}: {why}")
+    tl.start("boot clc1 and clc2")
+    for node in config.NODES:
+        boot(node, img, accel_mode, fresh=True)
+    for node in config.NODES:
+        guest.wait_up(node, 600)
+    tl.finish()
+
+
+def standin_with_records(tl):
+    """The stand-in eucalyptus-cloud on both (a CLC that has been running), records written to clc1's; those."""
+    tl.start("stand-in eucalyptus-cloud installed on both (a CLC that has been running)")
+    both(lambda node: install_deb(node, state.load()["standin"], 600))
+    addr = config.NODES["clc1"]["public"]
+    wait_for("clc1's stand-in CLC answering", lambda: curl(RECORDS_URL.format(addr=addr))[0] == 200, 300)
+    before = [f"before-ha-{i}" for i in range(5)]
+    for line in before:
+        code, _ = curl(RECORDS_URL.format(addr=addr), data=line)
+        if code != 200:
+            raise RuntimeError(f"the stand-in on clc1 did not store {line!r} (HTTP {code})")
+    tl.finish(f"{len(before)} records written to clc1's cloud")
+    return before
+
+
+def lab_settings():
+    """config.LAB_SETTINGS on both nodes with `uec-clc-ha-ctl set` (apply: by the caller, or adopt)."""
+    args = [f"{k}={v}" for k, v in config.LAB_SETTINGS.items()]
+    for node in config.NODES:
+        guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
+
+
+def finish_up(tl, out, before):
+    """Wait for the VIP, check the records written before HA, print the timeline and both crm_mon; the state."""
+    tl.start("the client gets /register on the VIP")
+    wait_for("the VIP serving /register", serving, 900, step=3)
+    code, body = curl(RECORDS_URL.format(addr=config.VIP))
+    missing = [r for r in before if r not in body.split()]
+    if missing:
+        raise RuntimeError(f"records written before HA are missing on the VIP: {missing}")
+    tl.finish("records written before HA are all there")
+    rss = {node: vm.rss_mib(pid) for node, pid in running_vms().items()}
+    st = state.update(timeline=tl.steps, serving_since=time.time(), qemu_rss_mib=rss)
+    out.write(tl.table())
+    out.write("  qemu memory (RSS): " + ", ".join(f"{n} {m} MiB" for n, m in rss.items()) + "\n")
+    for node in config.NODES:
+        out.write(f"\n--- crm_mon -1r on {node}\n")
+        out.write(guest.exec_(node, ["crm_mon", "-1r"], timeout=60).stdout)
+    return st
+
+
+def up(out):
+    tl = Timeline(out)
+    if len(running_vms()) == len(config.NODES) and serving():
+        tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
+        return state.load()
+    if running_vms():
+        down(out)
+    fresh_vms(tl)
+    before = standin_with_records(tl)
+    tl.start("Eucalyptus stopped on both (the admin's step before uec-clc-ha moves the data)")
+    for node in config.NODES:
+        guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
+        guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
+    tl.finish()
+    secret = state.load()["secret"]
+    for node in config.NODES:
+        tl.start(f"uec-clc-ha on {node}: debconf-set-selections + apt-get install")
+        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
+        done = install_deb(node, state.load()["ours"], 1800)
+        note = [line for line in (done.stdout + done.stderr).splitlines()
+                if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
+        tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
+    tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
+                                                                     config.LAB_SETTINGS.items()))
+    lab_settings()
+    both(lambda node: guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check())
+    tl.finish()
+    return finish_up(tl, out, before)
+
+
+def down(out):
+    st = state.load()
+    for node, info in st.get("vms", {}).items():
+        if vm.kill(info.get("pid"), node):
+            out.write(f"stopped {node} (qemu pid {info['pid']})\n")
+    net.destroy()
+    for node in config.NODES:
+        for name in ("root.qcow2", "drbd.img"):
+            try:
+                os.unlink(os.path.join(config.node_dir(node), name))
+            except FileNotFoundError:
+                pass
+    try:
+        os.unlink(os.path.join(config.RUN, "sbd.img"))
+    except FileNotFoundError:
+        pass
+    st["vms"] = {}
+    state.save(st)
+    out.write("lab down: VMs stopped, namespaces removed (logs kept in build/lab/run)\n")

@@ -1,0 +1,264 @@
+"""What every failure scenario on the lab shares: records written through the VIP, the pair restored between
+scenarios, and the checks that nothing acknowledged was lost and nothing diverged.
+
+Used by the scenario tests (tests/lab/test_lab_*.py) and the lab benchmark
+(lab/bench.py).  Each scenario starts with restore(): both VMs
+powered on, every link up, no standby, no move or ban constraint, no failed
+action, DRBD Connected and UpToDate on both, the group running and the VIP
+serving.  All state is read from the real tools in the guests; every wait
+polls with a deadline.
+"""
+
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+from . import config, guest, net
+from .observe import RUNNING, wait_for
+
+GROUP = "rg_uec"
+CLC = "res_uec"
+PIDFILE = "/var/run/eucalyptus/eucalyptus-cloud.pid"
+DRBD_RESOURCE = "uec-clc"
+FENCE_CONSTRAINT = "drbd-fence-by-handler"
+
+
+class Writer(threading.Thread):
+    """Writes numbered records through the VIP until stopped; keeps the acknowledged ones and when they were.
+
+    Paced (``interval`` seconds between writes): a client, not a load test on
+    a one-vCPU emulated guest.
+    """
+
+    running = set()          # started and not yet finished: the lab conftest stops them after each test
+
+    def __init__(self, lab, prefix, timeout=3, addr=config.VIP, interval=0.5):
+        super().__init__(daemon=True)
+        self.lab, self.prefix, self.timeout, self.addr, self.interval = lab, prefix, timeout, addr, interval
+        self.acked, self.times, self.refused = [], [], 0
+        self.stop = threading.Event()
+
+    def start(self):
+        Writer.running.add(self)
+        super().start()
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            line = f"{self.prefix}-{i}"
+            if self.lab.write(line, timeout=self.timeout, addr=self.addr):
+                self.acked.append(line)
+                self.times.append(time.monotonic())
+            else:
+                self.refused += 1
+            self.stop.wait(self.interval)
+            i += 1
+
+    def wait_acked(self, more=3, timeout=120):
+        """Wait until `more` further records are acknowledged."""
+        target = len(self.acked) + more
+        wait_for(f"{more} records acknowledged through the VIP", lambda: len(self.acked) >= target, timeout, step=0.3)
+
+    def finish(self):
+        self.stop.set()
+        self.join(30)
+        Writer.running.discard(self)
+
+    @classmethod
+    def stop_all(cls):
+        """Stop every writer still running (a test that failed before its finish())."""
+        for writer in list(cls.running):
+            writer.finish()
+
+    def longest_gap(self, since=None):
+        """Longest time (s) between two acknowledged writes from the last one before `since` (monotonic) on:
+        the client's outage."""
+        before = [t for t in self.times if since is not None and t < since]
+        times = before[-1:] + [t for t in self.times if since is None or t >= since]
+        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+
+
+def lost(lab, expected, addr=config.VIP):
+    """The acknowledged records the cloud no longer has (all of them when the VIP does not answer)."""
+    stored = lab.records(addr)
+    if stored is None:
+        return list(expected)
+    stored = set(stored)
+    return [r for r in expected if r not in stored]
+
+
+def clc_pid(lab, node):
+    done = lab.sh(node, f"cat {PIDFILE} 2>/dev/null", check=False, timeout=30)
+    return int(done.stdout.split()[0]) if done.stdout.split() and done.stdout.split()[0].isdigit() else None
+
+
+def fail_count(lab, node, on, rsc=CLC):
+    """Pacemaker's fail count of rsc on node `on`, as node `node` reads it (INFINITY as a large number)."""
+    done = lab.exec(node, "crm_failcount", "--query", "-r", rsc, "-N", on, timeout=60, check=False)
+    m = re.search(r"value=(\S+)", done.stdout)
+    if not m:
+        return 0
+    return 1000000 if m.group(1).upper() == "INFINITY" else int(m.group(1))
+
+
+def fence_events(lab, node):
+    """Every fencing action the cluster recorded, as node sees it: [(target, action, status, completed)]."""
+    done = lab.exec(node, "stonith_admin", "--history", "*", "--output-as=xml", timeout=60, check=False)
+    if "<pacemaker-result" not in done.stdout:
+        return []
+    root = ET.fromstring(done.stdout)
+    return sorted((e.get("target", ""), e.get("action", ""), e.get("status", ""), e.get("completed", ""))
+                  for e in root.iter("fence_event"))
+
+
+def fence_constraints(lab, node):
+    """Ids of the constraints crm-fence-peer.sh placed (DRBD's fence-peer handler) in the CIB."""
+    done = lab.exec(node, "cibadmin", "--query", "--scope", "constraints", timeout=60, check=False)
+    return re.findall(r'id="(' + FENCE_CONSTRAINT + r'[^"]*)"', done.stdout)
+
+
+def move_constraints(lab, node):
+    """Ids of the cli-prefer/cli-ban constraints a move (crm_resource --move/--ban) left in the CIB."""
+    done = lab.exec(node, "cibadmin", "--query", "--scope", "constraints", timeout=60, check=False)
+    return re.findall(r'id="(cli-[^"]*)"', done.stdout)
+
+
+def out_of_sync_kib(lab, node):
+    """DRBD's oos: counter of /proc/drbd (KiB the node knows differ from its peer)."""
+    m = re.search(r"\boos:(\d+)", lab.sh(node, "cat /proc/drbd", timeout=30).stdout)
+    return int(m.group(1)) if m else None
+
+
+def verify(lab, node, timeout=900):
+    """Online verify (`drbdadm verify`) from node, both copies compared block by block: KiB found out of sync."""
+    lab.exec(node, "drbdadm", "verify", DRBD_RESOURCE, timeout=60)
+    wait_for("DRBD's online verify started", lambda: lab.drbd(node)[0] in ("VerifyS", "Connected"), 60, step=0.5)
+    wait_for("DRBD's online verify done", lambda: lab.drbd(node)[0] == "Connected", timeout, step=2)
+    return out_of_sync_kib(lab, node)
+
+
+def fencing_race_bound(lab, node):
+    """Seconds after a cut before which the losing node's fencing request cannot leave it: corosync's token
+    timeout and consensus (the live values, corosync-cmapctl) plus priority-fencing-delay (the live CIB).
+
+    A lower bound: the loser's own scheduling and its fence agent's start
+    come on top.  A loser reset before it has had its chance to fence.
+    """
+    def cmap(key):
+        out = lab.exec(node, "corosync-cmapctl", "-g", key, timeout=60).stdout
+        return int(out.rsplit("=", 1)[1]) / 1000
+    delay = lab.exec(node, "crm_attribute", "--type", "crm_config", "--name", "priority-fencing-delay",
+                     "--query", "--quiet", timeout=60, check=False).stdout.strip()
+    m = re.fullmatch(r"(\d+)(s?)", delay)
+    return cmap("runtime.config.totem.token") + cmap("runtime.config.totem.consensus") + (int(m.group(1)) if m else 0)
+
+
+def split_brain_seen(lab, node):
+    done = lab.sh(node, "journalctl -k --no-pager -b", timeout=60)
+    return "Split-Brain detected" in done.stdout
+
+
+def boot_id(lab, node):
+    answer = guest.ping(node, timeout=5)
+    return answer.get("boot_id") if answer else None
+
+
+def settled(lab, node, timeout=120):
+    """Wait until the cluster has nothing left to do (crm_resource --wait, as node sees it)."""
+    lab.exec(node, "crm_resource", "--wait", f"--timeout={int(timeout)}s", timeout=timeout + 30)
+
+
+def healthy(lab):
+    """A reason the pair is not in its normal state, or "" when it is.
+
+    One crm_mon per node (half a second of an emulated CPU each): the
+    restore loop polls this, and its own load must not slow what it waits for.
+    """
+    where = {}
+    for node in config.NODES:
+        view = lab.view(node)
+        if view is None:
+            return f"no cluster view on {node}"
+        if not view.quorate:
+            return f"{node}'s partition is not quorate"
+        for n, v in view.nodes.items():
+            if not v["online"] or v["standby"]:
+                return f"{n} is {'in standby' if v['standby'] else 'offline'} as {node} sees it"
+        if view.failures:
+            return f"failed actions: {view.failures}"
+        cs, roles, disks = lab.drbd(node)
+        if cs != "Connected" or disks != "UpToDate/UpToDate":
+            return f"DRBD on {node}: {cs} {roles} {disks}"
+        where[node] = view.running_on(RUNNING)
+    if None in where.values() or len(set(where.values())) != 1:
+        return "the group does not run on one node"
+    if fence_constraints(lab, "clc1"):
+        return "a DRBD fence constraint is still in the CIB"
+    if not lab.serving():
+        return "the VIP does not serve /register"
+    return ""
+
+
+def restore(lab, timeout=900):
+    """Bring the pair back to normal from whatever a scenario left: links, power, standby, constraints, failures."""
+    for node in config.NODES:
+        for link in net.LINKS:
+            net.set_link(node, link, True)
+    for node in config.NODES:
+        if not lab.running(node):
+            lab.boot(node)
+    for node in config.NODES:
+        guest.wait_up(node, 600)
+    wait_for("a quorate cluster with both nodes online", lambda: all(
+        (v := lab.view(n)) is not None and v.quorate and all(x["online"] for x in v.nodes.values())
+        and len(v.nodes) == 2 for n in config.NODES), timeout, step=3)
+    for node in config.NODES:
+        lab.exec("clc1", "crm_attribute", "--node", node, "--name", "standby", "--update", "off",
+                 "--lifetime", "forever", timeout=60)
+    lab.exec("clc1", "crm_resource", "--clear", "--resource", GROUP, timeout=60, check=False)
+    if any(fail_count(lab, "clc1", n) for n in config.NODES):
+        lab.exec("clc1", "crm_resource", "--cleanup", timeout=120)
+    wait_normal(lab, timeout, clean=True)
+    settled(lab, "clc1")
+    wait_normal(lab, 120, clean=True)
+
+
+def wait_normal(lab, timeout, clean=False):
+    """Wait until healthy(); AssertionError with the last reason it was not.
+
+    ``clean``: failed actions (a scenario's, or a monitor a loaded emulated
+    node ran out of time for while recovering) are cleaned up as they are
+    seen, so the next scenario starts without them.
+    """
+    last = [""]
+
+    def normal():
+        last[0] = healthy(lab)
+        if clean and last[0].startswith("failed actions"):
+            lab.exec("clc1", "crm_resource", "--cleanup", timeout=120, check=False)
+        return not last[0]
+    try:
+        wait_for("the pair back to normal", normal, timeout, step=5)
+    except TimeoutError as e:
+        raise AssertionError(f"the pair did not return to normal within {timeout} s: {last[0]}") from e
+
+
+def cursor(lab, node):
+    """The journal cursor of node's latest entry: what a scenario logs after it is read with after()."""
+    out = lab.exec(node, "journalctl", "--no-pager", "-n", "1", "-o", "cat", "--show-cursor", timeout=60).stdout
+    return re.search(r"-- cursor: (\S+)", out).group(1)
+
+
+def after(lab, node, cur, pattern):
+    """[(guest time, line)] of node's journal entries after cursor `cur` that match pattern."""
+    out = lab.exec(node, "journalctl", "--no-pager", "-o", "short-unix", f"--after-cursor={cur}", timeout=120).stdout
+    found = []
+    for line in out.splitlines():
+        stamp, _, rest = line.partition(" ")
+        if re.search(pattern, rest):
+            try:
+                found.append((float(stamp), rest))
+            except ValueError:
+                continue
+    return found

@@ -1,0 +1,61 @@
+"""Settings scenarios shared by the golden-file, CLI and verification tests.
+
+Imported by tests (and tests/golden.py) only.  Addresses come from the documentation ranges
+(RFC 5737) so nothing a test renders points at a real network.
+"""
+
+BASE = {
+    "Local-Node": "clc1",
+    "Peer-Node": "clc2",
+    "Local-Address": "198.51.100.11",
+    "Peer-Address": "198.51.100.12",
+    "VIP": "198.51.100.100",
+    "VIP-Prefix": "24",
+    "VIP-Interface": "eth0",
+    "Replication-Interface": "eth1",
+    "Replication-Local-Address": "203.0.113.1",
+    "Replication-Peer-Address": "203.0.113.2",
+    "Replication-Prefix": "30",
+    "DRBD-Disk": "/dev/vdb1",
+    "Initial-Primary": "clc1",
+    "Ping-Hosts": "198.51.100.1",
+    "Cluster-Secret": "correct-horse-battery-staple-for-tests",
+    "Source-Address-Route": "public-network",
+}
+
+SCENARIOS = {
+    # The recipe on a current system: corosync + the stock kernel's DRBD 8.4, SBD fencing.
+    "corosync-drbd84": dict(BASE, **{"DRBD-Version": "8.4", "Fencing": "sbd", "Image-Store-Proxy": "lsb",
+                                     "SBD-Device": "/dev/disk/by-id/virtio-sbdshared"}),
+    # LINBIT's DRBD 9 with IPMI fencing and a netplan replication link, on hosts without UEC's image store.
+    "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan", "Image-Store-Proxy": "none",
+                                         "Source-Address-Route": "default",
+                                         "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
+                                         "IPMI-User": "fence", "IPMI-Password": "bmc-password-for-tests",
+                                         "Replication-Link-Config": "netplan",
+                                         "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
+    # The legacy Heartbeat stack of the recipe (Pacemaker 1.x systems), no fencing, ifupdown link.
+    "heartbeat-legacy": dict(BASE, **{"DRBD-Version": "8.4", "Cluster-Stack": "heartbeat", "Fencing": "none",
+                                      "Image-Store-Proxy": "lsb",
+                                      "Replication-Link-Config": "ifupdown", "Fencing-Delay": "0"}),
+}
+
+
+def full_raw(name):
+    """Every setting of a scenario, defaults filled in."""
+    from uec_clc_ha.config import settings
+
+    raw = settings.defaults()
+    raw.update(SCENARIOS[name])
+    return raw
+
+
+def write_settings(system, name, **overrides):
+    """Write a scenario's settings file into a root, through the settings-file writer."""
+    from uec_clc_ha.config import settings_file
+
+    raw = dict(SCENARIOS[name])
+    raw.update(overrides)
+    text = settings_file.updated_text(settings_file.pristine_text(), raw)
+    settings_file.save(system, text)
+    return text

@@ -1,0 +1,205 @@
+"""doctor's checks against a temporary node tree and scripted tools (the crm_mon XML is one recorded on the lab).
+
+A healthy node of the lab's shape must be all ok; each thing an admin can
+get wrong must be named with its fix and the right exit code; the settings
+digest must be the same on both nodes of a consistent pair (each sees itself
+as Local) and differ when anything shared or the secret differs.
+"""
+
+import io
+import json
+import os
+
+import pytest
+
+from checkout import TOP
+from scenarios import full_raw, write_settings
+from uec_clc_ha.cluster import doctor
+from uec_clc_ha.config import keyring, pipeline
+from uec_clc_ha.cli import doctor as doctor_cmd
+from uec_clc_ha.host.system import Completed, System
+from uec_clc_ha.host import paths
+
+NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")
+PEER_SWAP = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
+             "Replication-Local-Address": "Replication-Peer-Address"}
+
+
+def peer_raw(raw):
+    other = dict(raw)
+    for a, b in PEER_SWAP.items():
+        other[a], other[b] = raw[b], raw[a]
+    return other
+
+
+def digest(raw):
+    return doctor.settings_digest(raw, keyring.derive(raw["Cluster-Secret"], raw["Cluster-Name"]))
+
+
+def test_digest_is_the_same_on_both_nodes_and_changes_with_what_they_share():
+    raw = dict(full_raw("corosync-drbd84"))
+    assert digest(raw) == digest(peer_raw(raw))
+    assert digest(raw) == digest(dict(raw, **{"DRBD-Disk": "/dev/sdb1", "VIP-Interface": "bond0"}))
+    for key, value in (("VIP", "198.51.100.101"), ("Fencing-Delay", "7"), ("Cluster-Secret", "another-secret-x"),
+                       ("Peer-Address", "198.51.100.13")):
+        assert digest(raw) != digest(dict(raw, **{key: value})), key
+    assert raw["Cluster-Secret"] not in json.dumps(digest(raw))
+
+
+class Node(System):
+    """One node: files under a temporary root, tools answering from a table."""
+
+    def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
+                 enabled="disabled", ping=0, fencer_nice=-10):
+        super().__init__(root)
+        self.fencer_nice = fencer_nice
+        with open(NORMAL) as fh:
+            self.crm_xml = json.load(fh)["sources"]["crm_mon"]["stdout"]
+        self.cluster, self.peer_digest, self.peer_disk = cluster, peer_digest, peer_disk
+        self.policy, self.ntp, self.enabled, self.ping = policy, ntp, enabled, ping
+        self.published = {}
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        argv = list(argv)
+        rc, out = 0, ""
+        if argv[0] == "crm_mon":
+            rc, out = (0, self.crm_xml) if self.cluster else (102, "")
+        elif argv[0] == "crm_attribute" and "--update" in argv:
+            self.published[argv[argv.index("--name") + 1]] = argv[argv.index("--update") + 1]
+        elif argv[0] == "crm_attribute" and argv[argv.index("--name") + 1] == "no-quorum-policy":
+            out = self.policy + "\n"
+        elif argv[0] == "crm_attribute":
+            value = {doctor.DIGEST_ATTR: self.peer_digest, doctor.DISK_ATTR: self.peer_disk}[
+                argv[argv.index("--name") + 1]]
+            rc, out = (0, value + "\n") if value else (105, "")
+        elif argv[0] == "corosync-cmapctl":
+            rc, out = (0, "runtime.votequorum.two_node (u8) = 1\n") if self.cluster else (1, "")
+        elif argv[0] == "getent":
+            out = {"clc1": "198.51.100.11   STREAM clc1\n", "clc2": "198.51.100.12   STREAM clc2\n"}[argv[2]]
+        elif argv[0] == "ping":
+            rc = self.ping
+        elif argv[0] == "blockdev":
+            out = "134217728\n"
+        elif argv[0] == "modinfo":
+            out = "8.4.11\n"
+        elif argv[0] == "systemctl":
+            out = self.enabled + "\n"
+            rc = 0 if self.enabled == "enabled" else 1
+        elif argv[0] == "timedatectl":
+            out = self.ntp + "\n"
+        elif argv[0] == "pgrep" and argv[1:] == ["-x", "pacemaker-fence"]:
+            rc, out = (0, "1581\n") if self.cluster else (1, "")
+            # /proc/PID/stat: the 19th field is the nice value
+            self.write_atomic("/proc/1581/stat", f"1581 (pacemaker-fence) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 "
+                                                 f"10 {self.fencer_nice} 1 0 100 0\n".encode())
+        else:
+            raise AssertionError(f"doctor ran an unexpected command: {argv}")
+        return Completed(tuple(argv), rc, out, "")
+
+
+@pytest.fixture
+def healthy(tmp_path, monkeypatch):
+    """A node laid out as uec-clc-ha leaves clc1 of the lab: settings, generated files, data on DRBD."""
+    monkeypatch.setattr(doctor, "is_block_device", lambda system, path: system.exists(path))
+
+    def make(**node_args):
+        root = tmp_path / "root"
+        system = Node(str(root), **node_args)
+        write_settings(system, "corosync-drbd84")
+        raw = pipeline.load_raw(system)
+        built = pipeline.build(system, raw)
+        for f in built.files.values():
+            system.write_atomic(f.path, f.content, mode=f.mode)
+        for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
+                           ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n")):
+            system.write_atomic(path, data)
+        os.chmod(system.path(paths.SETTINGS_PATH), 0o600)
+        system.makedirs("/mnt/uecdata")
+        for d in built.config.data_directories:
+            system.makedirs(os.path.dirname(d))
+            os.symlink("/mnt/uecdata" + d, system.path(d))
+        if system.peer_digest == "same":
+            system.peer_digest = digest(peer_raw(raw))
+        return system
+    return make
+
+
+def run_doctor(system):
+    out = io.StringIO()
+
+    class Args:
+        settings = None
+    rc = doctor_cmd.run(Args, system, out)
+    return rc, out.getvalue()
+
+
+def test_a_healthy_node_is_all_ok_and_publishes_its_digest_and_disk(healthy):
+    system = healthy(peer_digest="same")
+    rc, text = run_doctor(system)
+    assert rc == 0, text
+    assert all(line.startswith(("ok ", " ")) for line in text.splitlines()), text
+    assert "fix:" not in text
+    raw = pipeline.load_raw(system)
+    assert system.published == {doctor.DIGEST_ATTR: digest(raw), doctor.DISK_ATTR: "134217728"}
+    assert raw["Cluster-Secret"] not in text and raw["Cluster-Secret"] not in json.dumps(system.published)
+
+
+@pytest.mark.parametrize("change, check, words", [
+    (dict(peer_digest="0" * 64), "same-settings", "differ"),
+    (dict(policy="ignore"), "cib", "no-quorum-policy=ignore"),
+    (dict(enabled="enabled"), "eucalyptus", "starts at boot"),
+    (dict(ping=1), "links", "does not answer on the public link"),
+    (dict(peer_disk="268435456"), "drbd-disk", "134217728 bytes here, 268435456 on clc2"),
+])
+def test_each_failure_is_named_with_its_fix(healthy, change, check, words):
+    system = healthy(**dict(dict(peer_digest="same"), **change))
+    rc, text = run_doctor(system)
+    assert rc == 2, text
+    line = next(line for line in text.splitlines() if line.startswith("fail") and f" {check} " in line)
+    assert words in line
+    following = text.splitlines()[text.splitlines().index(line) + 1]
+    assert following.strip().startswith("fix: ")
+
+
+def test_files_an_admin_can_break(healthy):
+    system = healthy(peer_digest="same")
+    os.chmod(system.path("/etc/corosync/authkey"), 0o644)
+    system.write_atomic("/etc/corosync/corosync.conf.ucf-dist", b"old")
+    os.remove(system.path("/var/lib/image-store-proxy"))
+    system.makedirs("/var/lib/image-store-proxy")
+    system.write_atomic("/proc/sys/kernel/hostname", b"cloud7\n")
+    rc, text = run_doctor(system)
+    assert rc == 2
+    assert "fail secrets" in text.replace("  ", " ") and "/etc/corosync/authkey (0644)" in text
+    assert "warn leftovers" in text.replace("  ", " ") and "corosync.conf.ucf-dist" in text
+    assert "/var/lib/image-store-proxy is a real directory" in text
+    assert "this host is cloud7" in text
+
+
+def test_fencing_none_is_loud(healthy):
+    system = healthy(peer_digest="same")
+    from uec_clc_ha.config import settings_file
+    text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing": "none"})
+    settings_file.save(system, text)
+    rc, out = run_doctor(system)
+    assert rc == 2 and "FENCING IS OFF" in out
+
+
+def test_where_the_cluster_is_down_it_warns_and_compares_nothing(healthy):
+    system = healthy(cluster=False, ntp="no")
+    rc, text = run_doctor(system)
+    assert rc == 1, text
+    assert "corosync does not run here" in text and "the peer's settings not compared" in text
+    assert system.published == {}
+    assert "fail" not in text.split()
+
+
+def test_a_fencer_at_normal_priority_is_a_warning_with_the_fix(healthy):
+    rc, text = run_doctor(healthy(peer_digest="same", fencer_nice=0))
+    assert rc == 1, text
+    assert "warn fencer" in text and "the fencer runs at nice 0" in text and "restart pacemaker" in text
+
+
+def test_a_fencer_at_nice_minus_10_is_ok(healthy):
+    rc, text = run_doctor(healthy(peer_digest="same"))
+    assert rc == 0 and "the fencer runs at nice -10" in text, text

@@ -1,0 +1,197 @@
+"""`uec-clc-ha-ctl status` against outputs recorded on the lab pair (tests/fixtures/status/STATE/NODE.json).
+
+Each fixture holds what the product's own sources (pair_status.sources)
+printed on one lab node in one state, captured with `lab/labctl
+capture STATE` (its "command" key); collect() must read each state the
+way an admin would: where the cloud runs, what is wrong, and the exit code.
+The DRBD 9 reader is checked against a document of the shape drbd-utils 9
+prints (the lab's stock kernel has the 8.4 module, so none is captured).
+"""
+
+import glob
+import io
+import json
+import os
+
+import pytest
+
+from checkout import TOP
+from scenarios import full_raw, write_settings
+from uec_clc_ha.cluster import pair_status
+from uec_clc_ha.config import settings
+from uec_clc_ha.cli import status as status_cmd
+from uec_clc_ha.host.system import Completed, System
+
+FIXTURES = os.path.join(TOP, "tests", "fixtures", "status")
+HEALTHY = {"url": "https://198.51.100.100:8443/register", "healthy": True, "problem": None}
+
+# state -> (expected state word, a problem that must be named, or None); a state whose two sides differ
+# maps each node to its own expectation.
+EXPECTED = {
+    "normal": ("serving", None),
+    "failing-over": ("not-serving", "the cloud's group does not run on one node"),
+    "one-node-down": ("degraded", "is offline: no standby node"),
+    "resyncing": ("degraded", "DRBD resync"),
+    # clc2's links cut: clc1 fenced it and serves; clc2 booted alone, waits for its peer, runs nothing
+    "partitioned": {"clc1": ("degraded", "clc2 is offline: no standby node"),
+                    "clc2": ("not-serving", "this node's partition is not quorate: it waits to see its peer")},
+}
+ALONE = {("partitioned", "clc2")}       # (state, node) of a node that booted alone: no quorum, no DC
+
+
+def fixtures():
+    return sorted(glob.glob(os.path.join(FIXTURES, "*", "*.json")))
+
+
+def load(path):
+    with open(path) as fh:
+        return json.load(fh)
+
+
+def config_for(node):
+    raw = full_raw("corosync-drbd84")
+    raw.update({"Local-Node": node, "Peer-Node": "clc2" if node == "clc1" else "clc1"})
+    return settings.require_valid(raw)
+
+
+def test_every_expected_state_was_captured():
+    captured = {os.path.basename(os.path.dirname(p)) for p in fixtures()}
+    assert set(EXPECTED) <= captured, f"capture the missing states on the lab: {set(EXPECTED) - captured}"
+    assert captured <= set(EXPECTED), f"say what these states must show: {captured - set(EXPECTED)}"
+
+
+@pytest.mark.parametrize("path", fixtures(), ids=lambda p: os.path.relpath(p, FIXTURES))
+def test_recorded_state_reads_as_an_admin_would(path):
+    fx = load(path)
+    assert fx["command"] == f"lab/labctl capture {fx['state']}"
+    assert {n: s["argv"] for n, s in fx["sources"].items()} == pair_status.sources(fx["drbd_version"]), \
+        "the fixture was captured with other commands than status runs now: capture it again"
+    doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
+    want, problem = EXPECTED[fx["state"]] if isinstance(EXPECTED[fx["state"]], tuple) else \
+        EXPECTED[fx["state"]][fx["node"]]
+    alone = (fx["state"], fx["node"]) in ALONE
+    assert doc["state"] == want, doc["problems"]
+    assert pair_status.exit_code(doc) == pair_status.STATE_EXIT[want]
+    if problem:
+        assert any(problem in p for p in doc["problems"]), doc["problems"]
+    else:
+        assert doc["problems"] == []
+    assert doc["cluster"] == "running" and doc["quorum"]["two_node"] is True
+    assert doc["quorum"]["quorate"] is (not alone) and (doc["dc"] is None) is alone
+    assert doc["fencing"]["enabled"] and doc["fencing"]["devices"] == ["st_sbd"]
+    assert doc["fencing"]["delay_seconds"] in (15, 40)      # the package's default; the lab's (LAB_SETTINGS)
+    assert doc["drbd"]["resource"] == "uec-clc" if not alone else doc["drbd"] is None   # Pacemaker brings DRBD up
+    if want != "not-serving":
+        assert doc["active"] in ("clc1", "clc2") and doc["vip"]["on"] == doc["active"]
+    if doc["active"] == fx["node"]:
+        assert doc["drbd"]["role"] == "Primary"
+    text = pair_status.render(doc)
+    assert text.startswith(f"uec-clc-ha on {fx['node']}: {want.upper()}")
+    assert "\033[" not in text and "\033[" in pair_status.render(doc, colour=True)
+    json.dumps(doc)                                     # the --json document is plain data
+
+
+def test_schema_keys_are_always_present():
+    fx = load(fixtures()[0])
+    up = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
+    down = pair_status.collect(config_for("clc1"), {}, drift=None)
+    assert set(up) == set(down)
+    assert down["schema"] == pair_status.SCHEMA
+
+
+def test_links_are_read_from_corosync_stats_with_node_names():
+    fx = load(os.path.join(FIXTURES, "one-node-down", os.listdir(os.path.join(FIXTURES, "one-node-down"))[0]))
+    doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
+    peer = "clc2" if fx["node"] == "clc1" else "clc1"
+    assert doc["nodes"][fx["node"]]["links"] == {}
+    assert doc["nodes"][peer]["links"] == {"0": False, "1": False}
+    assert not doc["nodes"][peer]["online"]
+
+
+def test_cluster_down_says_so_and_still_shows_drbd():
+    proc = (" 0: cs:StandAlone ro:Primary/Unknown ds:UpToDate/DUnknown   r-----\n"
+            "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n")
+    outputs = {"crm_mon": {"rc": 102, "stdout": ""}, "drbd": {"rc": 0, "stdout": "version: 8.4.11\n" + proc},
+               "links": {"rc": 1, "stdout": ""}, "votequorum": {"rc": 1, "stdout": ""},
+               "nodelist": {"rc": 1, "stdout": ""}}
+    doc = pair_status.collect(config_for("clc1"), outputs, drift=[])
+    assert doc["cluster"] == "down" and doc["state"] == "down"
+    assert pair_status.exit_code(doc) == pair_status.EXIT_DOWN
+    assert any("does not run on clc1" in p for p in doc["problems"])
+    assert any("Primary here without the cluster" in p for p in doc["problems"])
+    assert doc["drbd"]["connection"] == "StandAlone"
+    assert "not running on this node" in pair_status.render(doc)
+
+
+def test_unhealthy_clc_is_not_serving_and_drift_is_a_problem():
+    fx = load(os.path.join(FIXTURES, "normal", sorted(os.listdir(os.path.join(FIXTURES, "normal")))[0]))
+    c = config_for(fx["node"])
+    sick = {"url": HEALTHY["url"], "healthy": False, "problem": f"{HEALTHY['url']} did not answer: timed out"}
+    doc = pair_status.collect(c, fx["sources"], clc=sick, drift=[])
+    assert doc["state"] == "not-serving" and "did not answer" in doc["problems"][0]
+    doc = pair_status.collect(c, fx["sources"], clc=HEALTHY, drift=["/etc/corosync/corosync.conf"])
+    assert doc["state"] == "degraded"
+    assert any("/etc/corosync/corosync.conf" in p for p in doc["problems"])
+
+
+def test_proc_drbd_resync_progress():
+    text = ("version: 8.4.11 (api:1/proto:86-101)\n"
+            " 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n"
+            "    ns:1 nr:0 dw:1 dr:1 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:108540\n"
+            "\t[==>.................] sync'ed: 15.3% (108540/127960)K\n"
+            "\tfinish: 0:00:10 speed: 1,940 (1,940) K/sec\n")
+    d = pair_status.drbd_84(text, 0)
+    assert d == {"connection": "SyncSource", "role": "Primary", "peer_role": "Secondary", "disk": "UpToDate",
+                 "peer_disk": "Inconsistent", "sync_percent": 15.3}
+    assert pair_status.drbd_84(text, 1) is None
+
+
+def test_drbd9_status_json():
+    doc = [{"name": "uec-clc", "node-id": 0, "role": "Primary",
+            "devices": [{"volume": 0, "minor": 0, "disk-state": "UpToDate"}],
+            "connections": [{"peer-node-id": 1, "name": "clc2", "connection-state": "Connected",
+                             "peer-role": "Secondary",
+                             "peer_devices": [{"volume": 0, "replication-state": "SyncSource",
+                                               "peer-disk-state": "Inconsistent", "percent-in-sync": 42.5}]}]}]
+    d = pair_status.drbd_9(json.dumps(doc), "uec-clc")
+    assert d["connection"] == "Connected" and d["peer_disk"] == "Inconsistent" and d["sync_percent"] == 42.5
+    doc[0]["connections"][0]["peer_devices"][0].update({"peer-disk-state": "UpToDate", "percent-in-sync": 100})
+    assert pair_status.drbd_9(json.dumps(doc), "uec-clc")["sync_percent"] is None
+    assert pair_status.drbd_9(json.dumps(doc), "other") is None
+    assert pair_status.drbd_9("not json", "uec-clc") is None
+
+
+class Recorded(System):
+    """A node whose tools answer with one recorded lab state."""
+
+    def __init__(self, root, sources):
+        super().__init__(root)
+        self.sources = sources
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        for s in self.sources.values():
+            if s["argv"] == list(argv):
+                return Completed(tuple(argv), s["rc"], s["stdout"], "")
+        return Completed(tuple(argv), 0, "", "")
+
+
+def test_status_command_json_and_exit_code(root, monkeypatch):
+    fx = load(os.path.join(FIXTURES, "one-node-down", sorted(os.listdir(os.path.join(FIXTURES, "one-node-down")))[0]))
+    write_settings(root, "corosync-drbd84", **{"Local-Node": fx["node"],
+                                               "Peer-Node": "clc2" if fx["node"] == "clc1" else "clc1"})
+    proc = fx["sources"]["drbd"]["stdout"]
+    os.makedirs(root.path("/proc"), exist_ok=True)
+    with open(root.path("/proc/drbd"), "w") as fh:
+        fh.write(proc)
+    monkeypatch.setattr(status_cmd.clc_health, "register_problem", lambda url, timeout: None)
+
+    class Args:
+        settings = None
+        json = True
+        no_clc_check = False
+    out = io.StringIO()
+    rc = status_cmd.run(Args, Recorded(root.root, fx["sources"]), out)
+    doc = json.loads(out.getvalue())
+    assert rc == pair_status.EXIT_DEGRADED and doc["state"] == "degraded"
+    assert doc["clc"]["healthy"] is True and doc["clc"]["url"] == "https://198.51.100.100:8443/register"
+    assert doc["drift"] is not None               # nothing rendered into this root: every file would be created
