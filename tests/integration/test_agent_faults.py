@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from clc_standin import AGENT, Installation
+from clc_standin import AGENT, Installation, public_agent
 
 OK, GENERIC, PERM, INSTALLED, CONFIGURED, NOT_RUNNING = 0, 1, 4, 5, 6, 7
 
@@ -201,9 +201,10 @@ def test_missing_binary(clc):
 
 def test_unreadable_config(clc):
     os.chmod(clc.config, 0o600)
-    env = clc.env()
+    agent, pythonpath = public_agent()          # nobody may not reach the checkout (a clone under /root)
+    env = dict(clc.env(), PYTHONPATH=pythonpath)
     env["OCF_RESKEY_config"] = clc.config
-    done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", AGENT,
+    done = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", agent,
                            "validate-all"], env=env, stderr=subprocess.PIPE, text=True)
     assert done.returncode == PERM and "permission denied" in done.stderr
 

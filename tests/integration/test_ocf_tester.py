@@ -1,11 +1,17 @@
-"""ocf-tester (resource-agents) runs the agent through its own checks against the stand-in."""
+"""ocf-tester (resource-agents) runs the agent through its own checks against the stand-in.
 
+ocf-tester also runs the agent as nobody (its permissions check), so it is
+given the world-readable copy of the agent (clc_standin.public_agent): the
+checkout may be where only root can enter.
+"""
+
+import os
 import shutil
 import subprocess
 
 import pytest
 
-from clc_standin import AGENT, TOP, Installation, make_cert
+from clc_standin import Installation, make_cert, public_agent
 
 pytestmark = pytest.mark.skipif(not shutil.which("ocf-tester", path="/usr/sbin:/usr/bin"),
                                 reason="resource-agents not installed")
@@ -16,11 +22,12 @@ def test_ocf_tester_passes(tmp_path):
     argv = ["/usr/sbin/ocf-tester", "-n", "eucaclc"]
     for k, v in dict(inst.params, binary=inst.binary, pidfile=inst.pidfile, user="root").items():
         argv += ["-o", f"{k}={v}"]
-    argv.append(AGENT)
+    agent, pythonpath = public_agent()
+    argv.append(agent)
     try:
-        done = subprocess.run(argv, env=dict(inst.env(), PATH="/usr/sbin:/usr/bin:/sbin:/bin"),
+        done = subprocess.run(argv, env=dict(inst.env(), PATH="/usr/sbin:/usr/bin:/sbin:/bin", PYTHONPATH=pythonpath),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-                              cwd=TOP)
+                              cwd=os.path.dirname(pythonpath))
     finally:
         inst.kill_everything()
     assert done.returncode == 0, done.stdout

@@ -6,18 +6,51 @@ etc/eucalyptus/standin.json, var/run/eucalyptus) with its own loopback
 ports and a self-signed certificate made at test time.
 """
 
+import atexit
+import functools
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from checkout import TOP
 
 AGENT = os.path.join(TOP, "src", "ocf", "eucaclc")
+SRC = os.path.join(TOP, "src")
 STANDIN = os.path.join(TOP, "lab", "standin", "eucalyptus-cloud")
+
+
+@functools.lru_cache(maxsize=None)
+def public_src():
+    """A copy of src/ (the agent and the package) that every user can read, for runs as an unprivileged user.
+
+    The checkout may live where only root can enter (an admin working as
+    root clones into /root, mode 0700): a program run as nobody could not
+    even open the agent there.  The copy is made once per test process, in
+    a directory of its own under the system's temporary directory (mode
+    0755, files 0644, programs 0755), and removed when the process ends.
+    """
+    top = tempfile.mkdtemp(prefix="uec-clc-ha-public-")
+    atexit.register(shutil.rmtree, top, True)
+    copy = os.path.join(top, "src")
+    shutil.copytree(SRC, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    os.chmod(top, 0o755)
+    for base, dirs, files in os.walk(copy):
+        os.chmod(base, 0o755)
+        for f in files:
+            path = os.path.join(base, f)
+            os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
+    return copy
+
+
+def public_agent():
+    """(agent, PYTHONPATH) of public_src(): the agent as an unprivileged user can run it."""
+    copy = public_src()
+    return os.path.join(copy, "ocf", "eucaclc"), copy
 
 
 def free_port():
@@ -75,7 +108,7 @@ class Installation:
 
     def env(self, **extra):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OCF_", "HA_"))}
-        env["PYTHONPATH"] = os.path.join(TOP, "src")
+        env["PYTHONPATH"] = SRC
         env["OCF_ROOT"] = "/usr/lib/ocf"
         env["OCF_RESOURCE_INSTANCE"] = "res_uec"
         for k, v in self.params.items():
