@@ -21,18 +21,18 @@ import pytest
 
 from checkout import TOP
 
-PACKAGE = os.path.join(TOP, "src", "uec_clc_ha")
+PACKAGE_DIR = os.path.join(TOP, "src", "uec_clc_ha")
 # The order of the layers: a module may import from its own rank or a lower one.
 RANK = {"errors": 0, "host": 1, "agent": 1, "config": 2, "data": 3, "cluster": 4, "cli": 5, "maint": 5}
 PARTS = tuple(sorted(p for p in RANK if p != "errors"))
 
 
 def modules():
-    for base, _, files in os.walk(PACKAGE):
+    for base, _, files in os.walk(PACKAGE_DIR):
         for f in sorted(files):
             if f.endswith(".py"):
                 path = os.path.join(base, f)
-                yield os.path.relpath(path, PACKAGE), path
+                yield os.path.relpath(path, PACKAGE_DIR), path
 
 
 def imported(path):
@@ -49,10 +49,10 @@ def imported(path):
 
 
 def test_the_parts_are_the_documented_ones():
-    subpackages = sorted(d for d in os.listdir(PACKAGE) if os.path.isdir(os.path.join(PACKAGE, d))
+    subpackages = sorted(d for d in os.listdir(PACKAGE_DIR) if os.path.isdir(os.path.join(PACKAGE_DIR, d))
                          and d != "__pycache__")
     assert subpackages == sorted(PARTS)
-    flat = sorted(f for f in os.listdir(PACKAGE) if f.endswith(".py"))
+    flat = sorted(f for f in os.listdir(PACKAGE_DIR) if f.endswith(".py"))
     assert flat == ["__init__.py", "errors.py"]
 
 
@@ -64,7 +64,7 @@ def test_every_module_opens_with_a_docstring(rel, path):
 
 @pytest.mark.parametrize("part", [p for p in PARTS if p != "cli"])     # cli/__init__ is uec-clc-ha-ctl's main
 def test_a_part_does_no_work_at_import(part):
-    tree = ast.parse(open(os.path.join(PACKAGE, part, "__init__.py"), encoding="utf-8").read())
+    tree = ast.parse(open(os.path.join(PACKAGE_DIR, part, "__init__.py"), encoding="utf-8").read())
     assert [type(n).__name__ for n in tree.body] == ["Expr"], f"{part}/__init__.py: its docstring only"
     assert "Called by" in ast.get_docstring(tree) and "Owns" in ast.get_docstring(tree)
 
@@ -131,5 +131,5 @@ def test_unit_tests_mirror_the_package():
                 assert f in PACKAGE_WIDE, f"tests/unit/{f}: put it beside the module it tests (tests/unit/LAYER/)"
                 continue
             module = "__init__" if f == "test_main.py" else f.removeprefix("test_").removesuffix(".py")
-            assert os.path.exists(os.path.join(PACKAGE, layer, module + ".py")), \
+            assert os.path.exists(os.path.join(PACKAGE_DIR, layer, module + ".py")), \
                 f"tests/unit/{layer}/{f} names no module src/uec_clc_ha/{layer}/{module}.py"

@@ -58,7 +58,7 @@ from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import NotRunningCleanly, Refused, VerifyError, Waiting
 from uec_clc_ha.host import applied, managed_files
-from uec_clc_ha.host.paths import ADOPT_JOURNAL, CRM_FILE, STATE_DIR
+from uec_clc_ha.host.paths import ADOPT_JOURNAL, CRM_FILE, PACKAGE, STATE_DIR
 
 JOURNAL = ADOPT_JOURNAL
 PROPERTIES = "property cib-bootstrap-options: \\\n"
@@ -249,7 +249,7 @@ class Adoption(cluster_init.Stages):
         self.system.run(["drbdadm", "adjust", res], timeout=120)
         path = drbd_path(self.c)
         applied.record(self.system, path, self.system.read_bytes(path))      # what DRBD runs now
-        self.say(f"DRBD {res} adjusted to {managed_files.PACKAGE}'s configuration (peer authentication, "
+        self.say(f"DRBD {res} adjusted to {PACKAGE}'s configuration (peer authentication, "
                  "fencing; it reconnects once both nodes have it)")
         self.disable("drbd.service")
         self.sbd()

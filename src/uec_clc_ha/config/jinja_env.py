@@ -10,9 +10,9 @@ import os
 
 import jinja2
 
-PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # .../uec_clc_ha
-SEARCH = (os.path.join(PACKAGE, "templates"),
-          os.path.join(os.path.dirname(os.path.dirname(PACKAGE)), "conf"))
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # .../uec_clc_ha
+SEARCH = (os.path.join(PACKAGE_DIR, "templates"),
+          os.path.join(os.path.dirname(os.path.dirname(PACKAGE_DIR)), "conf"))
 
 
 def template_dir():
