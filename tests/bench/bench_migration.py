@@ -2,7 +2,7 @@
 
 Run by `make bench`.  Builds a ~1 GiB mixed tree (a few large files and
 many small ones) on a loop-mounted ext4 image standing for /var/lib, with a
-second image standing for the DRBD filesystem (tests/data_lab.py), then
+second image standing for the DRBD filesystem (tests/support/data_lab.py), then
 alternates, N times each: `uec-clc-ha-ctl migrate-data --yes` (copy,
 verify every entry's hash and metadata, switch) and, as the baseline,
 `cp -a` + `diff -r` of the same tree to the same target.  Between runs the

@@ -36,7 +36,7 @@ def cert(tmp_path_factory):
 
 @pytest.fixture
 def clc(tmp_path, cert):
-    """A stand-in Eucalyptus installation (tests/clc_standin.py); whatever it runs is killed afterwards."""
+    """A stand-in Eucalyptus installation (tests/support/clc_standin.py); whatever it runs is killed afterwards."""
     inst = Installation(tmp_path / "euca", *cert)
     yield inst
     inst.kill_everything()

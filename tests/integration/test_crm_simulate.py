@@ -2,7 +2,7 @@
 
 The rendered configuration is loaded into a CIB file by crmsh (the same load
 the verifier and cluster-init do), then Pacemaker's own scheduler plays
-states through it (tests/crm_sim.py): both nodes up with DRBD UpToDate (the
+states through it (tests/support/crm_sim.py): both nodes up with DRBD UpToDate (the
 promotion scores ocf:linbit:drbd would set), the ping attribute of each
 node, fail counts, a node going down.
 """

@@ -1,7 +1,7 @@
 """migrate-data, prepare-secondary and restore-data on real ext4 filesystems, crashes included.
 
 Each test gets a data_lab.Lab: /var/lib and the DRBD mount point are
-loop-mounted ext4 images in a private mount namespace (see tests/data_lab.py).
+loop-mounted ext4 images in a private mount namespace (see tests/support/data_lab.py).
 The trees hold every kind of entry (large, empty and sparse files, hard
 links, symlinks of every sort, a fifo, odd names, a deep tree, xattrs, ACLs,
 odd owners and modes), and "identical" means identical manifests: content

@@ -1,6 +1,6 @@
 """A clock the unit tests advance by hand: a stage's waits and timeouts run without sleeping.
 
-Used by tests/unit/test_cluster_init.py and test_adopt.py as the stages'
+Used by tests/unit/cluster/test_cluster_init.py and test_adopt.py as the stages'
 ``clock`` (called for the time) and ``sleep`` (which only moves it on).
 """
 

@@ -1,6 +1,6 @@
 """Settings scenarios shared by the golden-file, CLI and verification tests.
 
-Imported by tests (and tests/golden.py) only.  Addresses come from the documentation ranges
+Imported by tests (and by tests/support/golden.py, `make golden`) only.  Addresses come from the documentation ranges
 (RFC 5737) so nothing a test renders points at a real network.
 """
 
