@@ -254,7 +254,8 @@ class Doctor:
             st = self.system.stat(wd)
             if st is None:
                 self.add(FAIL, "watchdog", f"no watchdog {wd}: sbd cannot run, and without it nothing resets a "
-                         "hung node", "load the board's watchdog driver (or softdog, see uec-clc-ha-ctl(8), cluster-init)")
+                         "hung node",
+                         "load the board's watchdog driver (or softdog, see uec-clc-ha-ctl(8), cluster-init)")
             else:
                 self.add(OK, "watchdog", f"watchdog {wd} present")
         else:

@@ -1,8 +1,9 @@
 """The one-way flow every command shares: settings -> validate -> render -> verify -> plan -> apply.
 
 Called by the uec-clc-ha-ctl subcommands, the maintainer helpers
-(uec_clc_ha.maint) and the cluster steps (cluster-init, adopt).  Each stage is a function of the previous stage's result;
-nothing is written before validation and verification have passed.
+(uec_clc_ha.maint) and the cluster steps (cluster-init, adopt).  Each stage
+is a function of the previous stage's result; nothing is written before
+validation and verification have passed.
 """
 
 import os

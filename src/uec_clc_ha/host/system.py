@@ -3,10 +3,13 @@
 Used by every layer above host/: the settings pipeline and the verifier
 (config), DRBD bring-up and the data moves (data), the cluster steps, the
 CLI and the maintainer helpers.  Every write, rename, symlink, tree removal,
-lock and spawned process is made here.  Paths are always given as they are on the target host ("/etc/...")
-and mapped under ``root``, so unit tests work on a temporary tree and only
-integration tests touch the real host.  Commands run from argv lists, never
-through a shell, with LC_ALL=C so their output can be parsed.
+lock and spawned process of theirs is made here (the OCF agent, which
+imports only the error tree, keeps its own few).  Paths are always given as
+they are on the target host ("/etc/...") and mapped under ``root``, so unit
+tests work on a temporary tree and only integration tests touch the real
+host.  Commands run from argv lists, never through a shell, with LC_ALL=C
+so their output can be parsed.  Scratch is the private temporary directory
+the verifier hands its copies to the real checkers in.
 """
 
 import ctypes
