@@ -12,7 +12,7 @@ from lablib import config, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import GROUP, Writer
 
-# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
 
 

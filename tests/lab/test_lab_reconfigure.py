@@ -18,7 +18,7 @@ from lablib import config, scenario
 from lablib.observe import wait_for
 from lablib.scenario import Writer
 
-# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
 
 NEW_VIP = "198.51.100.101"

@@ -14,7 +14,7 @@ from lablib import config, pair as lab_pair, scenario, state
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
 
-# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
 
 AGENT = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"

@@ -31,7 +31,7 @@ from lablib import config, pair as lab_pair, recipe, scenario, state
 from lablib.observe import Lab, now
 from lablib.scenario import Writer
 
-# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see tests/conftest.py).
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
 
 DATA = "/mnt/uecdata/eucalyptus"
