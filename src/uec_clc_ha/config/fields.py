@@ -20,11 +20,21 @@ IFNAME_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 RATE_RE = re.compile(r"^([1-9][0-9]*)([KMG])$")
 DEVPATH_RE = re.compile(r"^/dev/[A-Za-z0-9_./:+-]+$")
+MOUNT_OPTION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(=[A-Za-z0-9_.:/@+=-]*)?$")
 
 
 def text(raw):
     if any(c in raw for c in "\n\r\t") or raw != raw.strip():
         raise FieldRule("must be a single word or line without leading/trailing spaces")
+    return raw
+
+
+def mount_options(raw):
+    """mount(8) options as one comma-separated word: safe inside a quoted crm parameter and an fstab field."""
+    items = raw.split(",")
+    if not raw or not all(MOUNT_OPTION_RE.match(i) for i in items):
+        raise FieldRule("must be mount options separated by commas, without spaces or quotes "
+                        "(each NAME or NAME=VALUE of letters, digits and _ . + - : / @ =), e.g. noatime,nodiratime")
     return raw
 
 

@@ -83,7 +83,8 @@ FIELDS = (
     # -- the replicated filesystem ---------------------------------------
     Field("Mount-Point", "/mnt/uecdata", f.abs_path, "Where the DRBD filesystem is mounted on the active node."),
     Field("Filesystem", "ext4", f.choice("ext4", "ext3", "xfs"), "Filesystem on the DRBD device."),
-    Field("Mount-Options", "noatime", f.text, "Mount options of the DRBD filesystem."),
+    Field("Mount-Options", "noatime", f.mount_options,
+          "Mount options of the DRBD filesystem, separated by commas (as in fstab), e.g. noatime,nodiratime."),
     Field("Data-Directories", "/var/lib/eucalyptus /var/lib/image-store-proxy", f.abs_paths,
           "Directories moved onto the DRBD filesystem and replaced by symlinks (space-separated)."),
     # -- cluster messaging -------------------------------------------------
@@ -212,6 +213,51 @@ class Config(types.SimpleNamespace):
     @property
     def drbd_minor(self):
         return int(self.drbd_device[len("/dev/drbd"):])
+
+    # -- fencing timeouts, derived so that a fencing that works is never cut short --------------
+    @property
+    def fence_agent_timeout(self):
+        """Seconds fence_sbd gives its `sbd message NODE reset` (power_timeout), or None for other fencing.
+
+        sbd sleeps msgwait inside that command, and fence_sbd kills it at
+        power_timeout (its default, 30 s, kills every fencing from msgwait
+        29 s on): msgwait plus FENCE_AGENT_MARGIN for sbd's own start and disk
+        writes on a loaded node.
+        """
+        if self.fencing != "sbd":
+            return None
+        return self.sbd_msgwait_timeout + FENCE_AGENT_MARGIN
+
+    @property
+    def fencing_timeout(self):
+        """Seconds Pacemaker allows one fencing of a node (pcmk_reboot_timeout, stonith-timeout), or None.
+
+        Pacemaker before 2.1.6 counts priority-fencing-delay inside this
+        timeout (ClusterLabs/pacemaker PR #3082), so the delay is added to
+        what the agent needs: fence_sbd's power_timeout and the sbd runs around
+        it, or an IPMI power cycle (off, wait, on).
+        """
+        if self.fencing == "sbd":
+            agent = self.fence_agent_timeout + FENCE_AGENT_MARGIN
+        elif self.fencing == "ipmilan":
+            agent = IPMI_REBOOT_TIME
+        else:
+            return None
+        return self.fencing_delay + agent
+
+    @property
+    def fence_peer_timeout(self):
+        """Seconds DRBD's fence-peer handler (crm-fence-peer) waits for the peer to be fenced.
+
+        Its default, 90 s, must exceed the fencing time ("longer than ...
+        stonith timeout", crm-fence-peer.sh); with a longer fencing it gave up
+        before the fencing finished.
+        """
+        return max(90, (self.fencing_timeout or 0) + FENCE_AGENT_MARGIN)
+
+
+FENCE_AGENT_MARGIN = 20      # s: an agent's own start and its disk or network round trips, on a loaded node
+IPMI_REBOOT_TIME = 90        # s: fence_ipmilan's reboot: off, power_wait, on, each polled up to power_timeout (20 s)
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,29 @@ def test_a_deep_interval_below_the_monitor_interval_is_valid_and_checks_every_ti
     crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "60", "Deep-Monitor-Interval": "30"})[
         "/etc/uec-clc-ha/cluster.crm"].content.decode()
     assert "op monitor interval=60s timeout=60s OCF_CHECK_LEVEL=10" in crm and "health_interval=30" in crm
+
+
+def _params(crm, primitive):
+    """The text of one primitive's definition (up to the next object)."""
+    start = crm.index(f"primitive {primitive} ")
+    end = crm.find("\nprimitive ", start + 1)
+    return crm[start:end if end != -1 else len(crm)]
+
+
+def test_the_cib_carries_the_derived_fencing_timeouts():
+    files = render_scenario("corosync-drbd84", **{"SBD-Watchdog-Timeout": "15", "SBD-Msgwait-Timeout": "30",
+                                                  "Fencing-Delay": "60"})
+    crm = files["/etc/uec-clc-ha/cluster.crm"].content.decode()
+    st = _params(crm, "st_sbd")
+    assert "power_timeout=50 " in st and "pcmk_reboot_timeout=130s" in st
+    assert "stonith-timeout=130s" in crm and "priority-fencing-delay=60s" in crm
+    assert "crm-fence-peer.sh --timeout 150 --dc-timeout 160" in files["/etc/drbd.d/uec-clc.res"].content.decode()
+    ipmi = render_scenario("corosync-drbd9-ipmi", **{"Fencing-Delay": "60"})["/etc/uec-clc-ha/cluster.crm"]
+    ipmi = ipmi.content.decode()
+    assert ipmi.count("pcmk_reboot_timeout=150s") == 2 and "stonith-timeout=150s" in ipmi
+
+
+def test_mount_options_are_one_quoted_parameter():
+    crm = render_scenario("corosync-drbd84", **{"Mount-Options": "noatime,nodiratime"})[
+        "/etc/uec-clc-ha/cluster.crm"].content.decode()
+    assert 'options="noatime,nodiratime" \\\n' in _params(crm, "res_fs_clc")

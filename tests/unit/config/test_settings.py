@@ -74,6 +74,11 @@ CASES = [
     ({"Migration-Threshold": "0"}, "Migration-Threshold", "from 1"),
     ({"Image-Store-Proxy": "upstart"}, "Image-Store-Proxy", "one of"),
     ({"Replication-Link-Config": "systemd-networkd"}, "Replication-Link-Config", "one of"),
+    # crm parameter injection (`noatime meta target-role=Stopped`) and fstab-breaking spaces
+    ({"Mount-Options": "noatime meta target-role=Stopped"}, "Mount-Options", "separated by commas"),
+    ({"Mount-Options": "noatime, nodiratime"}, "Mount-Options", "without spaces"),
+    ({"Mount-Options": 'noatime"'}, "Mount-Options", "quotes"),
+    ({"Mount-Options": "noatime,,nodiratime"}, "Mount-Options", "separated by commas"),
 ]
 
 
@@ -145,3 +150,39 @@ def test_a_passphrase_with_spaces_is_a_secret():
     raw["Cluster-Secret"] = "correct horse battery staple"
     config, problems = settings.validate(raw)
     assert problems == [] and config.cluster_secret == "correct horse battery staple"
+
+
+@pytest.mark.parametrize("options", ["noatime", "noatime,nodiratime", "data=ordered,barrier=1,errors=remount-ro",
+                                     "commit=30,user_xattr"])
+def test_mount_options_as_fstab_writes_them(options):
+    config, problems = settings.validate(dict(full_raw(GOOD), **{"Mount-Options": options}))
+    assert problems == [] and config.mount_options == options
+
+
+FENCE_SBD_DEFAULT_POWER_TIMEOUT = 30     # fence-agents 4.12's power_timeout when none is given
+
+
+@pytest.mark.parametrize("watchdog,msgwait,delay", [(5, 10, 15), (15, 30, 15), (5, 10, 60), (60, 240, 600),
+                                                    (2, 4, 0)])
+def test_sbd_fencing_timeouts_cover_msgwait_and_the_delay(watchdog, msgwait, delay):
+    # fence_sbd kills `sbd message NODE reset` (which sleeps msgwait) at power_timeout, and Pacemaker
+    # 2.1.5 counts priority-fencing-delay inside the reboot timeout: both must leave room for the work
+    config = settings.require_valid(dict(full_raw(GOOD), **{
+        "SBD-Watchdog-Timeout": str(watchdog), "SBD-Msgwait-Timeout": str(msgwait), "Fencing-Delay": str(delay)}))
+    assert config.fence_agent_timeout >= msgwait + 10
+    assert config.fencing_timeout >= delay + config.fence_agent_timeout + 10
+    assert config.fence_peer_timeout > config.fencing_timeout
+    if msgwait >= 29:
+        assert config.fence_agent_timeout > FENCE_SBD_DEFAULT_POWER_TIMEOUT
+
+
+def test_ipmi_fencing_timeout_covers_the_delay():
+    raw = dict(full_raw("corosync-drbd9-ipmi"), **{"Fencing-Delay": "60"})
+    config = settings.require_valid(raw)
+    assert config.fence_agent_timeout is None
+    assert config.fencing_timeout >= 60 + 60
+
+
+def test_no_fencing_has_no_fencing_timeouts():
+    config = settings.require_valid(full_raw("heartbeat-legacy"))
+    assert config.fencing == "none" and config.fencing_timeout is None and config.fence_peer_timeout == 90
