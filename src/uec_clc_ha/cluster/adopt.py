@@ -68,22 +68,6 @@ IN_PLACE = ("res_fs_clc", "res_uec")
 
 
 # -- what the kernel and the running cluster say (read-only) ----------------------------
-def running_drbd(system, resource):
-    """{"disk", "minor", "address"} of the resource as the kernel runs it (`drbdsetup show`), or None."""
-    done = system.run(["drbdsetup", "show", resource], rcs=None, timeout=30)
-    if done.rc != 0 or f"resource {resource}" not in done.stdout:
-        return None
-    text = done.stdout
-    found = {}
-    m = re.search(r'^\s*disk\s+"([^"]+)"', text, re.M)
-    found["disk"] = m.group(1) if m else None
-    m = re.search(r"^\s*device\s+minor\s+(\d+)", text, re.M)
-    found["minor"] = int(m.group(1)) if m else None
-    m = re.search(r"_this_host\s*(?:\{|ipv4)\s*(?:address\s+ipv4\s+)?([0-9.]+):(\d+)", text)
-    found["address"] = (m.group(1), int(m.group(2))) if m else None
-    return found
-
-
 def _same_device(system, a, b):
     try:
         return os.path.realpath(system.path(a)) == os.path.realpath(system.path(b))
@@ -155,15 +139,19 @@ class Adoption(cluster_init.Stages):
         if self.journal.get("turned"):
             return                                 # this node runs uec-clc-ha's stack already
         res = c.drbd_resource
-        kernel = running_drbd(system, res)
+        kernel = drbd_state.running(system, res)
         if kernel is None:
             raise Refused(f"the DRBD resource {res} (DRBD-Resource) is not running on this node: adopt takes "
                           "over a running pair without touching its data. Set DRBD-Resource to the resource "
                           "the pair uses (`drbdadm status` names it), or bring it up first (`drbdadm up "
                           f"{res}`)")
-        if kernel["disk"] and not _same_device(system, kernel["disk"], c.drbd_disk):
-            raise Refused(f"DRBD-Disk is {c.drbd_disk}, but the running resource {res} uses {kernel['disk']}: "
-                          f"set DRBD-Disk={kernel['disk']} (`uec-clc-ha-ctl set`), then run adopt again")
+        if kernel["disk"] and kernel["disk"] != c.drbd_disk:
+            same = _same_device(system, kernel["disk"], c.drbd_disk)
+            raise Refused(f"DRBD-Disk is {c.drbd_disk}, but the running resource {res} uses {kernel['disk']}"
+                          + (" (the same device under another name: `drbdadm adjust` compares the names and "
+                             "would detach the disk and attach it again, the replication link down meanwhile)"
+                             if same else "")
+                          + f": set DRBD-Disk={kernel['disk']} (`uec-clc-ha-ctl set`), then run adopt again")
         if kernel["minor"] is not None and kernel["minor"] != c.drbd_minor:
             raise Refused(f"DRBD-Device is {c.drbd_device}, but the running resource {res} is /dev/drbd"
                           f"{kernel['minor']}: set DRBD-Device=/dev/drbd{kernel['minor']}, then run adopt again")

@@ -1,12 +1,13 @@
 """The state of the DRBD resource and its filesystem, as the data steps need it.
 
 Used by uec_clc_ha.data.migration and uec_clc_ha.data.drbd_init before they touch
-data, and by uec_clc_ha.cluster.adopt: is this node Primary, is it connected
+data, and by uec_clc_ha.cluster.adopt and live_apply (what the kernel runs): is this node Primary, is it connected
 and in sync, is the DRBD device mounted at the mount point, is eucalyptus
 running.  Read-only.
 """
 
 import os
+import re
 
 from uec_clc_ha.agent.clc_process import runs_program
 
@@ -17,6 +18,22 @@ def role(system, resource):
     if done.rc != 0:
         return "Unconfigured"
     return done.stdout.strip().split("/")[0] or "Unknown"
+
+
+def running(system, resource):
+    """{"disk", "minor", "address"} of the resource as the kernel runs it (`drbdsetup show`), or None."""
+    done = system.run(["drbdsetup", "show", resource], rcs=None, timeout=30)
+    if done.rc != 0 or f"resource {resource}" not in done.stdout:
+        return None
+    text = done.stdout
+    found = {}
+    m = re.search(r'^\s*disk\s+"([^"]+)"', text, re.M)
+    found["disk"] = m.group(1) if m else None
+    m = re.search(r"^\s*device\s+minor\s+(\d+)", text, re.M)
+    found["minor"] = int(m.group(1)) if m else None
+    m = re.search(r"_this_host\s*(?:\{|ipv4)\s*(?:address\s+ipv4\s+)?([0-9.]+):(\d+)", text)
+    found["address"] = (m.group(1), int(m.group(2))) if m else None
+    return found
 
 
 def states(system, resource):

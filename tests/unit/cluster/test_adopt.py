@@ -214,6 +214,20 @@ def test_settings_that_differ_from_the_running_resource_are_refused_by_name(tmp_
     assert changed_nothing(node)
 
 
+def test_another_name_of_the_running_disk_is_refused_since_adjust_would_detach_it(tmp_path):
+    # drbdadm adjust compares disk paths as strings (drbd-utils' disk_equal): a by-id name of the
+    # running /dev/vdb would detach the Primary's disk and attach it again
+    node, c = hand_built(tmp_path)
+    node.makedirs("/dev/disk/by-id")
+    os.symlink("../../vdb", node.path("/dev/disk/by-id/virtio-drbddisk"))
+    write_settings(node, "corosync-drbd84", **{"DRBD-Disk": "/dev/disk/by-id/virtio-drbddisk"})
+    c = settings.require_valid(settings_file.load(node))
+    with pytest.raises(Refused) as e:
+        run_adopt(node, c)
+    assert "DRBD-Disk=/dev/vdb" in str(e.value) and "another name" in str(e.value)
+    assert changed_nothing(node)
+
+
 def test_data_not_on_drbd_yet_is_refused_with_the_other_way(tmp_path):
     node, c = hand_built(tmp_path, links=False)
     node.makedirs("/var/lib/eucalyptus")
