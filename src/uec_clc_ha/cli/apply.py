@@ -23,7 +23,8 @@ HELP = "write the generated files (atomically, only what changed)"
 def arguments(p):
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p.add_argument("--force", action="store_true",
-                   help="also overwrite another package's conffile that uec-clc-ha has not diverted")
+                   help="also overwrite another package's conffile that uec-clc-ha has not diverted, and load "
+                        "this node's cluster.crm over a CIB the peer loaded from a different one")
 
 
 def run(args, system, out):
@@ -35,7 +36,7 @@ def run(args, system, out):
     changes = pipeline.plan(system, built.files)
     forced = pipeline.refuse_foreign_conffiles(system, changes, args.force)
     pending = [c for c in changes if c.action != "unchanged"]
-    steps, notes = live_apply.plan(system, built.config, changes) if system.is_live else ([], [])
+    steps, notes = live_apply.plan(system, built.config, changes, args.force) if system.is_live else ([], [])
     if args.dry_run:
         for c in changes:
             print(f"{'would ' + c.action if c.action != 'unchanged' else 'unchanged'}: {c.path}", file=out)

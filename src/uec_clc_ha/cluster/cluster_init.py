@@ -22,7 +22,8 @@ in order; a run on a pair that is up changes nothing and says so:
              partition is quorate; says plainly when it waits for the peer
              (two_node's wait_for_all: a node that starts alone takes over
              only once it has seen its peer).
-  cib        /etc/uec-clc-ha/cluster.crm loaded (`crm configure load update`).
+  cib        /etc/uec-clc-ha/cluster.crm loaded as `apply` loads it (cluster.live_apply:
+             load, stamp, then delete what the file no longer has).
   serving    waits until the group runs and the VIP answers, or names what
              blocks it.
 
@@ -35,12 +36,12 @@ import re
 import time
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import crm_mon
+from uec_clc_ha.cluster import crm_mon, live_apply
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host import applied
-from uec_clc_ha.host.paths import COROSYNC_CONF, CRM_FILE
+from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE
 
 GROUP = "rg_uec"
 GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
@@ -233,9 +234,10 @@ class Stages:
         else:
             self.system.run(["service", "corosync", "start"], timeout=300)
             self.system.run(["service", "pacemaker", "start"], timeout=300)
-        conf = self.system.read_or_none(COROSYNC_CONF)
-        if conf is not None:                      # the corosync just started read this file
-            applied.record(self.system, COROSYNC_CONF, conf)
+        for path in (COROSYNC_CONF, COROSYNC_AUTHKEY):      # what the corosync just started read
+            content = self.system.read_or_none(path)
+            if content is not None:
+                applied.record(self.system, path, content)
         self.changed.append("started corosync and pacemaker")
 
     def _start_systemd(self, attempts):
@@ -289,15 +291,18 @@ class Stages:
         return members, quorum == "1"
 
     def cib(self):
+        """cluster.crm into the live CIB, the way `apply` loads it (load, stamp, delete what it dropped)."""
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
-        if applied.applied(self.system).get(CRM_FILE) == applied.digest(data) and self._cib_has(GROUP):
-            return
-        self.system.run(["crm", "configure", "load", "update", CRM_FILE], timeout=180,
-                        env={"HOME": "/root"})
-        applied.record(self.system, CRM_FILE, data)
-        self.changed.append(f"loaded {CRM_FILE} into the CIB")
-        self.say(f"loaded {CRM_FILE} into the live CIB")
+        steps = live_apply.crm_steps(self.system, self.c, data)
+        live_apply.run(self.system, steps)
+        if any(s.argv[:4] == ("crm", "configure", "load", "update") for s in steps):
+            self.changed.append(f"loaded {CRM_FILE} into the CIB")
+            self.say(f"loaded {CRM_FILE} into the live CIB")
+        for s in steps:
+            if s.argv[:3] == ("crm", "configure", "delete"):
+                self.changed.append("deleted " + " ".join(s.argv[4:]))
+                self.say(f"deleted from the CIB what {CRM_FILE} no longer has: {', '.join(s.argv[4:])}")
 
     def _wait_cib(self, seconds):
         deadline = self.clock() + seconds

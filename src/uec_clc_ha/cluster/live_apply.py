@@ -2,20 +2,33 @@
 
 Called by `uec-clc-ha-ctl apply` (and listed by `apply --dry-run`) after
 the files are written, by the postinst (to say whether `apply` is needed
-after `dpkg-reconfigure`), and by cluster-init (which records what it
-loaded).  A file counts as applied when the running service took exactly
-its content, as host.applied records it (the sha256 of what was last
-loaded, and a copy of the loaded cluster.crm that tells which CIB objects
-a new one drops).  So a file written by `dpkg-reconfigure` and left
-unchanged by `apply` is still applied; a file with no record is applied
-again (every step is idempotent).  Only services that run on this node:
+after `dpkg-reconfigure`), and by cluster-init (which loads the CIB the same
+way).  A file counts as applied when the running service took exactly its
+content, as host.applied records it (the sha256 of what was last loaded).
+So a file written by `dpkg-reconfigure` and left unchanged by `apply` is
+still applied; a file with no record is applied again (every step is
+idempotent).  Only services that run on this node:
 
   cluster.crm differs   the change is shown (secrets masked), then
-                        `crm configure load update /etc/uec-clc-ha/cluster.crm`;
-                        objects no longer in the file are deleted from the CIB
-                        (`crm configure delete --force ID`)
+                        `crm configure load update /etc/uec-clc-ha/cluster.crm`,
+                        the CIB stamped with what was loaded (by whom), and
+                        only then the objects uec-clc-ha made that the file
+                        no longer has are deleted (`crm configure delete`):
+                        load first, so a fencing change never leaves a
+                        moment without a fencing device.  The objects come
+                        from the live CIB, not from a copy of the last file,
+                        so what an earlier version or cluster-init left
+                        behind goes too.
   corosync.conf changed `corosync-cfgtool -R` (every node re-reads it)
   the DRBD resource     `drbdadm adjust RESOURCE`
+
+Refused, with the way to do it, before anything is written: a CIB that the
+peer loaded from a different cluster.crm (the nodes' settings differ:
+loading ours would undo theirs, and theirs ours, back and forth); a new
+cluster secret or name while corosync runs (it cannot change its key live);
+a renamed DRBD resource, or another disk or minor than the one DRBD runs
+(adjust would detach the disk under the mounted filesystem); another
+device, directory or filesystem type for the mounted filesystem.
 
 Where nothing runs, the services read the files when they start, and that
 is said.
@@ -23,23 +36,88 @@ is said.
 
 import difflib
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from uec_clc_ha.cluster import crm_mon
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
+from uec_clc_ha.errors import Refused
 from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
-from uec_clc_ha.host.paths import COROSYNC_CONF, CRM_FILE
+from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE
 
 OBJECT_RE = re.compile(r"^(?:primitive|clone|ms|group|location|order|colocation)\s+(\S+)", re.M)
 SECRET_RE = re.compile(r'(\b\w*(?:pass|secret)\w*=)("[^"]*"|\S+)')
+# Every object cluster.crm.j2 can make (tests/unit/cluster/test_live_apply.py checks each rendered
+# one matches): only these are ever deleted; what the admin added to the CIB stays.
+OWNED_RE = re.compile(r"^(?:res_drbd_.+|ms_drbd_.+|res_fs_clc|res_ip_clc|res_ip_clc_src|res_uec|"
+                      r"res_uec_image_store_proxy|res_ping|cl_ping|rg_uec|rg_uec_address|l_uec_connected|"
+                      r"o_drbd_before_uec|c_uec_on_drbd|c_address_with_uec|o_address_before_clc|st_sbd|"
+                      r"st_ipmi_.+|l_st_ipmi_.+)$")
+STAMP_SET = "uec-clc-ha"                  # a cluster_property_set of its own: `load update` never touches it
+STAMP = "uec-clc-ha-loaded"
+RESOURCE_TAGS = ("primitive", "clone", "group", "master", "bundle")
+CONSTRAINT_TAGS = ("rsc_location", "rsc_order", "rsc_colocation", "rsc_ticket")
 
 
 @dataclass(frozen=True)
 class Step:
     what: str
-    argv: tuple
+    argv: tuple                  # () when the step only notes what the service already took
     applies: tuple = ()          # (path, content) the service has taken once the step succeeded
+
+
+@dataclass(frozen=True)
+class LiveCib:
+    """What the running CIB holds that apply needs: object ids with their parents, the stamp, params."""
+
+    parents: dict                # {id: id of the resource it sits in, or None}
+    stamp: dict                  # {"digest", "node", "image-store-proxy", "source-address-route"} or {}
+    params: dict                 # {resource id: {name: value}} of the primitives' instance attributes
+
+    def leftovers(self, new_text):
+        """The ids uec-clc-ha made that new_text no longer has, outermost only (a clone takes its child)."""
+        wanted = set(OBJECT_RE.findall(new_text))
+        gone = {i for i in self.parents if OWNED_RE.match(i) and i not in wanted}
+        return sorted(i for i in gone if self.parents[i] not in gone)
+
+
+def live_cib(system):
+    """The running CIB as LiveCib, or None when it does not answer."""
+    done = system.run(["cibadmin", "-Q", "-o", "configuration"], rcs=None, timeout=60)
+    if done.rc != 0 or not done.stdout.strip():
+        return None
+    try:
+        root = ET.fromstring(done.stdout)
+    except ET.ParseError:
+        return None
+    parents, params = {}, {}
+
+    def walk(element, parent):
+        for child in element:
+            if child.tag in RESOURCE_TAGS:
+                parents[child.get("id")] = parent
+                if child.tag == "primitive":
+                    params[child.get("id")] = {nv.get("name"): nv.get("value") for nv in
+                                               child.findall("instance_attributes/nvpair")}
+                walk(child, child.get("id"))
+    walk(root.find("resources") if root.find("resources") is not None else [], None)
+    for constraint in (root.find("constraints") if root.find("constraints") is not None else []):
+        if constraint.tag in CONSTRAINT_TAGS:
+            parents[constraint.get("id")] = None
+    stamp = {}
+    for nv in root.findall(f"crm_config/cluster_property_set[@id='{STAMP_SET}']/nvpair[@name='{STAMP}']"):
+        words = (nv.get("value") or "").split()
+        if words:
+            stamp = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+            stamp["digest"] = words[0]
+    return LiveCib(parents, stamp, params)
+
+
+def stamp_value(config, content):
+    """What the CIB is stamped with after a load: the file's sha256, the node, the per-host resolutions."""
+    return (f"{digest(content)} node={config.local_node} image-store-proxy={config.image_store_proxy} "
+            f"source-address-route={config.source_address_route}")
 
 
 def _pending(system, changes):
@@ -70,36 +148,143 @@ def _loaded_text(system, change):
     return (change.old or b"").decode("utf-8", "replace") if change.action == "update" else ""
 
 
-def plan(system, config, changes):
-    """(steps, notes): what to run on this node so its running services take the generated files."""
+def plan(system, config, changes, force=False):
+    """(steps, notes): what to run on this node so its running services take the generated files.
+
+    Refused (nothing run, nothing written) for what cannot change on a live
+    pair; ``force`` loads this node's cluster.crm over a CIB the peer loaded
+    from a different one.
+    """
     differs = _pending(system, changes)
+    new_files = {c.path: c.new.content for c in changes if c.action != "remove"}
     steps, notes = [], []
-    if CRM_FILE in differs:
-        if crm_mon.read(system) is not None:
-            change = differs[CRM_FILE]
-            new = change.new.content
-            for obj in removed_objects(_loaded_text(system, change), new.decode("utf-8", "replace")):
-                steps.append(Step(f"delete {obj} from the CIB (no longer in {CRM_FILE})",
-                                  ("crm", "configure", "delete", "--force", obj)))
-            steps.append(Step(f"load {CRM_FILE} into the live CIB", ("crm", "configure", "load", "update", CRM_FILE),
-                              (CRM_FILE, new)))
-        else:
-            notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
-                         "`uec-clc-ha-ctl cluster-init` loads it")
+    if CRM_FILE in new_files and crm_mon.read(system) is not None:
+        steps += crm_steps(system, config, new_files[CRM_FILE], force)
+    elif CRM_FILE in differs:
+        notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
+                     "`uec-clc-ha-ctl cluster-init` loads it")
+    corosync_runs = system.run(["corosync-cfgtool", "-s"], rcs=None, timeout=15).rc == 0
+    if COROSYNC_AUTHKEY in differs and corosync_runs and COROSYNC_AUTHKEY in applied(system):
+        raise Refused(
+            "the cluster secret or name changed (a new corosync key) while corosync runs: corosync cannot take a "
+            "new key live, and a node restarted with it could not talk to its peer (each would fence the other). "
+            "Change it with the pair in maintenance: `crm configure property maintenance-mode=true`, stop "
+            "pacemaker and corosync on both nodes (the cloud keeps running), `uec-clc-ha-ctl apply` on both, "
+            "start corosync and pacemaker on both, then `crm configure property maintenance-mode=false`. Or put "
+            "the old secret back (`uec-clc-ha-ctl set --force Cluster-Secret=...`). Nothing was written.")
     if COROSYNC_CONF in differs:
-        if system.run(["corosync-cfgtool", "-s"], rcs=None, timeout=15).rc == 0:
+        if corosync_runs:
             steps.append(Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
                               (COROSYNC_CONF, differs[COROSYNC_CONF].new.content)))
         else:
             notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
-    res = drbd_path(config)
-    if res in differs:
-        if drbd_state.role(system, config.drbd_resource) != "Unconfigured":
-            steps.append(Step(f"DRBD {config.drbd_resource} takes the new configuration",
-                              ("drbdadm", "adjust", config.drbd_resource), (res, differs[res].new.content)))
-        else:
-            notes.append(f"DRBD {config.drbd_resource} is not up here: it reads the new file when it is brought up")
+    steps += _drbd_steps(system, config, differs, notes)
     return steps, notes
+
+
+def crm_steps(system, config, new, force=False):
+    """Load (unless the CIB holds this file already), stamp, then delete what the file no longer has.
+
+    [] when the live CIB holds exactly ``new`` (cluster.crm's content) and
+    this node has noted it; [] too when the CIB does not answer.
+    """
+    cib = live_cib(system)
+    if cib is None:
+        return []
+    new_digest = digest(new)
+    ours = applied(system).get(CRM_FILE)
+    stamp = cib.stamp
+    if stamp and stamp["digest"] not in (new_digest, ours) and not force:
+        raise Refused(_other_file(config, stamp))
+    leftovers = cib.leftovers(new.decode("utf-8", "replace"))
+    drbd = [i for i in leftovers if i.startswith(("ms_drbd_", "res_drbd_"))]
+    if drbd:
+        raise Refused(f"the new {CRM_FILE} drops {', '.join(drbd)}, the DRBD resource the cloud's filesystem "
+                      "runs on (DRBD-Resource changed): deleting it would stop DRBD under the mounted data. "
+                      "Rename a DRBD resource with the cluster stopped on both nodes, or set DRBD-Resource "
+                      "back. Nothing was written.")
+    _refuse_filesystem_changes(config, cib)
+    steps = []
+    stamp_step = Step("stamp the CIB with what was loaded (its sha256, this node)",
+                      ("crm_attribute", "--type", "crm_config", "--set-name", STAMP_SET, "--name", STAMP,
+                       "--update", stamp_value(config, new)), (CRM_FILE, new))
+    if stamp.get("digest") == new_digest:
+        if ours != new_digest:
+            steps.append(Step(f"note that the live CIB holds this {CRM_FILE} already (loaded on "
+                              f"{stamp.get('node', 'the peer')})", (), (CRM_FILE, new)))
+    elif not stamp and ours == new_digest and "rg_uec" in cib.parents:
+        steps.append(stamp_step)               # loaded by a version that did not stamp the CIB yet
+    else:
+        steps += [Step(f"load {CRM_FILE} into the live CIB", ("crm", "configure", "load", "update", CRM_FILE)),
+                  stamp_step]
+    if leftovers:
+        steps.append(Step(f"delete from the CIB what {CRM_FILE} no longer has: {', '.join(leftovers)}",
+                          ("crm", "configure", "delete", "--force", *leftovers)))
+    return steps
+
+
+def _other_file(config, stamp):
+    node = stamp.get("node", "another node")
+    mine = {"image-store-proxy": ("Image-Store-Proxy", config.image_store_proxy),
+            "source-address-route": ("Source-Address-Route", config.source_address_route)}
+    autos = [f"{key} resolves to {stamp[name]} on {node} and to {value} here: set it on both nodes "
+             f"(`uec-clc-ha-ctl set {key}={stamp[name]}`)"
+             for name, (key, value) in mine.items() if stamp.get(name) not in (None, value)]
+    return (f"the live CIB was loaded on {node} from a different {CRM_FILE} than this node's: loading this one "
+            f"would undo it (and {node}'s next apply would undo this one, restarting resources each time). "
+            + ("; ".join(autos) + ". " if autos else
+               f"The two nodes' settings differ (`uec-clc-ha-ctl doctor` compares them), or {node} was "
+               "reconfigured or upgraded first: bring this node's settings in line (dpkg-reconfigure uec-clc-ha, "
+               "or `uec-clc-ha-ctl set`). ")
+            + "To load this node's file over it anyway: `uec-clc-ha-ctl apply --force`. Nothing was written.")
+
+
+# res_fs_clc's parameters that name the data's place: another value while it is mounted loses the cloud's data
+FILESYSTEM_FIXED = (("device", "DRBD-Device", "drbd_device"), ("directory", "Mount-Point", "mount_point"),
+                    ("fstype", "Filesystem", "filesystem"))
+
+
+def _refuse_filesystem_changes(config, cib):
+    running = cib.params.get("res_fs_clc")
+    if not running:
+        return
+    for param, key, attr in FILESYSTEM_FIXED:
+        if running.get(param) not in (None, getattr(config, attr)):
+            raise Refused(f"{key} is {getattr(config, attr)}, but the cloud's filesystem runs with {param}="
+                          f"{running[param]}: the data directories point there, and a new {key} on a live pair "
+                          "would unmount the cloud's data and mount something else in its place. Set "
+                          f"{key}={running[param]} back. Nothing was written.")
+
+
+def _drbd_steps(system, config, differs, notes):
+    res = config.drbd_resource
+    kernel = drbd_state.running(system, res)
+    if kernel is not None:
+        if kernel["disk"] and kernel["disk"] != config.drbd_disk:
+            raise Refused(f"DRBD-Disk is {config.drbd_disk}, but DRBD {res} runs on {kernel['disk']}: `drbdadm "
+                          "adjust` compares the names and would detach the disk and attach the new one under the "
+                          f"running resource. If it is the same device under another name, set DRBD-Disk="
+                          f"{kernel['disk']}; a new disk is attached with the resource down (`drbdadm down`, on "
+                          "the node without the cloud). Nothing was written.")
+        if kernel["minor"] is not None and kernel["minor"] != config.drbd_minor:
+            raise Refused(f"DRBD-Device is {config.drbd_device}, but DRBD {res} runs as /dev/drbd{kernel['minor']} "
+                          f"under the mounted filesystem: set DRBD-Device=/dev/drbd{kernel['minor']} back. "
+                          "Nothing was written.")
+    for path in applied(system):
+        old = path[len("/etc/drbd.d/"):-len(".res")] if path.startswith("/etc/drbd.d/") and path.endswith(".res") \
+            else None
+        if old and old != res and drbd_state.role(system, old) != "Unconfigured":
+            raise Refused(f"DRBD-Resource is {res}, but DRBD runs the cloud's data as {old}: a DRBD resource "
+                          f"cannot be renamed while it is up. Set DRBD-Resource={old} back. Nothing was written.")
+    path = drbd_path(config)
+    steps = []
+    if path in differs:
+        if kernel is not None or drbd_state.role(system, res) != "Unconfigured":
+            steps.append(Step(f"DRBD {res} takes the new configuration", ("drbdadm", "adjust", res),
+                              (path, differs[path].new.content)))
+        else:
+            notes.append(f"DRBD {res} is not up here: it reads the new file when it is brought up")
+    return steps
 
 
 def show(out, system, changes, steps, notes, dry_run):
@@ -107,13 +292,17 @@ def show(out, system, changes, steps, notes, dry_run):
     if crm is not None and any(s.argv[:2] == ("crm", "configure") for s in steps):
         print(crm_diff(_loaded_text(system, crm), crm.new.content.decode("utf-8", "replace")), file=out, end="")
     for s in steps:
-        print(f"{'would run' if dry_run else 'running'}: {' '.join(s.argv)}  ({s.what})", file=out)
+        if s.argv:
+            print(f"{'would run' if dry_run else 'running'}: {' '.join(s.argv)}  ({s.what})", file=out)
+        else:
+            print(f"{'would ' if dry_run else ''}{s.what}", file=out)
     for n in notes:
         print(n, file=out)
 
 
 def run(system, steps):
     for s in steps:
-        system.run(list(s.argv), timeout=300, env={"HOME": "/root"})
+        if s.argv:
+            system.run(list(s.argv), timeout=300, env={"HOME": "/root"})
         if s.applies:
             record(system, *s.applies)

@@ -16,6 +16,7 @@ SETTINGS_MODE = 0o600                      # it holds the shared cluster secret
 CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
 VNET_FILE = "/etc/uec-clc-ha/eucalyptus-vnet.conf"
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
+COROSYNC_AUTHKEY = "/etc/corosync/authkey"
 
 # -- state: journals and records (removed on purge) -------------------------
 STATE_DIR = "/var/lib/uec-clc-ha"

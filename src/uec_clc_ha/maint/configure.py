@@ -155,7 +155,11 @@ def _say_if_not_applied(system, built):
     """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
     if not system.is_live or crm_mon.read(system) is None:
         return
-    steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
+    try:
+        steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
+    except UecError as e:
+        log(f"the running cluster cannot take the new configuration as it is: {e}")
+        return
     if steps:
         log("the running cluster has not taken the new configuration yet: once both nodes have it "
             "(dpkg-reconfigure uec-clc-ha on each), run `uec-clc-ha-ctl apply` on each node; "

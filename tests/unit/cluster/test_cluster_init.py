@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from cib_model import Cib
 from fake_clock import Clock
 from scenarios import write_settings
 from uec_clc_ha.cluster import cluster_init
@@ -29,12 +30,16 @@ class Node(System):
         self.active = set()
         self.enabled = {"sbd.service"}
         self.calls = []
+        self.cib = Cib()
 
     def run(self, argv, rcs=(0,), **kwargs):
         argv = list(argv)
         self.calls.append(argv)
         rc, out = 0, ""
-        if argv[:2] == ["sbd", "-d"] and argv[-1] == "dump":
+        cib = self.cib.answer(self, argv)
+        if cib is not None:
+            rc, out = cib
+        elif argv[:2] == ["sbd", "-d"] and argv[-1] == "dump":
             rc, out = (0, HEADER.format(w=self.header[0], m=self.header[1])) if self.header else (1, "")
         elif argv[:2] == ["sbd", "-d"] and argv[-1] == "create":
             self.header = (int(argv[argv.index("-1") + 1]), int(argv[argv.index("-4") + 1]))

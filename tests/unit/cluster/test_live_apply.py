@@ -1,35 +1,54 @@
 """apply on a running cluster: which live steps follow which changed files (scripted tools, no cluster)."""
 
-from scenarios import full_raw
+import pytest
+
+from cib_model import Cib
+from scenarios import SCENARIOS, full_raw
 from uec_clc_ha.cluster import live_apply
-from uec_clc_ha.config import pipeline, settings
+from uec_clc_ha.config import keyring, pipeline, render, settings
 from uec_clc_ha.config.render import RenderedFile
+from uec_clc_ha.errors import Refused
 from uec_clc_ha.host import applied, paths
 from uec_clc_ha.host.system import Completed, System
 
-CRM_OLD = 'primitive res_a ocf:heartbeat:Dummy\nprimitive res_gone ocf:heartbeat:Dummy\n' \
-          'primitive st_ipmi stonith:fence_ipmilan params password="old-secret"\n'
-CRM_NEW = 'primitive res_a ocf:heartbeat:Dummy op monitor interval=45s\n' \
-          'primitive st_ipmi stonith:fence_ipmilan params password="new-secret"\n'
+CRM_OLD = 'primitive res_uec ocf:ubuntu:eucaclc\nprimitive res_uec_image_store_proxy lsb:image-store-proxy\n' \
+          'primitive st_ipmi_clc1 stonith:fence_ipmilan params password="old-secret"\n'
+CRM_NEW = 'primitive res_uec ocf:ubuntu:eucaclc op monitor interval=45s\n' \
+          'primitive st_ipmi_clc1 stonith:fence_ipmilan params password="new-secret"\n'
+ADMINS = 'location cli-prefer-rg_uec rg_uec role=Started inf: clc1\nprimitive res_admin_extra ocf:heartbeat:Dummy\n'
+DRBDSETUP_SHOW = 'resource uec-clc {{\n    _this_host {{\n        volume 0 {{\n            device minor {minor};\n' \
+                 '            disk "{disk}";\n            meta-disk internal;\n        }}\n    }}\n}}\n'
 
 
 class Running(System):
-    """A node where pacemaker, corosync and DRBD run (or none of them)."""
+    """A node where pacemaker, corosync and DRBD run (or none of them), its CIB scripted (tests/support/cib_model)."""
 
-    def __init__(self, root, running=True):
+    def __init__(self, root, running=True, loaded=CRM_OLD, disk="/dev/vdb1", minor=0):
         super().__init__(root)
-        self.running = running
+        self.running, self.disk, self.minor = running, disk, minor
+        self.cib = Cib()
+        if loaded:
+            self.cib.load_text(loaded + ADMINS)
+        self.calls = []
 
     def run(self, argv, rcs=(0,), **kwargs):
+        self.calls.append(list(argv))
         rc, out = 0, ""
-        if argv[0] == "crm_mon":
+        cib = self.cib.answer(self, argv) if self.running else None
+        if cib is not None:
+            rc, out = cib
+        elif argv[0] == "crm_mon":
             out = '<pacemaker-result api-version="2.25"><summary/><nodes/><resources/></pacemaker-result>' \
                 if self.running else ""
             rc = 0 if self.running else 102
-        elif argv[0] == "corosync-cfgtool":
+        elif argv[0] in ("corosync-cfgtool", "cibadmin"):
             rc = 0 if self.running else 1
         elif argv[:2] == ["drbdadm", "role"]:
-            rc, out = (0, "Primary/Secondary") if self.running else (10, "")
+            rc, out = (0, "Primary/Secondary") if self.running and argv[2] == "uec-clc" else (10, "")
+        elif argv[:2] == ["drbdsetup", "show"]:
+            rc, out = (0, DRBDSETUP_SHOW.format(minor=self.minor, disk=self.disk)) if self.running else (10, "")
+        if rcs is not None and rc not in rcs:
+            raise RuntimeError(f"{argv} failed")
         return Completed(tuple(argv), rc, out, "")
 
 
@@ -43,16 +62,31 @@ def changes():
     return files
 
 
+def argvs(steps):
+    return [s.argv[:4] if s.argv[:2] == ("crm_attribute", "--type") else s.argv for s in steps]
+
+
+STAMP = ("crm_attribute", "--type", "crm_config", "--set-name")
+
+
 def test_each_changed_file_brings_its_running_service_in_line(tmp_path):
     config = settings.require_valid(full_raw("corosync-drbd84"))
-    steps, notes = live_apply.plan(Running(str(tmp_path)), config, changes())
-    assert [s.argv for s in steps] == [
-        ("crm", "configure", "delete", "--force", "res_gone"),
+    system = Running(str(tmp_path))
+    system.write_atomic(paths.CRM_FILE, CRM_NEW)
+    steps, notes = live_apply.plan(system, config, changes())
+    # load first, delete after: a fencing change never leaves a moment without its device
+    assert argvs(steps) == [
         ("crm", "configure", "load", "update", paths.CRM_FILE),
+        STAMP,
+        ("crm", "configure", "delete", "--force", "res_uec_image_store_proxy"),
         ("corosync-cfgtool", "-R"),
         ("drbdadm", "adjust", "uec-clc"),
     ]
     assert notes == []
+    live_apply.run(system, steps)
+    assert "res_uec_image_store_proxy" not in system.cib.objects
+    assert {"res_admin_extra", "cli-prefer-rg_uec"} <= set(system.cib.objects)     # the admin's stay
+    assert not [s for s in live_apply.plan(system, config, changes())[0] if s.argv[:1] == ("crm",)]
 
 
 def test_nothing_runs_nothing_is_run_and_that_is_said(tmp_path):
@@ -63,7 +97,7 @@ def test_nothing_runs_nothing_is_run_and_that_is_said(tmp_path):
 
 def test_the_shown_change_masks_secrets():
     diff = live_apply.crm_diff(CRM_OLD, CRM_NEW)
-    assert "interval=45s" in diff and "-primitive res_gone" in diff
+    assert "interval=45s" in diff and "-primitive res_uec_image_store_proxy" in diff
     assert "secret" not in diff.replace("password=(hidden)", "") and "password=(hidden)" in diff
 
 
@@ -79,10 +113,13 @@ def test_files_written_earlier_and_not_yet_taken_are_applied(tmp_path):
     applied.record(system, paths.COROSYNC_CONF, b"totem { token: 3000 }\n")
     files = {paths.CRM_FILE: CRM_NEW.encode(), paths.COROSYNC_CONF: b"totem {}\n",
              "/etc/drbd.d/uec-clc.res": b"resource {}\n"}
+    for path, content in files.items():
+        system.write_atomic(path, content)
     steps, notes = live_apply.plan(system, config, _unchanged(files))
-    assert [s.argv for s in steps] == [
-        ("crm", "configure", "delete", "--force", "res_gone"),        # from the copy of what was loaded
+    assert argvs(steps) == [
         ("crm", "configure", "load", "update", paths.CRM_FILE),
+        STAMP,
+        ("crm", "configure", "delete", "--force", "res_uec_image_store_proxy"),    # found in the live CIB
         ("corosync-cfgtool", "-R"),
         ("drbdadm", "adjust", "uec-clc"),                            # no record: applied again (idempotent)
     ]
@@ -101,11 +138,123 @@ def test_a_failed_step_records_nothing_so_the_next_apply_tries_again(tmp_path):
             if argv[0] == "corosync-cfgtool" and argv[1] == "-R":
                 raise RuntimeError("reload refused")
             return super().run(argv, rcs, **kwargs)
-    system = Failing(str(tmp_path))
+    system = Failing(str(tmp_path), loaded="")
     files = {paths.COROSYNC_CONF: b"totem {}\n"}
     steps, _ = live_apply.plan(system, config, _unchanged(files))
-    try:
+    with pytest.raises(RuntimeError):
         live_apply.run(system, steps)
-    except RuntimeError:
-        pass
     assert [s.argv for s in live_apply.plan(system, config, _unchanged(files))[0]] == [("corosync-cfgtool", "-R")]
+
+
+# -- the CIB as a whole: what cluster-init or another version left, the peer's load ------------------------
+def rendered(name="corosync-drbd84", **overrides):
+    c = settings.require_valid(dict(full_raw(name), **overrides))
+    c = settings.resolve(c, FACTS) if "auto" in (c.image_store_proxy, c.source_address_route) else c
+    return c, render.render_all(c, keyring.derive(c.cluster_secret, c.cluster_name))[paths.CRM_FILE].content
+
+
+FACTS = type("Facts", (), {"drbd_version": "8.4", "image_store_proxy": "lsb", "source_address_route": "default",
+                           "network_config": "ifupdown"})()
+
+
+def live_pair(tmp_path, name="corosync-drbd84", **overrides):
+    """A node whose CIB was loaded from these settings' cluster.crm by cluster-init (recorded, not stamped)."""
+    config, crm = rendered(name, **overrides)
+    system = Running(str(tmp_path), loaded=crm.decode())
+    system.write_atomic(paths.CRM_FILE, crm)
+    applied.record(system, paths.CRM_FILE, crm)
+    return system, config, crm
+
+
+def test_a_fencing_change_made_through_the_postinst_leaves_no_device_behind(tmp_path):
+    # cluster-init (run by the postinst of dpkg-reconfigure) loaded the ipmilan file and recorded it; the CIB
+    # still held st_sbd: apply must find it in the CIB itself, though cluster.crm counts as applied
+    system, _, _ = live_pair(tmp_path)
+    config, crm = rendered("corosync-drbd9-ipmi", **{"DRBD-Version": "8.4"})
+    system.cib.load_text(crm.decode())
+    system.write_atomic(paths.CRM_FILE, crm)
+    applied.record(system, paths.CRM_FILE, crm)
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    # (seen with the goldens: st_sbd beside both st_ipmi_*, image-store-proxy a free primitive)
+    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "res_uec_image_store_proxy",
+                                    "st_sbd")]
+    live_apply.run(system, steps)
+    assert [o for o in system.cib.objects if o.startswith("st_")] == ["st_ipmi_clc1", "st_ipmi_clc2"]
+    assert "res_uec_image_store_proxy" not in system.cib.objects
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_object_the_package_renders_is_its_own_to_delete(name):
+    overrides = {"DRBD-Version": "8.4"}
+    if name == "heartbeat-legacy":
+        overrides = {}
+    _, crm = rendered(name, **overrides)
+    for oid in live_apply.OBJECT_RE.findall(crm.decode()):
+        assert live_apply.OWNED_RE.match(oid), f"{oid} is rendered but apply would never delete it"
+    assert not live_apply.OWNED_RE.match("cli-prefer-rg_uec") and not live_apply.OWNED_RE.match("res_admin_extra")
+
+
+def test_the_cib_the_peer_loaded_from_another_file_is_not_undone(tmp_path):
+    # the peer resolved Image-Store-Proxy=auto to systemd and loaded its file; ours says lsb
+    system, config, crm = live_pair(tmp_path)
+    peer_config, peer_crm = rendered(**{"Image-Store-Proxy": "systemd"})
+    system.cib.load_text(peer_crm.decode())
+    system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: f"{applied.digest(peer_crm)} node=clc2 "
+                                                "image-store-proxy=systemd source-address-route=default"}}
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert "loaded on clc2" in str(e.value) and "Image-Store-Proxy resolves to systemd on clc2 and to lsb here" \
+        in str(e.value) and "Nothing was written" in str(e.value)
+    assert not [c for c in system.calls if c[:2] in (["crm", "configure"], ["crm_attribute", "--type"])]
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}), force=True)
+    assert argvs(steps)[:2] == [("crm", "configure", "load", "update", paths.CRM_FILE), STAMP]
+
+
+def test_a_cib_holding_this_file_already_is_only_noted(tmp_path):
+    # the peer applied the same settings first: nothing is loaded again, nothing restarts
+    system, config, crm = live_pair(tmp_path)
+    applied.record(system, paths.CRM_FILE, b"an older file")
+    system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: f"{applied.digest(crm)} node=clc2"}}
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert [s.argv for s in steps] == [()] and "loaded on clc2" in steps[0].what
+    live_apply.run(system, steps)
+    assert live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm})) == ([], [])
+
+
+def test_a_new_cluster_key_is_refused_while_corosync_runs(tmp_path):
+    system, config, crm = live_pair(tmp_path)
+    applied.record(system, paths.COROSYNC_AUTHKEY, b"the key corosync runs with")
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.COROSYNC_AUTHKEY: b"a new key"}))
+    assert "cannot take a new key live" in str(e.value) and "maintenance-mode=true" in str(e.value)
+
+
+@pytest.mark.parametrize("kernel, words", [
+    ({"disk": "/dev/disk/by-id/virtio-drbddisk"}, "DRBD-Disk=/dev/disk/by-id/virtio-drbddisk"),
+    ({"minor": 3}, "DRBD-Device=/dev/drbd3"),
+])
+def test_what_would_detach_the_running_disk_is_refused(tmp_path, kernel, words):
+    system, config, crm = live_pair(tmp_path)
+    system.disk, system.minor = kernel.get("disk", "/dev/vdb1"), kernel.get("minor", 0)
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert words in str(e.value)
+
+
+def test_a_renamed_drbd_resource_is_refused_while_the_old_one_runs(tmp_path):
+    system, _, crm = live_pair(tmp_path)
+    applied.record(system, "/etc/drbd.d/uec-clc.res", b"resource uec-clc {}")
+    config, new = rendered(**{"DRBD-Resource": "clcdata"})
+    system.disk = None
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: new}))
+    assert "ms_drbd_uec-clc" in str(e.value) or "DRBD-Resource=uec-clc" in str(e.value)
+
+
+@pytest.mark.parametrize("key, value", [("Mount-Point", "/srv/uecdata"), ("Filesystem", "xfs")])
+def test_the_mounted_filesystem_keeps_its_place_and_type(tmp_path, key, value):
+    system, _, _ = live_pair(tmp_path)
+    config, new = rendered(**{key: value})
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: new}))
+    assert f"{key} is {value}" in str(e.value)

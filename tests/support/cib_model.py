@@ -1,0 +1,93 @@
+"""A scripted CIB for unit tests: what `crm configure load update`, `crm configure delete`, crm_attribute and
+`cibadmin -Q -o configuration` do to the objects and the stamp, without Pacemaker.
+
+Used by the scripted nodes of tests/unit/cluster (cluster-init, live apply):
+answer(system, argv) returns (rc, stdout) for the commands it models and
+None for any other.  Objects are read from crm shell text the way crmsh
+places them: a primitive named by a group or clone sits inside it, `load
+update` replaces an object of the same id and leaves every other one (a
+primitive a group no longer names becomes free); `delete` removes an object
+with what sits inside it.  The real tools run in the lab and the
+integration tests.
+"""
+
+import re
+import shlex
+from xml.sax.saxutils import quoteattr
+
+OBJECT_RE = re.compile(r"^(primitive|clone|ms|group|location|order|colocation)\s+(\S+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
+CONSTRAINT = {"location": "rsc_location", "order": "rsc_order", "colocation": "rsc_colocation"}
+
+
+class Cib:
+    def __init__(self):
+        self.objects = {}            # id -> (kind, [member ids], {param: value})
+        self.stamp = {}              # {set id: {name: value}}
+        self.loads = []
+
+    def load_text(self, text):
+        for kind, oid, rest in OBJECT_RE.findall(text):
+            words = shlex.split(rest.replace("\\\n", " "))
+            members, params = [], {}
+            if kind == "group":
+                for w in words:
+                    if w == "meta" or "=" in w:
+                        break
+                    members.append(w)
+            elif kind in ("clone", "ms"):
+                members = words[:1]
+            elif kind == "primitive" and "params" in words:
+                for w in words[words.index("params") + 1:]:
+                    if w in ("op", "meta"):
+                        break
+                    name, _, value = w.partition("=")
+                    params[name] = value
+            self.objects[oid] = (kind, members, params)
+        self.loads.append(text)
+
+    def delete(self, ids):
+        for oid in ids:
+            if oid not in self.objects:
+                return 1
+        for oid in ids:
+            kind, members, _ = self.objects.pop(oid)
+            for m in members:
+                self.objects.pop(m, None)
+        return 0
+
+    def xml(self):
+        contained = {m for kind, members, _ in self.objects.values() for m in members}
+
+        def resource(oid):
+            kind, members, params = self.objects[oid]
+            tag = {"ms": "master"}.get(kind, kind)
+            if kind == "primitive":
+                nvs = "".join(f"<nvpair name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in params.items())
+                return f'<primitive id="{oid}"><instance_attributes id="{oid}-ia">{nvs}</instance_attributes>' \
+                       "</primitive>"
+            return f'<{tag} id="{oid}">' + "".join(resource(m) for m in members if m in self.objects) + f"</{tag}>"
+        resources = "".join(resource(oid) for oid, (kind, _, _) in self.objects.items()
+                            if kind not in CONSTRAINT and oid not in contained)
+        constraints = "".join(f'<{CONSTRAINT[kind]} id="{oid}"/>' for oid, (kind, _, _) in self.objects.items()
+                              if kind in CONSTRAINT)
+        config = "".join(f'<cluster_property_set id="{sid}">' + "".join(
+            f"<nvpair name={quoteattr(n)} value={quoteattr(v)}/>" for n, v in nvs.items()) + "</cluster_property_set>"
+            for sid, nvs in self.stamp.items())
+        return f"<configuration><crm_config>{config}</crm_config><nodes/><resources>{resources}</resources>" \
+               f"<constraints>{constraints}</constraints></configuration>"
+
+    def answer(self, system, argv):
+        """(rc, stdout) for a CIB command, or None for any other."""
+        argv = list(argv)
+        if argv[:4] == ["cibadmin", "-Q", "-o", "configuration"]:
+            return 0, self.xml()
+        if argv[:4] == ["crm", "configure", "load", "update"]:
+            self.load_text(system.read(argv[4]))
+            return 0, ""
+        if argv[:4] == ["crm", "configure", "delete", "--force"]:
+            return self.delete(argv[4:]), ""
+        if argv[0] == "crm_attribute" and "--set-name" in argv and "--update" in argv:
+            sid, name = argv[argv.index("--set-name") + 1], argv[argv.index("--name") + 1]
+            self.stamp.setdefault(sid, {})[name] = argv[argv.index("--update") + 1]
+            return 0, ""
+        return None
