@@ -10,6 +10,8 @@ import os
 import re
 
 from uec_clc_ha.agent.clc_process import runs_program
+from uec_clc_ha.config import settings, settings_file
+from uec_clc_ha.errors import UecError
 
 
 def role(system, resource):
@@ -75,3 +77,18 @@ def running_eucalyptus():
 
 
 PROGRAMS = frozenset({"eucalyptus-cloud", "image-store-proxy"})
+
+
+def data_on_drbd(system):
+    """Data directories that are symlinks into the DRBD mount point (after migrate-data or prepare-secondary)."""
+    try:
+        raw = settings_file.load(system)
+    except UecError:
+        raw = settings.defaults()
+    mount = raw.get("Mount-Point") or settings.defaults()["Mount-Point"]
+    found = []
+    for d in (raw.get("Data-Directories") or settings.defaults()["Data-Directories"]).split():
+        path = system.path(d)
+        if os.path.islink(path) and os.readlink(path).rstrip("/").startswith(mount.rstrip("/") + "/"):
+            found.append(d)
+    return found

@@ -30,10 +30,10 @@ import sys
 
 from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
 from uec_clc_ha.config import answers, changes as config_changes, pipeline, settings_file
-from uec_clc_ha.data import drbd_init, migration
+from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
-from uec_clc_ha.host import boot, managed_files
-from uec_clc_ha.host.paths import LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
+from uec_clc_ha.host import applied, boot, managed_files
+from uec_clc_ha.host.paths import CRM_FILE, LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
 
 # With none of these answered, the pair has not been described yet.
 DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
@@ -129,17 +129,12 @@ def install(system, db):
     for path, result in installer.install_generated(built.files).items():
         if result == "installed":
             log(f"installed {path}")
-    if actions["disable-boot-startup"]:
-        boot.disable(system, log)
-    else:
-        boot.restore(system, log)
+    boot_step(system, actions["disable-boot-startup"])
     data_done = data_steps(system, built.config, actions, db)
+    if not actions["disable-boot-startup"] and drbd_state.data_on_drbd(system):
+        boot_step(system, False)              # migrate-data just moved the data: keep Eucalyptus out of boot
     if actions["start-cluster"]:
-        if data_done:
-            cluster_step(system, built.config)
-        else:
-            log("the cluster was not started: a data step above did not finish; once it has, run "
-                "`uec-clc-ha-ctl cluster-init --yes`")
+        start_step(system, built.config, data_done)
     _say_if_not_applied(system, built)
     record_last(system, text)
     system.remove(PENDING)
@@ -149,6 +144,49 @@ def install(system, db):
         db.subst(note, "secret", settings_file.parse(text)["Cluster-Secret"])
         db.fset(note, "seen", "false")
     return 0
+
+
+def boot_step(system, disable):
+    """uec-clc-ha/disable-boot-startup: Eucalyptus out of boot start-up, or back as it was.
+
+    Back only while its data is where Eucalyptus left it: with the data
+    directories pointing into the DRBD filesystem, Eucalyptus started at boot
+    would run on an unmounted or stale copy (the case the prerm refuses too).
+    """
+    linked = drbd_state.data_on_drbd(system)
+    if disable or linked:
+        boot.disable(system, log)
+    if linked and not disable:
+        log("boot start-up of Eucalyptus stays disabled although the answer was no: "
+            f"{', '.join(linked)} point into the DRBD filesystem, so Eucalyptus started at boot would run on an "
+            "unmounted or stale copy. `uec-clc-ha-ctl restore-data --yes` moves the data back; then answer no "
+            "again (dpkg-reconfigure uec-clc-ha)")
+    elif not disable:
+        boot.restore(system, log)
+
+
+def start_step(system, config, data_done):
+    """uec-clc-ha/start-cluster: the cluster brought up here the first time only."""
+    if brought_up(system):
+        log("the cluster was brought up on this node before: the postinst leaves it as it is (running, or "
+            "stopped by the admin). `uec-clc-ha-ctl apply --dry-run` shows what the running cluster has not "
+            "taken yet, `uec-clc-ha-ctl apply` makes it take it, `uec-clc-ha-ctl cluster-init` starts it")
+    elif data_done:
+        cluster_step(system, config)
+    else:
+        log("the cluster was not started: a data step above did not finish; once it has, run "
+            "`uec-clc-ha-ctl cluster-init --yes`")
+
+
+def brought_up(system):
+    """True once cluster-init, apply or adopt made the running cluster take cluster.crm on this node.
+
+    The postinst brings the cluster up only the first time: an upgrade or a
+    reconfigure never starts a stack the admin stopped, never loads a new
+    CIB while the peer may still run the old package, and never waits for a
+    cloud stopped on purpose.
+    """
+    return CRM_FILE in applied.applied(system)
 
 
 def _say_if_not_applied(system, built):

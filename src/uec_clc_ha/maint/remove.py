@@ -9,7 +9,7 @@ configuration stays until purge.
 import os
 
 from uec_clc_ha.cluster import crm_mon
-from uec_clc_ha.config import settings, settings_file
+from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import Refused, UecError
 from uec_clc_ha.host import boot
 from uec_clc_ha.host.paths import AGENT
@@ -43,7 +43,7 @@ def prerm_remove(system, db=None):
                 f"{node}; `crm node online {node}` once uec-clc-ha is back), or take the resources out of "
                 "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
                 f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
-    linked = _data_on_drbd(system)
+    linked = drbd_state.data_on_drbd(system)
     if linked:
         log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "
             "filesystem, so Eucalyptus started at boot would run on an unmounted or stale copy. To run "
@@ -63,18 +63,3 @@ def _local_node(system):
     except UecError:
         pass
     return os.uname().nodename
-
-
-def _data_on_drbd(system):
-    """Data directories that are symlinks into the DRBD mount point (after migrate-data or prepare-secondary)."""
-    try:
-        raw = settings_file.load(system)
-    except UecError:
-        raw = settings.defaults()
-    mount = raw.get("Mount-Point") or settings.defaults()["Mount-Point"]
-    found = []
-    for d in (raw.get("Data-Directories") or settings.defaults()["Data-Directories"]).split():
-        path = system.path(d)
-        if os.path.islink(path) and os.readlink(path).rstrip("/").startswith(mount.rstrip("/") + "/"):
-            found.append(d)
-    return found

@@ -166,3 +166,44 @@ def test_a_failed_install_keeps_the_secret_for_the_rerun_not_debconf(root):
     new, generated = config_changes.with_answers(root, changes, secrets, *maint._pending_secret(root))
     assert generated is None
     assert settings_file.parse(new)["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]
+
+
+# -- what an upgrade or a reconfigure does on a node whose cluster is up -------------------------------------
+def test_the_cluster_is_brought_up_by_the_postinst_the_first_time_only(root, monkeypatch, capsys):
+    from uec_clc_ha.cluster import cluster_init
+    from uec_clc_ha.config import settings
+    from uec_clc_ha.host import applied, paths
+
+    runs = []
+    monkeypatch.setattr(cluster_init, "init", lambda *a, **k: runs.append(k))
+    config = settings.require_valid(full_raw("corosync-drbd84"))
+    maint.start_step(root, config, data_done=True)
+    assert len(runs) == 1
+    applied.record(root, paths.CRM_FILE, b"what cluster-init loaded")
+    maint.start_step(root, config, data_done=True)        # an upgrade, a reconfigure: the stack is left alone
+    assert len(runs) == 1
+    assert "brought up on this node before" in capsys.readouterr().err
+
+
+def data_moved(root):
+    import os
+
+    config_raw = full_raw("corosync-drbd84")
+    write_settings(root, "corosync-drbd84")
+    for d in config_raw["Data-Directories"].split():
+        root.makedirs(os.path.dirname(d))
+        os.symlink(f"{config_raw['Mount-Point']}/{os.path.basename(d)}", root.path(d))
+
+
+def test_no_to_disable_boot_startup_never_enables_eucalyptus_on_drbd_data(root, monkeypatch, capsys):
+    from uec_clc_ha.host import boot
+
+    calls = []
+    monkeypatch.setattr(boot, "disable", lambda system, log: calls.append("disable"))
+    monkeypatch.setattr(boot, "restore", lambda system, log: calls.append("restore"))
+    maint.boot_step(root, disable=False)
+    assert calls == ["restore"]                 # data where Eucalyptus left it: boot start-up as it was
+    calls.clear()
+    data_moved(root)
+    maint.boot_step(root, disable=False)
+    assert calls == ["disable"] and "stays disabled although the answer was no" in capsys.readouterr().err
