@@ -85,6 +85,20 @@ def test_restore_brings_back_data_written_on_drbd(lab):
     assert lab.run(["/bin/cat", f"{lab.root}/var/lib/eucalyptus/new-file"]).stdout == "written-under-the-cluster\n"
 
 
+def test_restore_refused_without_space_where_the_data_goes_back(lab):
+    # the data grew on DRBD beyond what /var/lib can take: a copy back would fill /var (the CIB's writes)
+    assert lab.ctl("migrate-data", "--yes").returncode == 0
+    lab.sh('fallocate -l 200M "$1/mnt/uecdata/eucalyptus/grown-on-drbd"')
+    r = lab.ctl("restore-data", "--yes")
+    assert r.returncode == REFUSED and "not enough space for /var/lib/eucalyptus" in r.stderr, r.stderr
+    assert "Nothing was changed" in r.stderr
+    listing = lab.run(["/usr/bin/stat", "-c", "%N", *[f"{lab.root}{d}" for d in DIRS]]).stdout
+    assert all(f"'{lab.root}{d}' -> '/mnt/uecdata/{os.path.basename(d)}'" in listing for d in DIRS)
+    assert set(backups(lab)) == set(DIRS)              # the symlinks and the backups as they were
+    names = lab.run(["/bin/ls", "-A", f"{lab.root}/var/lib"]).stdout.split()
+    assert not [n for n in names if n.endswith(".uec-clc-ha-restore")]
+
+
 def test_restore_from_backup_is_explicit(lab):
     assert lab.ctl("migrate-data", "--yes").returncode == 0
     lab.sh('echo newer > "$1/mnt/uecdata/eucalyptus/new-file"')

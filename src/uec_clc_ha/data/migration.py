@@ -404,6 +404,8 @@ def restore(ctx, yes, from_backup=False):
         journal = _load(system, RESTORE_JOURNAL) or {"from_backup": from_backup, "dirs": {}}
         if journal["from_backup"] != from_backup:
             raise Refused("an unfinished restore-data used the other source; finish it with the same options")
+        if not from_backup:
+            _refuse_without_space_to_restore(ctx, journal)
         for d in c.data_directories:
             target = ctx.target(d)
             if system.is_dir(d) and d not in journal["dirs"]:
@@ -417,6 +419,44 @@ def restore(ctx, yes, from_backup=False):
         system.remove(SECONDARY_JOURNAL)
         ctx.say("the data is back in place; Eucalyptus can run without the cluster (stop the cluster on this "
                 "node and `apt-get remove uec-clc-ha` to give boot start-up back to it)")
+
+
+RESTORE_RESERVE = 64 * 2**20      # bytes at least left free where the data goes back (/var holds the CIB, logs)
+
+
+def _refuse_without_space_to_restore(ctx, journal):
+    """Refused when the copies back from DRBD do not fit where they go, with a reserve left free.
+
+    The copies land beside the data directories (on /var, usually, which
+    also holds the CIB and the logs: a full /var stops the cluster's own
+    writes).  Directories sharing a filesystem are counted together; a
+    partial copy of an interrupted run is counted as free (it is redone).
+    """
+    system = ctx.system
+    by_fs = {}
+    for d in ctx.config.data_directories:
+        state = journal["dirs"].get(d, {}).get("state", "pending")
+        if (system.is_dir(d) and d not in journal["dirs"]) or state not in ("pending", "copying"):
+            continue
+        parent = os.path.dirname(d)
+        _, needed = tree_manifest.total_bytes(system.path(ctx.target(d)))
+        staged = system.path(f"{parent}/.{os.path.basename(d)}.uec-clc-ha-restore")
+        _, partial = tree_manifest.total_bytes(staged) if os.path.isdir(staged) else (0, 0)
+        fs = by_fs.setdefault(os.stat(system.path(parent)).st_dev, {"dirs": [], "needed": 0, "partial": 0,
+                                                                     "at": parent})
+        fs["dirs"].append(d)
+        fs["needed"] += needed
+        fs["partial"] += partial
+    for fs in by_fs.values():
+        st = system.statvfs(fs["at"])
+        free = st.f_bavail * st.f_frsize + fs["partial"] - max(RESTORE_RESERVE, int(SPACE_RESERVE * st.f_blocks *
+                                                                                    st.f_frsize))
+        if fs["needed"] > free:
+            raise Refused(f"not enough space for {', '.join(fs['dirs'])} back on the filesystem of {fs['at']}: "
+                          f"the data needs {fs['needed'] // 2**20} MiB, {max(free, 0) // 2**20} MiB are free "
+                          f"(keeping {max(RESTORE_RESERVE // 2**20, 0)} MiB or {SPACE_RESERVE:.0%} in reserve: a "
+                          "full /var stops the cluster's own writes). Free space there, or copy the data back by "
+                          "hand. Nothing was changed.")
 
 
 def _restore_one(ctx, journal, d, entry, target, from_backup, backup):
