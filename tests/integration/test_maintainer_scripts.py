@@ -14,9 +14,10 @@ import pytest
 
 from lablib import chroot
 from lablib.chroot import CLC_PACKAGES, ChrootRoot, diff_snapshots
-from checkout import TOP
+from checkout import TOP, package_version
 from clc_roots import QUESTIONS, SERVICES, install, preseed, stand_in_services
 from scenarios import SCENARIOS
+from uec_clc_ha.config import settings_file
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
                                 reason="needs root and debootstrap")
@@ -166,8 +167,8 @@ def test_hand_edits_survive_reconfigure(clc, deb):
     crm = clc.read("/etc/uec-clc-ha/cluster.crm") + b"# admin note\n"
     clc.write("/etc/uec-clc-ha/cluster.crm", crm, mode=0o600)
     text = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
-    assert "\nMonitor-Interval: 10\n" in text
-    settings = text.replace("Monitor-Interval: 10", "Monitor-Interval: 25")
+    assert "\n#Monitor-Interval: 10\n" in text                         # follows the default
+    settings = text.replace("#Monitor-Interval: 10", "Monitor-Interval: 25")
     clc.write("/etc/uec-clc-ha/uec-clc-ha.conf", settings, mode=0o600)
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
     assert clc.read("/etc/drbd.d/uec-clc.res") == res                 # unchanged upstream: kept as is
@@ -438,7 +439,7 @@ def test_remove_keeps_eucalyptus_out_of_boot_while_its_data_is_on_drbd(clc, deb)
     assert boot_state(clc) == disabled
 
 
-def test_upgrade_from_0_1_0_changes_nothing_the_admin_set(clc, deb):
+def test_upgrade_from_0_1_0_keeps_what_the_admin_set_and_follows_new_defaults(clc, deb):
     old = os.path.join(TOP, "tests", "fixtures", "uec-clc-ha_0.1.0_all.deb")
     preseed(clc)
     install(clc, old)
@@ -449,16 +450,18 @@ def test_upgrade_from_0_1_0_changes_nothing_the_admin_set(clc, deb):
                  "/etc/uec-clc-ha/eucalyptus-vnet.conf"]
     stats = {p: os.stat(clc.host_path(p)) for p in unchanged}
     done = install(clc, deb)
-    assert "0.2.0" in clc.run(["dpkg-query", "-W", "-f", "${Version}", "uec-clc-ha"]).stdout
-    assert clc.read("/etc/uec-clc-ha/uec-clc-ha.conf") == settings              # nothing the admin set
+    assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "uec-clc-ha"]).stdout == package_version()
     for path in unchanged:                                                      # not even rewritten
         st = os.stat(clc.host_path(path))
         assert (st.st_ino, st.st_mtime_ns) == (stats[path].st_ino, stats[path].st_mtime_ns), path
         assert clc.read(path) == golden("corosync-drbd84", path), path
-    # what the new templates change is re-rendered, from the settings as 0.1.0 wrote them (their values are
-    # the admin's now: 0.1.0's defaults stay; settings 0.1.0 did not have take the new defaults) ...
+    # 0.1.0 wrote every value out: what equals a default some release shipped now follows today's default
+    # (a comment), what the preseed answered differently stays written out
     assert b"\nMonitor-Interval: 20\n" in settings and b"Load-Threshold" not in settings
-    assert clc.read("/etc/uec-clc-ha/cluster.crm") == rendered_from(settings, "/etc/uec-clc-ha/cluster.crm")
+    now = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert now == settings_file.following_defaults(settings.decode())
+    assert "\n#Monitor-Interval: 10\n" in now and "\nVIP: 198.51.100.100\n" in now
+    assert clc.read("/etc/uec-clc-ha/cluster.crm") == rendered_from(now.encode(), "/etc/uec-clc-ha/cluster.crm")
     # ... except where the admin edited: kept, the new version beside it
     assert clc.read("/etc/drbd.d/uec-clc.res") == res
     assert clc.read("/etc/drbd.d/uec-clc.res.ucf-dist") == golden("corosync-drbd84", "/etc/drbd.d/uec-clc.res")

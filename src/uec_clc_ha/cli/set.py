@@ -1,7 +1,9 @@
 """Change settings: validate the result, then write the settings file atomically.
 
-`uec-clc-ha-ctl set KEY=VALUE ...`, `set --generate-secret`, `set
---secret-stdin`.  A change that breaks a rule is refused with every problem
+`uec-clc-ha-ctl set KEY=VALUE ...`, `set --default KEY`, `set
+--generate-secret`, `set --secret-stdin`.  A value set is written out and
+stays through upgrades; --default makes a setting follow the package's
+default again (a comment in the file).  A change that breaks a rule is refused with every problem
 it causes and nothing is written; settings still missing elsewhere are
 listed as a reminder but do not block the change.  Comments and order of the
 file are kept.
@@ -25,6 +27,8 @@ def arguments(p):
     group.add_argument("--secret-stdin", action="store_true",
                        help="read Cluster-Secret from the first line of standard input (keeps it out of "
                             "the process list and shell history)")
+    p.add_argument("--default", action="append", default=[], metavar="KEY",
+                   help="let KEY follow the package's default again (also after an upgrade that changes it)")
     p.add_argument("--force", action="store_true",
                    help="replace a Cluster-Secret that is already set (then set the same secret on the other "
                         "node before `apply`)")
@@ -56,19 +60,30 @@ def run(args, system, out, stdin=None):
             changes["Cluster-Secret"] = generated
         else:
             changes["Cluster-Secret"] = (stdin or sys.stdin).readline().rstrip("\r\n")
-    if not changes:
-        raise UsageError("nothing to set: give KEY=VALUE, --generate-secret or --secret-stdin")
+    defaults = []
+    for key in args.default:
+        fd = settings.field(key)
+        if fd is None:
+            raise UsageError(f"unknown setting {key!r}; `uec-clc-ha-ctl show` lists them")
+        if not fd.default:
+            raise UsageError(f"{fd.key} has no default to follow: set it (KEY=VALUE)")
+        if fd.key in changes or fd.key in defaults:
+            raise UsageError(f"{fd.key} is given twice")
+        defaults.append(fd.key)
+    if not changes and not defaults:
+        raise UsageError("nothing to set: give KEY=VALUE, --default KEY, --generate-secret or --secret-stdin")
 
     where, path = pipeline.settings_location(system, args.settings)
     text = settings_file.read_text(where, path)
     before = settings_file.parse(text, path)
     replaces_secret = config_changes.replaces_secret(before, changes, args.force)
-    caused, remaining = config_changes.problems_caused(before, changes)
+    wanted = dict(changes, **{k: settings.field(k).default for k in defaults})
+    caused, remaining = config_changes.problems_caused(before, wanted)
     if caused:
         raise ValidationError(caused)
-    after = dict(before, **changes)
+    after = dict(before, **wanted)
 
-    new_text = settings_file.updated_text(text, changes, path)
+    new_text = settings_file.updated_text(text, changes, path, defaults=defaults)
     if settings_file.parse(new_text, path) != after:        # parsed back before it is written
         raise ValidationError([Problem(path, "did not read back as written; nothing was written")])
     if args.settings:
@@ -80,6 +95,8 @@ def run(args, system, out, stdin=None):
         fd = settings.field(key)
         shown = "(set, hidden)" if fd.secret else changes[key]
         print(f"set {key}: {shown}", file=out)
+    for key in defaults:
+        print(f"set {key}: follows the default ({settings.field(key).default})", file=out)
     if generated:
         print("\nThe new cluster secret is shown this once. Set the same secret on the other node:\n"
               f"    {generated}\n"

@@ -112,3 +112,13 @@ def test_a_passphrase_that_cannot_round_trip_is_refused(ctl, root, monkeypatch, 
     r = ctl("--root", root.root, "set", "--secret-stdin")
     assert r.rc == EXIT_INVALID and "Cluster-Secret:" in r.err
     assert bad.strip() not in r.err
+
+
+def test_a_setting_can_follow_the_default_again(ctl, root):
+    write_settings(root, "corosync-drbd84")
+    assert ctl("--root", root.root, "set", "Monitor-Interval=25").rc == 0
+    r = ctl("--root", root.root, "set", "--default", "monitor-interval")
+    assert r.rc == 0 and "Monitor-Interval: follows the default (10)" in r.out
+    text = root.read(paths.SETTINGS_PATH)
+    assert "\n#Monitor-Interval: 10\n" in text and "\nMonitor-Interval:" not in text
+    assert ctl("--root", root.root, "set", "--default", "Local-Node").rc == EXIT_USAGE     # no default to follow
