@@ -466,3 +466,35 @@ def test_upgrade_from_0_1_0_keeps_what_the_admin_set_and_follows_new_defaults(cl
     assert clc.read("/etc/drbd.d/uec-clc.res") == res
     assert clc.read("/etc/drbd.d/uec-clc.res.ucf-dist") == golden("corosync-drbd84", "/etc/drbd.d/uec-clc.res")
     assert "kept your changed /etc/drbd.d/uec-clc.res" in done.stdout + done.stderr
+
+
+def fake_package(root, name, version):
+    """A .deb of NAME at VERSION (empty, no maintainer scripts) in the root's /tmp, for apt to upgrade to."""
+    build = f"/tmp/fake-{name}"
+    root.run(["mkdir", "-p", f"{build}/DEBIAN"])
+    root.write(f"{build}/DEBIAN/control", f"Package: {name}\nVersion: {version}\nArchitecture: amd64\n"
+                                          "Maintainer: test <test@example.org>\nDescription: stand-in upgrade\n")
+    root.run(["dpkg-deb", "--build", "--root-owner-group", build, f"/tmp/{name}_{version}.deb"])
+    return f"/tmp/{name}_{version}.deb"
+
+
+def test_apt_does_not_upgrade_the_stack_under_the_cloud(clc, deb, tmp_path):
+    import crm_sim
+
+    preseed(clc)
+    install(clc, deb)
+    assert clc.exists("/etc/apt/apt.conf.d/60uec-clc-ha")
+    sim = crm_sim.running_pair(tmp_path)
+    fake_cluster(clc, crm_sim.crm_mon_xml(sim), node=sim.active)
+    version = clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout
+    newer = fake_package(clc, "pacemaker", version + "+test1")
+    done = clc.run(["apt-get", "install", "-y", newer], check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "NOT RUN: apt would upgrade or remove pacemaker" in said
+    assert f"`uec-clc-ha-ctl standby {sim.active}`" in said
+    assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout == version     # dpkg never ran
+    # on the standby node (the same state seen from the other node) apt goes on
+    clc.write("/usr/sbin/crm_node", f"#!/bin/sh\necho {sim.other}\n", mode=0o755)
+    done = clc.run(["apt-get", "install", "-y", newer], check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout == version + "+test1"

@@ -26,6 +26,7 @@ class View:
     quorate: bool = False                             # the DC's partition has quorum
     dc: str = ""                                      # the DC's name ("" when none)
     failures: tuple = ()                              # "op on node: reason" of each failed action
+    maintenance: bool = False                         # cluster-wide maintenance-mode: nothing is started or stopped
 
     def using(self, agent):
         """Every resource (clone instances too) of the given agent."""
@@ -62,8 +63,10 @@ def parse(xml_text):
     for f in root.iter("failure"):
         reason = f.get("exitreason") or f.get("exitstatus") or "failed"
         failures.append(f"{f.get('op_key') or f.get('task', '')} on {f.get('node', '?')}: {reason}")
+    options = root.find("summary/cluster_options")
+    maintenance = options is not None and options.get("maintenance-mode") == "true"
     return View(nodes, tuple(resources), quorate, (dc.get("name") or "") if dc is not None else "",
-                tuple(failures))
+                tuple(failures), maintenance)
 
 
 def read(system, timeout=15):

@@ -17,6 +17,10 @@ CRM_FILE = "/etc/uec-clc-ha/cluster.crm"
 VNET_FILE = "/etc/uec-clc-ha/eucalyptus-vnet.conf"
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
 COROSYNC_AUTHKEY = "/etc/corosync/authkey"
+# apt's hook that stops an upgrade of the cluster stack under the cloud (maint.apt_guard); written by the
+# postinst, removed by the prerm on remove (not a conffile: it must go with the program it runs).
+APT_HOOK_CONF = "/etc/apt/apt.conf.d/60uec-clc-ha"
+APT_GUARD = "/usr/lib/uec-clc-ha/apt-guard"
 
 # -- state: journals and records (removed on purge) -------------------------
 STATE_DIR = "/var/lib/uec-clc-ha"

@@ -34,6 +34,7 @@ from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
 from uec_clc_ha.host import applied, boot, managed_files
 from uec_clc_ha.host.paths import CRM_FILE, LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
+from uec_clc_ha.maint import apt_guard
 
 # With none of these answered, the pair has not been described yet.
 DESCRIBING = ("Peer-Node", "Local-Address", "Peer-Address", "VIP")
@@ -112,6 +113,7 @@ def diversions(system, db=None):
 
 def install(system, db):
     answers.forget_secrets(db)
+    apt_guard.install_hook(system)
     _, _, actions = answers.read(db)
     pending = _pending(system)
     if pending is None:

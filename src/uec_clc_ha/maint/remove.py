@@ -13,6 +13,7 @@ from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import Refused, UecError
 from uec_clc_ha.host import boot
 from uec_clc_ha.host.paths import AGENT
+from uec_clc_ha.maint import apt_guard
 from uec_clc_ha.maint.configure import log
 
 
@@ -43,6 +44,7 @@ def prerm_remove(system, db=None):
                 f"{node}; `crm node online {node}` once uec-clc-ha is back), or take the resources out of "
                 "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
                 f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
+    apt_guard.remove_hook(system)
     linked = drbd_state.data_on_drbd(system)
     if linked:
         log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "
