@@ -32,11 +32,10 @@ the CLI exits 9 and the postinst reports it; everything done so far stays.
 """
 
 import os
-import re
 import time
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import crm_mon, live_apply
+from uec_clc_ha.cluster import crm_mon, live_apply, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -159,14 +158,7 @@ class Stages:
         self.enable("sbd.service")
 
     def sbd_header(self, device):
-        """(watchdog, msgwait) timeouts of the device's SBD header, or None when it has none."""
-        done = self.system.run(["sbd", "-d", device, "dump"], rcs=None, timeout=30)
-        if done.rc != 0:
-            return None
-        found = dict(re.findall(r"^Timeout \((\w+)\)\s*:\s*(\d+)", done.stdout, re.M))
-        if "watchdog" not in found or "msgwait" not in found:
-            return None
-        return int(found["watchdog"]), int(found["msgwait"])
+        return sbd.header(self.system, device)
 
     def _wait_for_header(self, device, seconds):
         self.say(f"waiting up to {seconds} s for the initial primary ({self.c.initial_primary}) to write the "
@@ -295,6 +287,8 @@ class Stages:
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
         steps = live_apply.crm_steps(self.system, self.c, data)
+        if self.c.fencing == "sbd":
+            self.system.run(list(sbd.publish_argv(sbd.active(self.system))), rcs=None, timeout=30)
         live_apply.run(self.system, steps)
         if any(s.argv[:4] == ("crm", "configure", "load", "update") for s in steps):
             self.changed.append(f"loaded {CRM_FILE} into the CIB")

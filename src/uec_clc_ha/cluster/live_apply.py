@@ -39,7 +39,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import crm_mon
+from uec_clc_ha.cluster import crm_mon, sbd
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import Refused
@@ -158,8 +158,11 @@ def plan(system, config, changes, force=False):
     differs = _pending(system, changes)
     new_files = {c.path: c.new.content for c in changes if c.action != "remove"}
     steps, notes = [], []
-    if CRM_FILE in new_files and crm_mon.read(system) is not None:
-        steps += crm_steps(system, config, new_files[CRM_FILE], force)
+    view = crm_mon.read(system) if CRM_FILE in new_files else None
+    if view is not None:
+        held = _fencing(system, config, view, steps, notes)
+        if not held:
+            steps += crm_steps(system, config, new_files[CRM_FILE], force)
     elif CRM_FILE in differs:
         notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
                      "`uec-clc-ha-ctl cluster-init` loads it")
@@ -180,6 +183,50 @@ def plan(system, config, changes, force=False):
             notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
     steps += _drbd_steps(system, config, differs, notes)
     return steps, notes
+
+
+def _fencing(system, config, view, steps, notes):
+    """sbd's service and the peer's word follow Fencing; True when the CIB must wait (st_sbd not safe yet)."""
+    if not system.which("sbd"):
+        return False
+    if config.fencing != "sbd":
+        if sbd.enabled(system):
+            steps.append(Step(f"sbd.service disabled (Fencing is {config.fencing}; sbd keeps running until the "
+                              "cluster stack restarts here)", ("systemctl", "disable", "sbd.service")))
+        return False
+    found = sbd.header(system, config.sbd_device)
+    wanted = (config.sbd_watchdog_timeout, config.sbd_msgwait_timeout)
+    if found is not None and found != wanted:
+        raise Refused(
+            f"{config.sbd_device} carries an SBD header with watchdog {found[0]} s and msgwait {found[1]} s, the "
+            f"settings say {wanted[0]} s and {wanted[1]} s: the header cannot be written while sbd uses the "
+            "device, and fencing with timeouts the header does not have fails. With the cloud running on: "
+            "`crm configure property maintenance-mode=true`; on both nodes `systemctl stop pacemaker corosync` "
+            "and `uec-clc-ha-ctl apply`; on the initial primary `uec-clc-ha-ctl cluster-init --yes --force` "
+            "(it writes the header and starts the stack), then `uec-clc-ha-ctl cluster-init` on the other node; "
+            "then `crm configure property maintenance-mode=false`. Or set SBD-Watchdog-Timeout and "
+            f"SBD-Msgwait-Timeout back to {found[0]} and {found[1]}. Nothing was written.")
+    if not sbd.enabled(system):
+        steps.append(Step("sbd.service enabled (it starts with corosync)", ("systemctl", "enable", "sbd.service")))
+    here = sbd.active(system)
+    steps.append(Step(f"tell {config.peer_node} whether sbd runs here", sbd.publish_argv(here)))
+    if any(r.id == "st_sbd" for r in view.resources):
+        return False
+    missing = [what for what, ok in (
+        (f"the SBD device {config.sbd_device} has no header yet (`uec-clc-ha-ctl cluster-init --yes` on the "
+         f"initial primary writes it)", found is not None),
+        (f"sbd does not run on {config.local_node}", here),
+        (f"{config.peer_node} has not said that sbd runs there", sbd.peer_runs_it(system, config.peer_node)))
+        if not ok]
+    if missing:
+        notes.append(
+            f"{CRM_FILE} is not loaded yet: the CIB would fence through the SBD disk, and a poison pill that no "
+            f"sbd reads counts as a fencing that succeeded: {'; '.join(missing)}. sbd starts with corosync: on "
+            "each node in turn, the one without the cloud first, `uec-clc-ha-ctl standby NODE`, `systemctl "
+            "restart corosync pacemaker`, `uec-clc-ha-ctl unstandby NODE` and `uec-clc-ha-ctl apply`. The "
+            "fencing the CIB has now stays until then.")
+        return True
+    return False
 
 
 def crm_steps(system, config, new, force=False):

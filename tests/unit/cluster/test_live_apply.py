@@ -23,9 +23,10 @@ DRBDSETUP_SHOW = 'resource uec-clc {{\n    _this_host {{\n        volume 0 {{\n 
 class Running(System):
     """A node where pacemaker, corosync and DRBD run (or none of them), its CIB scripted (tests/support/cib_model)."""
 
-    def __init__(self, root, running=True, loaded=CRM_OLD, disk="/dev/vdb1", minor=0):
+    def __init__(self, root, running=True, loaded=CRM_OLD, disk="/dev/vdb1", minor=0, sbd=None):
         super().__init__(root)
         self.running, self.disk, self.minor = running, disk, minor
+        self.sbd = sbd                 # None: not installed; else {"header", "active", "enabled", "peer"}
         self.cib = Cib()
         if loaded:
             self.cib.load_text(loaded + ADMINS)
@@ -45,11 +46,23 @@ class Running(System):
             rc = 0 if self.running else 1
         elif argv[:2] == ["drbdadm", "role"]:
             rc, out = (0, "Primary/Secondary") if self.running and argv[2] == "uec-clc" else (10, "")
+        elif self.sbd is not None and argv[:2] == ["sbd", "-d"]:
+            h = self.sbd["header"]
+            rc, out = (0, f"Timeout (watchdog) : {h[0]}\nTimeout (msgwait)  : {h[1]}\n") if h else (1, "")
+        elif self.sbd is not None and argv[:2] == ["systemctl", "is-active"]:
+            out = "active" if self.sbd["active"] else "inactive"
+        elif self.sbd is not None and argv[:2] == ["systemctl", "is-enabled"]:
+            out = "enabled" if self.sbd["enabled"] else "disabled"
+        elif self.sbd is not None and argv[:2] == ["attrd_updater", "-Q"]:
+            rc, out = (0, f'name="uec-clc-ha-sbd" host="{argv[-1]}" value="1"') if self.sbd["peer"] else (6, "")
         elif argv[:2] == ["drbdsetup", "show"]:
             rc, out = (0, DRBDSETUP_SHOW.format(minor=self.minor, disk=self.disk)) if self.running else (10, "")
         if rcs is not None and rc not in rcs:
             raise RuntimeError(f"{argv} failed")
         return Completed(tuple(argv), rc, out, "")
+
+    def which(self, tool):
+        return "/usr/sbin/sbd" if tool == "sbd" and self.sbd is not None else super().which(tool)
 
 
 def changes():
@@ -258,3 +271,44 @@ def test_the_mounted_filesystem_keeps_its_place_and_type(tmp_path, key, value):
     with pytest.raises(Refused) as e:
         live_apply.plan(system, config, _unchanged({paths.CRM_FILE: new}))
     assert f"{key} is {value}" in str(e.value)
+
+
+# -- Fencing changes on a live pair: sbd's service, and st_sbd only once sbd runs on both nodes ---------------
+SBD_UP = {"header": (5, 10), "active": True, "enabled": True, "peer": True}
+
+
+def test_ipmilan_to_sbd_waits_until_sbd_runs_on_both_nodes(tmp_path):
+    system, _, _ = live_pair(tmp_path, "corosync-drbd9-ipmi", **{"DRBD-Version": "8.4"})
+    config, crm = rendered()                                        # back to sbd
+    system.sbd = dict(SBD_UP, active=False, enabled=False, peer=False)
+    steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert [s.argv for s in steps] == [("systemctl", "enable", "sbd.service"),
+                                       ("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "0")]
+    assert "not loaded yet" in notes[0] and "sbd does not run on clc1" in notes[0]
+    assert "clc2 has not said that sbd runs there" in notes[0] and "systemctl restart corosync" in notes[0]
+    # both nodes restarted their stacks: sbd runs, the peer said so: the CIB is loaded, st_ipmi_* go
+    system.sbd = dict(SBD_UP)
+    steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert argvs(steps)[:3] == [("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "1"),
+                                ("crm", "configure", "load", "update", paths.CRM_FILE), STAMP]
+    assert steps[-1].argv[-2:] == ("st_ipmi_clc1", "st_ipmi_clc2") and notes == []
+
+
+def test_sbd_to_ipmilan_loads_at_once_and_disables_sbd(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.sbd = dict(SBD_UP)
+    config, crm = rendered("corosync-drbd9-ipmi", **{"DRBD-Version": "8.4"})
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert argvs(steps)[:2] == [("systemctl", "disable", "sbd.service"),
+                                ("crm", "configure", "load", "update", paths.CRM_FILE)]
+    assert "st_sbd" in steps[-1].argv
+
+
+def test_new_sbd_timeouts_are_refused_with_the_way_to_write_the_header(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.sbd = dict(SBD_UP)
+    config, crm = rendered(**{"SBD-Watchdog-Timeout": "15", "SBD-Msgwait-Timeout": "30"})
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert "watchdog 5 s and msgwait 10 s" in str(e.value) and "maintenance-mode=true" in str(e.value)
+    assert "cluster-init --yes --force" in str(e.value)

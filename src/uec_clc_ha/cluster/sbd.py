@@ -1,0 +1,44 @@
+"""What SBD, the shared-disk fencing, is doing on this node and what its peer said about itself.
+
+Called by cluster-init (the header it writes or checks) and by live_apply
+(whether the CIB may fence through the SBD disk yet).  A poison pill that no
+sbd reads "succeeds" after msgwait: st_sbd must not enter the CIB before sbd
+runs on both nodes.  sbd starts only with corosync (sbd.service refuses a
+manual start), so each node tells the other through a transient node
+attribute (ATTRIBUTE, "1" while its sbd runs) that `apply` and cluster-init
+set; it goes when the node leaves the cluster.
+"""
+
+import re
+
+ATTRIBUTE = "uec-clc-ha-sbd"
+
+
+def header(system, device):
+    """(watchdog, msgwait) timeouts of the device's SBD header, or None when it has none."""
+    done = system.run(["sbd", "-d", device, "dump"], rcs=None, timeout=30)
+    if done.rc != 0:
+        return None
+    found = dict(re.findall(r"^Timeout \((\w+)\)\s*:\s*(\d+)", done.stdout, re.M))
+    if "watchdog" not in found or "msgwait" not in found:
+        return None
+    return int(found["watchdog"]), int(found["msgwait"])
+
+
+def active(system):
+    return system.run(["systemctl", "is-active", "sbd.service"], rcs=None).stdout.strip() == "active"
+
+
+def enabled(system):
+    return system.run(["systemctl", "is-enabled", "sbd.service"], rcs=None).stdout.strip() == "enabled"
+
+
+def publish_argv(running):
+    """The command that tells the peer whether sbd runs here."""
+    return ("attrd_updater", "-n", ATTRIBUTE, "-U", "1" if running else "0")
+
+
+def peer_runs_it(system, peer):
+    """True when the peer said its sbd runs (and it has not left the cluster since)."""
+    done = system.run(["attrd_updater", "-Q", "-n", ATTRIBUTE, "-N", peer], rcs=None, timeout=30)
+    return done.rc == 0 and re.search(r'value="1"', done.stdout) is not None
