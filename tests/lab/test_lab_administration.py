@@ -1,0 +1,163 @@
+"""The live pair through its own administration: fencing changed and changed back, a new ping host.
+
+Each change is made the admin's way on both nodes (debconf's answer and
+`dpkg-reconfigure`, or `uec-clc-ha-ctl set`, then `uec-clc-ha-ctl apply`
+on each node) while a client writes through the VIP.  What counts: the live
+CIB equals what the files say (no leftover object, nothing held back), the
+Cloud Controller keeps its PID, the controllers' journals show no start or
+stop of anything the change does not need, nothing acknowledged is lost,
+and the client's longest gap is printed.
+
+Fencing goes sbd -> ipmilan -> sbd.  The lab has no BMCs yet (they come
+with the arbiter issue): the IPMI addresses are on a network no guest has a
+route to, so while the pair is on ipmilan its fencing devices cannot reach
+anything; the test checks the CIB after each step and, once back on sbd,
+that sbd fences again (the power-loss scenario proves it end to end).
+"""
+
+import re
+import time
+
+import pytest
+
+from lablib import config, scenario
+from lablib.observe import wait_for
+from lablib.scenario import Writer
+
+# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
+pytestmark = pytest.mark.lab_extended
+
+IPMI = {"clc1": "203.0.113.201", "clc2": "203.0.113.202"}    # no guest has a route there: nothing is sent
+OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
+CLOUD = {"res_drbd_uec-clc", "res_fs_clc", "res_uec", "res_uec_image_store_proxy", "res_ip_clc", "res_ip_clc_src"}
+
+
+def restarts(lab, cursors):
+    """{(operation, resource)} the controllers logged after each node's journal cursor."""
+    return sorted({re.search(OPERATION, line).groups() for node in config.NODES
+                   for _, line in scenario.after(lab, node, cursors[node], OPERATION)})
+
+
+def cib_objects(lab, node):
+    """The ids of the live CIB's resources (primitives, groups, clones)."""
+    xml = lab.exec(node, "cibadmin", "--query", "--scope", "resources", timeout=60).stdout
+    return set(re.findall(r'<(?:primitive|group|clone|master) id="([^"]+)"', xml))
+
+
+def reconfigure(lab, answers):
+    """The admin's way: the answers preseeded and `dpkg-reconfigure` on both nodes, then apply on each."""
+    said = {}
+    for node in config.NODES:
+        ipmi = {"ipmi-local-address": IPMI[node], "ipmi-peer-address": IPMI[config.peer(node)]}
+        lines = "".join(f"uec-clc-ha uec-clc-ha/{q} {'password' if q == 'ipmi-password' else 'string'} "
+                        f"{ipmi.get(q, v)}\n" for q, v in answers.items())
+        lab.exec(node, "debconf-set-selections", stdin=lines, timeout=60)
+        done = lab.exec(node, "dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha", timeout=600)
+        said[node] = done.stdout + done.stderr
+    return said
+
+
+def apply_everywhere(lab):
+    """`apply` on each node, then on the first again (what the first one held back, the second may load)."""
+    out = []
+    for node in (*config.NODES, next(iter(config.NODES))):
+        out.append(lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600).stdout)
+    return "\n".join(out)
+
+
+def nothing_left(lab):
+    for node in config.NODES:
+        dry = lab.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
+        assert "would run" not in dry and "not loaded yet" not in dry, dry
+
+
+def test_fencing_sbd_to_ipmilan_and_back_leaves_no_device_behind_and_restarts_nothing(pair):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    pid = scenario.clc_pid(pair, active)
+    since = {n: scenario.cursor(pair, n) for n in config.NODES}
+    writer = Writer(pair, "fencing-change")
+    writer.start()
+    writer.wait_acked()
+    started = time.monotonic()
+    try:
+        reconfigure(pair, {"fencing": "ipmilan", "ipmi-local-address": "", "ipmi-peer-address": "",
+                           "ipmi-user": "fence", "ipmi-password": "lab-bmc-password"})
+        apply_everywhere(pair)
+        for node in config.NODES:
+            objects = cib_objects(pair, node)
+            assert {"st_ipmi_clc1", "st_ipmi_clc2"} <= objects and "st_sbd" not in objects, objects
+            assert pair.exec(node, "systemctl", "is-enabled", "sbd.service", check=False).stdout.strip() == \
+                "disabled"
+        nothing_left(pair)
+    finally:
+        reconfigure(pair, {"fencing": "sbd"})
+        apply_everywhere(pair)
+    # sbd never stopped (the stacks were not restarted, and both nodes said so): st_sbd is loaded at once
+    for node in config.NODES:
+        objects = cib_objects(pair, node)
+        assert "st_sbd" in objects and not [o for o in objects if o.startswith("st_ipmi")], objects
+        assert pair.exec(node, "systemctl", "is-enabled", "sbd.service").stdout.strip() == "enabled"
+    nothing_left(pair)
+    writer.wait_acked()
+    writer.finish()
+    gap = writer.longest_gap(started)
+    assert scenario.lost(pair, writer.acked) == []
+    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
+    touched = {rsc for _, rsc in restarts(pair, since)}
+    assert not touched & CLOUD, touched                  # the fencing devices only
+    # fencing works again through the disk: st_sbd runs (its monitor, fence_sbd list, succeeds)
+    wait_for("st_sbd started", lambda: 'id="st_sbd" resource_agent="stonith:fence_sbd" role="Started"' in
+             pair.exec(active, "crm_mon", "-1", "--output-as=xml").stdout, 300, step=3)
+    print(f"\nfencing sbd -> ipmilan -> sbd on the live pair: client's longest gap {gap:.1f} s, "
+          f"{len(writer.acked)} records acknowledged, none lost; started/stopped: {sorted(touched)}")
+
+
+def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    pid = scenario.clc_pid(pair, active)
+    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Ping-Hosts").stdout.split(":", 1)[1].strip()
+    since = {n: scenario.cursor(pair, n) for n in config.NODES}
+    writer = Writer(pair, "ping-host")
+    writer.start()
+    writer.wait_acked()
+    started = time.monotonic()
+    try:
+        for node in config.NODES:
+            pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old} {config.CLIENT}", timeout=120)
+        apply_everywhere(pair)
+        resources = pair.exec(active, "cibadmin", "--query", "--scope", "resources").stdout
+        assert f'value="{old} {config.CLIENT}"' in resources
+        nothing_left(pair)
+        writer.wait_acked()
+    finally:
+        for node in config.NODES:
+            pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old}", timeout=120)
+        apply_everywhere(pair)
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == []
+    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
+    touched = {rsc for _, rsc in restarts(pair, since)}
+    assert touched <= {"res_ping"}, touched
+    print(f"\na new ping host on the live pair: client's longest gap {writer.longest_gap(started):.1f} s; "
+          f"started/stopped: {sorted(touched)}")
+
+
+def test_new_sbd_timeouts_are_refused_on_the_live_pair_and_change_nothing(pair):
+    scenario.restore(pair)
+    before = pair.exec("clc1", "cat", "/etc/uec-clc-ha/cluster.crm").stdout
+    settings = pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
+    pair.exec("clc1", "uec-clc-ha-ctl", "set", "SBD-Watchdog-Timeout=15", "SBD-Msgwait-Timeout=30", timeout=120)
+    try:
+        done = pair.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
+        assert done.rc == 6 and "maintenance-mode=true" in done.stderr and "Nothing was written" in done.stderr
+        assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/cluster.crm").stdout == before
+    finally:
+        back = []
+        for key in ("SBD-Watchdog-Timeout", "SBD-Msgwait-Timeout"):
+            m = re.search(rf"^{key}: (\S+)$", settings, re.M)       # written out: the lab's; else the default
+            back += [f"{key}={m.group(1)}"] if m else ["--default", key]
+        pair.exec("clc1", "uec-clc-ha-ctl", "set", *back, timeout=120)
+    assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout == settings
+    nothing_left(pair)
