@@ -1,6 +1,7 @@
-"""The .debs the lab installs: uec-clc-ha from this tree and the stand-in eucalyptus-cloud.
+"""The .debs the lab installs: uec-clc-ha from this tree, the release before it, the stand-in eucalyptus-cloud.
 
-Called by `labctl up`.  Each is rebuilt only when its inputs changed (a hash
+Called by `labctl up` (and by the upgrade scenario, which brings a pair up on
+the previous release: tests/fixtures/uec-clc-ha_PREVIOUS_all.deb).  Each is rebuilt only when its inputs changed (a hash
 of the files that go into it), into build/lab/dist/: uec-clc-ha by
 tools/build-deb.sh (dpkg-buildpackage + lintian, exactly `make deb`), the
 stand-in by lab/standin/build_package.py.
@@ -9,11 +10,13 @@ stand-in by lab/standin/build_package.py.
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 
 from . import config, host
 
 STANDIN = os.path.join(config.TOP, "lab", "standin")
+PREVIOUS = "0.2.0"           # the release a pair is upgraded from (tests/fixtures/README.md)
 
 
 def _tree_hash(paths):
@@ -61,6 +64,15 @@ def ours():
                  env={"PATH": host.PATH, "DIST_DIR": out, "LC_ALL": "C.UTF-8", "HOME": "/root"})
         return next(os.path.join(out, n) for n in sorted(os.listdir(out)) if n.endswith("_all.deb"))
     return _cached("uec-clc-ha", _tree_hash(_source_files()), build)
+
+
+def previous():
+    """Path of the release before this one (tests/fixtures), copied where the guests see build/lab/dist."""
+    name = f"uec-clc-ha_{PREVIOUS}_all.deb"
+    out = os.path.join(config.DIST, "previous")
+    os.makedirs(out, exist_ok=True)
+    shutil.copyfile(os.path.join(config.TOP, "tests", "fixtures", name), os.path.join(out, name))
+    return os.path.join(out, name)
 
 
 def standin():

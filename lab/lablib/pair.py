@@ -209,9 +209,10 @@ def finish_up(tl, out, before):
     return st
 
 
-def up(out):
+def up(out, release=None):
+    """A serving pair; ``release``: install that .deb instead of this tree's (the upgrade scenario's start)."""
     tl = Timeline(out)
-    if len(running_vms()) == len(config.NODES) and serving():
+    if release is None and len(running_vms()) == len(config.NODES) and serving():
         tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
         return state.load()
     if running_vms():
@@ -225,9 +226,10 @@ def up(out):
     tl.finish()
     secret = state.load()["secret"]
     for node in config.NODES:
-        tl.start(f"uec-clc-ha on {node}: debconf-set-selections + apt-get install")
+        what = f" ({os.path.basename(release)})" if release else ""
+        tl.start(f"uec-clc-ha{what} on {node}: debconf-set-selections + apt-get install")
         guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
-        done = install_deb(node, state.load()["ours"], 1800)
+        done = install_deb(node, release or state.load()["ours"], 1800)
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
