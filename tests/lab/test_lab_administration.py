@@ -161,3 +161,44 @@ def test_new_sbd_timeouts_are_refused_on_the_live_pair_and_change_nothing(pair):
         pair.exec("clc1", "uec-clc-ha-ctl", "set", *back, timeout=120)
     assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout == settings
     nothing_left(pair)
+
+
+def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
+    scenario.restore(pair)
+    active = pair.active("clc1")
+    standby = config.peer(active)
+    pid = scenario.clc_pid(pair, active)
+    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Mount-Options").stdout.split(":", 1)[1].strip()
+    since = {n: scenario.cursor(pair, n) for n in config.NODES}
+    writer = Writer(pair, "mount-option")
+    writer.start()
+    writer.wait_acked()
+    started = time.monotonic()
+    for node in config.NODES:
+        pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old},nodiratime", timeout=120)
+    # from the standby node the CIB waits (a load there would restart the filesystem); from the active
+    # node it is remounted in place and taken in maintenance mode
+    held = pair.exec(standby, "uec-clc-ha-ctl", "apply", timeout=600).stdout
+    assert f"run `uec-clc-ha-ctl apply` on {active} first" in held, held
+    done = pair.exec(active, "uec-clc-ha-ctl", "apply", timeout=600).stdout
+    assert "remount" in done, done
+    pair.exec(standby, "uec-clc-ha-ctl", "apply", timeout=600)
+    mounts = pair.exec(active, "findmnt", "-no", "OPTIONS", "/mnt/uecdata").stdout
+    assert "nodiratime" in mounts, mounts
+    assert "maintenance-mode" not in pair.exec(active, "cibadmin", "--query", "--scope", "crm_config").stdout or \
+        'name="maintenance-mode" value="false"' in pair.exec(active, "cibadmin", "--query", "--scope",
+                                                              "crm_config").stdout
+    nothing_left(pair)
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == []
+    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
+    touched = {rsc for _, rsc in restarts(pair, since)}
+    assert not touched & CLOUD, touched
+    print(f"\na new mount option on the live pair: remounted in place, client's longest gap "
+          f"{writer.longest_gap(started):.1f} s; started/stopped: {sorted(touched)}")
+    # dropping it again needs the filesystem mounted afresh: refused, nothing written
+    for node in config.NODES:
+        pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old}", timeout=120)
+    refused = pair.exec(active, "uec-clc-ha-ctl", "apply", timeout=600, check=False)
+    assert refused.rc == 6 and "drops nodiratime" in refused.stderr

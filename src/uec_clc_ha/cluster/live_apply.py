@@ -65,6 +65,7 @@ class Step:
     what: str
     argv: tuple                  # () when the step only notes what the service already took
     applies: tuple = ()          # (path, content) the service has taken once the step succeeded
+    cleanup: bool = False        # run even when an earlier step failed (maintenance mode off)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,10 @@ def plan(system, config, changes, force=False):
     view = crm_mon.read(system) if CRM_FILE in new_files else None
     if view is not None:
         held = _fencing(system, config, view, steps, notes)
-        if not held:
-            steps += crm_steps(system, config, new_files[CRM_FILE], force)
+        cib = None if held else live_cib(system)
+        if cib is not None:
+            crm = crm_steps(system, config, new_files[CRM_FILE], force, cib)
+            steps += _mount_options_in_place(config, view, cib, crm, notes, force)
     elif CRM_FILE in differs:
         notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
                      "`uec-clc-ha-ctl cluster-init` loads it")
@@ -229,13 +232,60 @@ def _fencing(system, config, view, steps, notes):
     return False
 
 
-def crm_steps(system, config, new, force=False):
+LOAD = ("crm", "configure", "load", "update")
+MAINTENANCE = ("crm_attribute", "--type", "crm_config", "--name", "maintenance-mode")
+
+
+def _mount_options_in_place(config, view, cib, crm, notes, force):
+    """The CIB steps, wrapped so that new Mount-Options reach the mounted filesystem without restarting it.
+
+    Filesystem's `options` is not reloadable: loaded as it is, Pacemaker
+    stops and starts the filesystem, and the cloud's group with it.  Options
+    that only add to the running ones are remounted in place on the node where
+    the filesystem is mounted, and the CIB takes them in maintenance mode,
+    followed by a re-probe of the filesystem (Pacemaker then records it
+    running with the new options and restarts nothing).  That node's apply
+    must come first; options that drop one need the filesystem mounted afresh
+    (the cloud restarts), which only --force goes ahead with.
+    """
+    running = cib.params.get("res_fs_clc", {}).get("options")
+    if not any(s.argv[:4] == LOAD for s in crm) or running in (None, config.mount_options):
+        return crm
+    where = [n for r in view.resources if r.id == "res_fs_clc" for n in r.nodes]
+    if not where or force:
+        return crm
+    dropped = sorted(set(running.split(",")) - set(config.mount_options.split(",")))
+    if dropped:
+        raise Refused(f"Mount-Options drops {', '.join(dropped)}: a remount cannot take an option away, so the "
+                      "cloud's filesystem would be unmounted and mounted afresh, and the Cloud Controller restarted "
+                      "with it. To accept that restart: `uec-clc-ha-ctl apply --force`; or keep the options and add "
+                      "to them. Nothing was written.")
+    if where != [config.local_node]:
+        notes.append(f"{CRM_FILE} is not loaded yet: its new Mount-Options reach the mounted filesystem in place "
+                     f"only from {where[0]}, where it is mounted (a load from here would restart it, and the cloud "
+                     f"with it): run `uec-clc-ha-ctl apply` on {where[0]} first, then here again")
+        return []
+    steps = [Step("remount the cloud's filesystem with the new options, in place",
+                  ("mount", "-o", f"remount,{config.mount_options}", config.mount_point))]
+    if not view.maintenance:
+        steps.append(Step("maintenance mode while the CIB takes the new options (nothing starts or stops)",
+                          (*MAINTENANCE, "--update", "true")))
+    steps += crm
+    steps.append(Step("re-probe the filesystem: Pacemaker records it running with the new options",
+                      ("crm_resource", "--refresh", "--resource", "res_fs_clc")))
+    steps.append(Step("wait for the probe", ("crm_resource", "--wait", "--timeout=120s")))
+    if not view.maintenance:
+        steps.append(Step("maintenance mode off", (*MAINTENANCE, "--delete"), cleanup=True))
+    return steps
+
+
+def crm_steps(system, config, new, force=False, cib=None):
     """Load (unless the CIB holds this file already), stamp, then delete what the file no longer has.
 
     [] when the live CIB holds exactly ``new`` (cluster.crm's content) and
     this node has noted it; [] too when the CIB does not answer.
     """
-    cib = live_cib(system)
+    cib = cib or live_cib(system)
     if cib is None:
         return []
     new_digest = digest(new)
@@ -262,8 +312,7 @@ def crm_steps(system, config, new, force=False):
     elif not stamp and ours == new_digest and "rg_uec" in cib.parents:
         steps.append(stamp_step)               # loaded by a version that did not stamp the CIB yet
     else:
-        steps += [Step(f"load {CRM_FILE} into the live CIB", ("crm", "configure", "load", "update", CRM_FILE)),
-                  stamp_step]
+        steps += [Step(f"load {CRM_FILE} into the live CIB", (*LOAD, CRM_FILE)), stamp_step]
     if leftovers:
         steps.append(Step(f"delete from the CIB what {CRM_FILE} no longer has: {', '.join(leftovers)}",
                           ("crm", "configure", "delete", "--force", *leftovers)))
@@ -348,8 +397,18 @@ def show(out, system, changes, steps, notes, dry_run):
 
 
 def run(system, steps):
+    """Each step in order; after a failure only the cleanup steps still run, then the failure is raised."""
+    failed = None
     for s in steps:
-        if s.argv:
-            system.run(list(s.argv), timeout=300, env={"HOME": "/root"})
-        if s.applies:
-            record(system, *s.applies)
+        if failed is not None and not s.cleanup:
+            continue
+        try:
+            if s.argv:
+                system.run(list(s.argv), timeout=300, env={"HOME": "/root"})
+            if s.applies:
+                record(system, *s.applies)
+        except Exception as e:
+            if failed is None:
+                failed = e
+    if failed is not None:
+        raise failed

@@ -27,6 +27,7 @@ class Running(System):
         super().__init__(root)
         self.running, self.disk, self.minor = running, disk, minor
         self.sbd = sbd                 # None: not installed; else {"header", "active", "enabled", "peer"}
+        self.fs_on = None              # the node crm_mon shows the cloud's filesystem mounted on
         self.cib = Cib()
         if loaded:
             self.cib.load_text(loaded + ADMINS)
@@ -39,8 +40,10 @@ class Running(System):
         if cib is not None:
             rc, out = cib
         elif argv[0] == "crm_mon":
-            out = '<pacemaker-result api-version="2.25"><summary/><nodes/><resources/></pacemaker-result>' \
-                if self.running else ""
+            fs = (f'<group id="rg_uec"><resource id="res_fs_clc" resource_agent="ocf:heartbeat:Filesystem" '
+                  f'role="Started"><node name="{self.fs_on}"/></resource></group>') if self.fs_on else ""
+            out = ('<pacemaker-result api-version="2.25"><summary><cluster_options maintenance-mode="false"/>'
+                   f'</summary><nodes/><resources>{fs}</resources></pacemaker-result>') if self.running else ""
             rc = 0 if self.running else 102
         elif argv[0] in ("corosync-cfgtool", "cibadmin"):
             rc = 0 if self.running else 1
@@ -76,7 +79,7 @@ def changes():
 
 
 def argvs(steps):
-    return [s.argv[:4] if s.argv[:2] == ("crm_attribute", "--type") else s.argv for s in steps]
+    return [s.argv[:4] if "--set-name" in s.argv else s.argv for s in steps]
 
 
 STAMP = ("crm_attribute", "--type", "crm_config", "--set-name")
@@ -312,3 +315,53 @@ def test_new_sbd_timeouts_are_refused_with_the_way_to_write_the_header(tmp_path)
         live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     assert "watchdog 5 s and msgwait 10 s" in str(e.value) and "maintenance-mode=true" in str(e.value)
     assert "cluster-init --yes --force" in str(e.value)
+
+
+# -- new Mount-Options reach the mounted filesystem in place ------------------------------------------------
+def test_added_mount_options_are_remounted_in_place_and_taken_in_maintenance(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.fs_on = "clc1"
+    config, crm = rendered(**{"Mount-Options": "noatime,nodiratime"})
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert argvs(steps)[:2] == [("mount", "-o", "remount,noatime,nodiratime", "/mnt/uecdata"),
+                                live_apply.MAINTENANCE + ("--update", "true")]
+    assert argvs(steps)[2:4] == [("crm", "configure", "load", "update", paths.CRM_FILE), STAMP]
+    assert argvs(steps)[-3:] == [("crm_resource", "--refresh", "--resource", "res_fs_clc"),
+                                 ("crm_resource", "--wait", "--timeout=120s"), live_apply.MAINTENANCE + ("--delete",)]
+
+
+def test_maintenance_mode_goes_off_even_when_the_load_fails(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.fs_on = "clc1"
+    config, crm = rendered(**{"Mount-Options": "noatime,nodiratime"})
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+
+    class LoadFails(type(system)):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if list(argv[:4]) == list(live_apply.LOAD):
+                raise RuntimeError("crmsh said no")
+            return super().run(argv, rcs, **kwargs)
+    system.__class__ = LoadFails
+    with pytest.raises(RuntimeError):
+        live_apply.run(system, steps)
+    assert system.calls[-1] == list(live_apply.MAINTENANCE + ("--delete",))
+    assert not [c for c in system.calls if c[:2] == ["crm_resource", "--refresh"]]
+
+
+def test_mount_options_wait_for_the_node_where_the_filesystem_is_mounted(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.fs_on = "clc2"
+    config, crm = rendered(**{"Mount-Options": "noatime,nodiratime"})
+    steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert steps == [] and "run `uec-clc-ha-ctl apply` on clc2 first" in notes[0]
+
+
+def test_dropping_a_mount_option_is_refused_unless_the_restart_is_accepted(tmp_path):
+    system, _, _ = live_pair(tmp_path, **{"Mount-Options": "noatime,nodiratime"})
+    system.fs_on = "clc1"
+    config, crm = rendered()
+    with pytest.raises(Refused) as e:
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert "drops nodiratime" in str(e.value) and "apply --force" in str(e.value)
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}), force=True)
+    assert argvs(steps)[0] == ("crm", "configure", "load", "update", paths.CRM_FILE)
