@@ -202,3 +202,9 @@ def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
         pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old}", timeout=120)
     refused = pair.exec(active, "uec-clc-ha-ctl", "apply", timeout=600, check=False)
     assert refused.rc == 6 and "drops nodiratime" in refused.stderr
+    # accepted with --force: Pacemaker mounts it afresh (the cloud restarts, said beforehand)
+    pair.exec(active, "uec-clc-ha-ctl", "apply", "--force", timeout=600)
+    pair.exec(standby, "uec-clc-ha-ctl", "apply", timeout=600)
+    scenario.wait_normal(pair, 900)
+    assert "nodiratime" not in pair.exec(active, "findmnt", "-no", "OPTIONS", "/mnt/uecdata").stdout
+    nothing_left(pair)
