@@ -137,10 +137,6 @@ def crm_diff(old, new):
                                         f"{CRM_FILE} (loaded)", f"{CRM_FILE} (new)"))
 
 
-def removed_objects(old, new):
-    return sorted(set(OBJECT_RE.findall(old)) - set(OBJECT_RE.findall(new)))
-
-
 def _loaded_text(system, change):
     """The cluster.crm the CIB was last loaded from: the kept copy, else the file this apply replaces."""
     kept = loaded_crm(system)
