@@ -6,7 +6,8 @@ postinst and doctor to tell whether the running cluster differs from its
 files.  A file counts as applied when the running service took exactly its
 content: paths.APPLIED keeps the sha256 of what was last loaded, and a copy
 of the loaded cluster.crm (paths.CRM_LOADED, mode 0600, it holds secrets)
-tells which CIB objects a new one drops.
+is what `apply` shows the change against.  (Which CIB objects a new file
+drops is read from the live CIB itself: cluster.live_apply.)
 """
 
 import hashlib
