@@ -5,7 +5,7 @@ disk (and its size against the peer's), the drbd module (loaded, and at
 boot), eucalyptus out of boot start-up, the data directories and the CLC's
 .ssh on DRBD, time sync, fencing and its watchdog, two_node quorum, the
 recipe's no-quorum-policy=ignore / stonith-enabled=false not in the live
-CIB, the same settings on both nodes (a digest each node publishes as a node
+CIB, the running cluster holding what the files say, the same settings on both nodes (a digest each node publishes as a node
 attribute: never the secret), secret files 0600, no ucf leftovers
 (uec_clc_ha.cluster.doctor).  Run it on both nodes.  Exit codes: 0 all ok,
 1 warnings, 2 failures.

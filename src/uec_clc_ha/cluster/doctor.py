@@ -23,8 +23,9 @@ import re
 import stat
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import pair_status
-from uec_clc_ha.errors import CommandFailure, ToolMissing
+from uec_clc_ha.cluster import live_apply, pair_status
+from uec_clc_ha.config import pipeline
+from uec_clc_ha.errors import CommandFailure, ToolMissing, UecError
 from uec_clc_ha.host import paths
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -108,7 +109,7 @@ class Doctor:
     def check_all(self):
         for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
                       self.data_directories, self.ssh_key, self.time, self.fencing, self.fencer_priority, self.quorum, self.cib,
-                      self.same_settings, self.secret_files, self.leftovers):
+                      self.taken, self.same_settings, self.secret_files, self.leftovers):
             check()
         return self.findings
 
@@ -315,6 +316,23 @@ class Doctor:
                      "(or uec-clc-ha-ctl apply --force)")
         else:
             self.add(OK, "cib", "no-quorum-policy and stonith-enabled are as the package sets them")
+
+    def taken(self):
+        """The running services hold what the files say: `apply --dry-run` would run nothing."""
+        if self.crm() is None:
+            return
+        try:
+            steps, notes = live_apply.plan(self.system, self.c, pipeline.plan(self.system, self.files))
+        except UecError as e:
+            self.add(FAIL, "applied", f"the running cluster cannot take the files as they are: {e}",
+                     "see the message; `uec-clc-ha-ctl apply --dry-run` repeats it")
+            return
+        pending = [s.what for s in steps if s.argv] + notes
+        if pending:
+            self.add(WARN, "applied", "the running cluster differs from the files: " + "; ".join(pending),
+                     "uec-clc-ha-ctl apply (on each node; --dry-run shows what it runs)")
+        else:
+            self.add(OK, "applied", "the running cluster holds what the files say (CIB, corosync, DRBD)")
 
     def publish(self, name, value):
         if self.crm() is None:

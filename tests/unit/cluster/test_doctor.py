@@ -12,13 +12,14 @@ import os
 
 import pytest
 
+from cib_model import Cib
 from checkout import TOP
 from scenarios import full_raw, write_settings
-from uec_clc_ha.cluster import doctor
+from uec_clc_ha.cluster import doctor, live_apply
 from uec_clc_ha.config import keyring, pipeline
 from uec_clc_ha.cli import doctor as doctor_cmd
 from uec_clc_ha.host.system import Completed, System
-from uec_clc_ha.host import paths
+from uec_clc_ha.host import applied, paths
 
 NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")
 PEER_SWAP = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
@@ -58,11 +59,21 @@ class Node(System):
         self.cluster, self.peer_digest, self.peer_disk = cluster, peer_digest, peer_disk
         self.policy, self.ntp, self.enabled, self.ping = policy, ntp, enabled, ping
         self.published = {}
+        self.cib = Cib()
 
     def run(self, argv, rcs=(0,), **kwargs):
         argv = list(argv)
         rc, out = 0, ""
-        if argv[0] == "crm_mon":
+        cib = self.cib.answer(self, argv) if self.cluster else None
+        if cib is not None:
+            rc, out = cib
+        elif argv[0] == "corosync-cfgtool":
+            rc = 0 if self.cluster else 1
+        elif argv[:2] == ["drbdsetup", "show"]:
+            rc = 10                                   # (what the kernel runs: live_apply's own tests)
+        elif argv[:2] == ["drbdadm", "role"]:
+            out = "Primary/Secondary\n"
+        elif argv[0] == "crm_mon":
             rc, out = (0, self.crm_xml) if self.cluster else (102, "")
         elif argv[0] == "crm_attribute" and "--update" in argv:
             self.published[argv[argv.index("--name") + 1]] = argv[argv.index("--update") + 1]
@@ -110,6 +121,10 @@ def healthy(tmp_path, monkeypatch):
         built = pipeline.build(system, raw)
         for f in built.files.values():
             system.write_atomic(f.path, f.content, mode=f.mode)
+            applied.record(system, f.path, f.content)          # the running services took every file
+        crm = built.files[paths.CRM_FILE].content
+        system.cib.load_text(crm.decode())
+        system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(built.config, crm)}}
         for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
                            ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n")):
             system.write_atomic(path, data)
@@ -203,3 +218,16 @@ def test_a_fencer_at_normal_priority_is_a_warning_with_the_fix(healthy):
 def test_a_fencer_at_nice_minus_10_is_ok(healthy):
     rc, text = run_doctor(healthy(peer_digest="same"))
     assert rc == 0 and "the fencer runs at nice -10" in text, text
+
+
+def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
+    # an old fencing device left behind (what a reconfigure by an earlier version left), and a corosync.conf
+    # written but not taken
+    system = healthy(peer_digest="same")
+    system.cib.load_text('primitive st_ipmi_clc1 stonith:fence_ipmilan params ip=203.0.113.201\n')
+    applied.record(system, "/etc/corosync/corosync.conf", b"what corosync ran before")
+    rc, text = run_doctor(system)
+    assert rc == 1, text
+    line = next(line for line in text.splitlines() if line.startswith("warn") and " applied " in line)
+    assert "st_ipmi_clc1" in line and "corosync" in line
+    assert "uec-clc-ha-ctl apply" in text.splitlines()[text.splitlines().index(line) + 1]
