@@ -287,7 +287,7 @@ class Stages:
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
         steps = live_apply.crm_steps(self.system, self.c, data)
-        if self.c.fencing == "sbd":
+        if self.c.fencing == "sbd" and sbd.said(self.system, self.c.local_node) != sbd.active(self.system):
             self.system.run(list(sbd.publish_argv(sbd.active(self.system))), rcs=None, timeout=30)
         live_apply.run(self.system, steps)
         if any(s.argv[:4] == ("crm", "configure", "load", "update") for s in steps):

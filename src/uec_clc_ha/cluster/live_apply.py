@@ -208,14 +208,15 @@ def _fencing(system, config, view, steps, notes):
     if not sbd.enabled(system):
         steps.append(Step("sbd.service enabled (it starts with corosync)", ("systemctl", "enable", "sbd.service")))
     here = sbd.active(system)
-    steps.append(Step(f"tell {config.peer_node} whether sbd runs here", sbd.publish_argv(here)))
+    if sbd.said(system, config.local_node) != here:
+        steps.append(Step(f"tell {config.peer_node} whether sbd runs here", sbd.publish_argv(here)))
     if any(r.id == "st_sbd" for r in view.resources):
         return False
     missing = [what for what, ok in (
         (f"the SBD device {config.sbd_device} has no header yet (`uec-clc-ha-ctl cluster-init --yes` on the "
          f"initial primary writes it)", found is not None),
         (f"sbd does not run on {config.local_node}", here),
-        (f"{config.peer_node} has not said that sbd runs there", sbd.peer_runs_it(system, config.peer_node)))
+        (f"{config.peer_node} has not said that sbd runs there", sbd.said(system, config.peer_node)))
         if not ok]
     if missing:
         notes.append(

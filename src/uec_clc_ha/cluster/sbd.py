@@ -38,7 +38,8 @@ def publish_argv(running):
     return ("attrd_updater", "-n", ATTRIBUTE, "-U", "1" if running else "0")
 
 
-def peer_runs_it(system, peer):
-    """True when the peer said its sbd runs (and it has not left the cluster since)."""
-    done = system.run(["attrd_updater", "-Q", "-n", ATTRIBUTE, "-N", peer], rcs=None, timeout=30)
-    return done.rc == 0 and re.search(r'value="1"', done.stdout) is not None
+def said(system, node):
+    """What ``node`` last said about its sbd: True (runs), False, or None (nothing since it joined)."""
+    done = system.run(["attrd_updater", "-Q", "-n", ATTRIBUTE, "-N", node], rcs=None, timeout=30)
+    found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
+    return None if found is None else found.group(1) == "1"

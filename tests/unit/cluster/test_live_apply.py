@@ -57,7 +57,9 @@ class Running(System):
         elif self.sbd is not None and argv[:2] == ["systemctl", "is-enabled"]:
             out = "enabled" if self.sbd["enabled"] else "disabled"
         elif self.sbd is not None and argv[:2] == ["attrd_updater", "-Q"]:
-            rc, out = (0, f'name="uec-clc-ha-sbd" host="{argv[-1]}" value="1"') if self.sbd["peer"] else (6, "")
+            value = self.sbd["peer"] if argv[-1] != "clc1" else self.sbd.get("said")
+            rc, out = (0, f'name="uec-clc-ha-sbd" host="{argv[-1]}" value="{int(value)}"') if value is not None \
+                else (6, "")
         elif argv[:2] == ["drbdsetup", "show"]:
             rc, out = (0, DRBDSETUP_SHOW.format(minor=self.minor, disk=self.disk)) if self.running else (10, "")
         if rcs is not None and rc not in rcs:
@@ -277,20 +279,20 @@ def test_the_mounted_filesystem_keeps_its_place_and_type(tmp_path, key, value):
 
 
 # -- Fencing changes on a live pair: sbd's service, and st_sbd only once sbd runs on both nodes ---------------
-SBD_UP = {"header": (5, 10), "active": True, "enabled": True, "peer": True}
+SBD_UP = {"header": (5, 10), "active": True, "enabled": True, "peer": True, "said": True}
 
 
 def test_ipmilan_to_sbd_waits_until_sbd_runs_on_both_nodes(tmp_path):
     system, _, _ = live_pair(tmp_path, "corosync-drbd9-ipmi", **{"DRBD-Version": "8.4"})
     config, crm = rendered()                                        # back to sbd
-    system.sbd = dict(SBD_UP, active=False, enabled=False, peer=False)
+    system.sbd = dict(SBD_UP, active=False, enabled=False, peer=False, said=None)
     steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     assert [s.argv for s in steps] == [("systemctl", "enable", "sbd.service"),
                                        ("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "0")]
     assert "not loaded yet" in notes[0] and "sbd does not run on clc1" in notes[0]
     assert "clc2 has not said that sbd runs there" in notes[0] and "systemctl restart corosync" in notes[0]
     # both nodes restarted their stacks: sbd runs, the peer said so: the CIB is loaded, st_ipmi_* go
-    system.sbd = dict(SBD_UP)
+    system.sbd = dict(SBD_UP, said=None)
     steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     assert argvs(steps)[:3] == [("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "1"),
                                 ("crm", "configure", "load", "update", paths.CRM_FILE), STAMP]
@@ -365,3 +367,12 @@ def test_dropping_a_mount_option_is_refused_unless_the_restart_is_accepted(tmp_p
     assert "drops nodiratime" in str(e.value) and "apply --force" in str(e.value)
     steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}), force=True)
     assert argvs(steps)[0] == ("crm", "configure", "load", "update", paths.CRM_FILE)
+
+
+def test_a_pair_in_line_has_nothing_to_apply_even_with_sbd(tmp_path):
+    # sbd runs and this node said so: nothing to run (doctor and the postinst would otherwise see work left)
+    system, config, crm = live_pair(tmp_path)
+    system.sbd = dict(SBD_UP)
+    system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(config, crm)}}
+    system.cib.load_text('primitive st_sbd stonith:fence_sbd\n')
+    assert live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm})) == ([], [])
