@@ -34,7 +34,7 @@ done
 dpkg-query -L "$pkg" | while IFS= read -r path; do
     [ "$path" = "/." ] && continue
     real=$(dpkg-divert --truename "$path")
-    if [ -d "$real" ] && [ ! -L "$real" ]; then
+    if [ -d "$real" ]; then               # also /lib, a symlink to usr/lib on merged-/usr hosts
         mkdir -p "$work$path"
     elif [ -e "$real" ] || [ -L "$real" ]; then
         mkdir -p "$work$(dirname "$path")"
