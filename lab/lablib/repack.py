@@ -32,7 +32,7 @@ for part in preinst postinst prerm postrm config templates triggers shlibs symbo
     done
 done
 dpkg-query -L "$pkg" | while IFS= read -r path; do
-    [ "$path" = "/." ] && continue
+    case $path in /.) continue ;; /*) ;; *) continue ;; esac    # "diverted by ... to: ..." lines
     real=$(dpkg-divert --truename "$path")
     if [ -d "$real" ]; then               # also /lib, a symlink to usr/lib on merged-/usr hosts
         mkdir -p "$work$path"
