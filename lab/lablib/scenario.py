@@ -262,3 +262,38 @@ def after(lab, node, cur, pattern):
             except ValueError:
                 continue
     return found
+
+
+OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
+# The cloud's resources: an administrator's change that does not need them must not start or stop them.
+CLOUD = {f"res_drbd_{DRBD_RESOURCE}", "res_fs_clc", CLC, "res_uec_image_store_proxy", "res_ip_clc", "res_ip_clc_src"}
+
+
+def restarted(lab, cursors):
+    """The resources the controllers started, stopped, promoted or demoted after each node's journal cursor."""
+    return sorted({re.search(OPERATION, line).group(2) for node in config.NODES
+                   for _, line in after(lab, node, cursors[node], OPERATION)})
+
+
+class Watch:
+    """An administrator's operation on the serving pair, watched: where the cloud ran and its PID, each node's
+    journal cursor, and a client writing through the VIP from before the operation (restore() first)."""
+
+    def __init__(self, lab, prefix):
+        restore(lab)
+        self.lab = lab
+        self.active = lab.active("clc1")
+        self.pid = clc_pid(lab, self.active)
+        self.cursors = {n: cursor(lab, n) for n in config.NODES}
+        self.writer = Writer(lab, prefix)
+        self.writer.start()
+        self.writer.wait_acked()
+        self.started = time.monotonic()
+
+    def finish(self):
+        """Stop the client; (its longest gap since the operation began, the resources that started or stopped).
+        Nothing acknowledged may be lost."""
+        self.writer.wait_acked()
+        self.writer.finish()
+        assert lost(self.lab, self.writer.acked) == [], "acknowledged records lost"
+        return self.writer.longest_gap(self.started), restarted(self.lab, self.cursors)

@@ -16,28 +16,15 @@ that sbd fences again (the power-loss scenario proves it end to end).
 """
 
 import re
-import time
-
 import pytest
 
 from lablib import config, scenario
 from lablib.observe import wait_for
-from lablib.scenario import Writer
 
 # Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
 
 IPMI = {"clc1": "203.0.113.201", "clc2": "203.0.113.202"}    # no guest has a route there: nothing is sent
-OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
-CLOUD = {"res_drbd_uec-clc", "res_fs_clc", "res_uec", "res_uec_image_store_proxy", "res_ip_clc", "res_ip_clc_src"}
-
-
-def restarts(lab, cursors):
-    """{(operation, resource)} the controllers logged after each node's journal cursor."""
-    return sorted({re.search(OPERATION, line).groups() for node in config.NODES
-                   for _, line in scenario.after(lab, node, cursors[node], OPERATION)})
-
-
 def cib_objects(lab, node):
     """The ids of the live CIB's resources (primitives, groups, clones)."""
     xml = lab.exec(node, "cibadmin", "--query", "--scope", "resources", timeout=60).stdout
@@ -72,14 +59,8 @@ def nothing_left(lab):
 
 
 def test_fencing_sbd_to_ipmilan_and_back_leaves_no_device_behind_and_restarts_nothing(pair):
-    scenario.restore(pair)
-    active = pair.active("clc1")
-    pid = scenario.clc_pid(pair, active)
-    since = {n: scenario.cursor(pair, n) for n in config.NODES}
-    writer = Writer(pair, "fencing-change")
-    writer.start()
-    writer.wait_acked()
-    started = time.monotonic()
+    watch = scenario.Watch(pair, "fencing-change")
+    active = watch.active
     try:
         reconfigure(pair, {"fencing": "ipmilan", "ipmi-local-address": "", "ipmi-peer-address": "",
                            "ipmi-user": "fence", "ipmi-password": "lab-bmc-password"})
@@ -99,30 +80,20 @@ def test_fencing_sbd_to_ipmilan_and_back_leaves_no_device_behind_and_restarts_no
         assert "st_sbd" in objects and not [o for o in objects if o.startswith("st_ipmi")], objects
         assert pair.exec(node, "systemctl", "is-enabled", "sbd.service").stdout.strip() == "enabled"
     nothing_left(pair)
-    writer.wait_acked()
-    writer.finish()
-    gap = writer.longest_gap(started)
-    assert scenario.lost(pair, writer.acked) == []
-    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
-    touched = {rsc for _, rsc in restarts(pair, since)}
-    assert not touched & CLOUD, touched                  # the fencing devices only
+    gap, touched = watch.finish()
+    assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
+    assert not set(touched) & scenario.CLOUD, touched                  # the fencing devices only
     # fencing works again through the disk: st_sbd runs (its monitor, fence_sbd list, succeeds)
     wait_for("st_sbd started", lambda: 'id="st_sbd" resource_agent="stonith:fence_sbd" role="Started"' in
              pair.exec(active, "crm_mon", "-1", "--output-as=xml").stdout, 300, step=3)
     print(f"\nfencing sbd -> ipmilan -> sbd on the live pair: client's longest gap {gap:.1f} s, "
-          f"{len(writer.acked)} records acknowledged, none lost; started/stopped: {sorted(touched)}")
+          f"{len(watch.writer.acked)} records acknowledged, none lost; started/stopped: {touched}")
 
 
 def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
-    scenario.restore(pair)
-    active = pair.active("clc1")
-    pid = scenario.clc_pid(pair, active)
     old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Ping-Hosts").stdout.split(":", 1)[1].strip()
-    since = {n: scenario.cursor(pair, n) for n in config.NODES}
-    writer = Writer(pair, "ping-host")
-    writer.start()
-    writer.wait_acked()
-    started = time.monotonic()
+    watch = scenario.Watch(pair, "ping-host")
+    active = watch.active
     try:
         for node in config.NODES:
             pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old} {config.CLIENT}", timeout=120)
@@ -130,18 +101,14 @@ def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
         resources = pair.exec(active, "cibadmin", "--query", "--scope", "resources").stdout
         assert f'value="{old} {config.CLIENT}"' in resources
         nothing_left(pair)
-        writer.wait_acked()
     finally:
         for node in config.NODES:
             pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old}", timeout=120)
         apply_everywhere(pair)
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == []
-    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
-    touched = {rsc for _, rsc in restarts(pair, since)}
-    assert touched <= {"res_ping"}, touched
-    print(f"\na new ping host on the live pair: client's longest gap {writer.longest_gap(started):.1f} s; "
-          f"started/stopped: {sorted(touched)}")
+    gap, touched = watch.finish()
+    assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
+    assert set(touched) <= {"res_ping"}, touched
+    print(f"\na new ping host on the live pair: client's longest gap {gap:.1f} s; started/stopped: {touched}")
 
 
 def test_new_sbd_timeouts_are_refused_on_the_live_pair_and_change_nothing(pair):
@@ -164,16 +131,10 @@ def test_new_sbd_timeouts_are_refused_on_the_live_pair_and_change_nothing(pair):
 
 
 def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
-    scenario.restore(pair)
-    active = pair.active("clc1")
-    standby = config.peer(active)
-    pid = scenario.clc_pid(pair, active)
     old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Mount-Options").stdout.split(":", 1)[1].strip()
-    since = {n: scenario.cursor(pair, n) for n in config.NODES}
-    writer = Writer(pair, "mount-option")
-    writer.start()
-    writer.wait_acked()
-    started = time.monotonic()
+    watch = scenario.Watch(pair, "mount-option")
+    active = watch.active
+    standby = config.peer(active)
     for node in config.NODES:
         pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old},nodiratime", timeout=120)
     # from the standby node the CIB waits (a load there would restart the filesystem); from the active
@@ -185,18 +146,14 @@ def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
     pair.exec(standby, "uec-clc-ha-ctl", "apply", timeout=600)
     mounts = pair.exec(active, "findmnt", "-no", "OPTIONS", "/mnt/uecdata").stdout
     assert "nodiratime" in mounts, mounts
-    assert "maintenance-mode" not in pair.exec(active, "cibadmin", "--query", "--scope", "crm_config").stdout or \
-        'name="maintenance-mode" value="false"' in pair.exec(active, "cibadmin", "--query", "--scope",
-                                                              "crm_config").stdout
+    crm_config = pair.exec(active, "cibadmin", "--query", "--scope", "crm_config").stdout
+    assert 'name="maintenance-mode" value="true"' not in crm_config
     nothing_left(pair)
-    writer.wait_acked()
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == []
-    assert scenario.clc_pid(pair, active) == pid and pair.active(active) == active
-    touched = {rsc for _, rsc in restarts(pair, since)}
-    assert not touched & CLOUD, touched
-    print(f"\na new mount option on the live pair: remounted in place, client's longest gap "
-          f"{writer.longest_gap(started):.1f} s; started/stopped: {sorted(touched)}")
+    gap, touched = watch.finish()
+    assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
+    assert not set(touched) & scenario.CLOUD, touched
+    print(f"\na new mount option on the live pair: remounted in place, client's longest gap {gap:.1f} s; "
+          f"started/stopped: {touched}")
     # dropping it again needs the filesystem mounted afresh: refused, nothing written
     for node in config.NODES:
         pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old}", timeout=120)

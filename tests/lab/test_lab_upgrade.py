@@ -17,20 +17,14 @@ The upgraded pair is left serving: it is this tree's pair like the one
 
 import re
 import sys
-import time
 
 import pytest
 
 from lablib import config, packages, pair as lab_pair, scenario, state
 from lablib.observe import Lab
-from lablib.scenario import Writer
 
 # Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
-
-OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
-CLOUD = {"res_drbd_uec-clc", "res_fs_clc", "res_uec", "res_uec_image_store_proxy", "res_ip_clc", "res_ip_clc_src"}
-
 
 @pytest.fixture(scope="module")
 def previous_pair():
@@ -45,22 +39,16 @@ def installed(lab, node):
 
 def test_rolling_upgrade_from_the_previous_release_restarts_nothing(previous_pair):
     lab = previous_pair
-    scenario.restore(lab)
+    watch = scenario.Watch(lab, "rolling-upgrade")
     assert {installed(lab, n) for n in config.NODES} == {packages.PREVIOUS}
-    active = lab.active("clc1")
+    active = watch.active
     standby = config.peer(active)
-    pid = scenario.clc_pid(lab, active)
-    since = {n: scenario.cursor(lab, n) for n in config.NODES}
-    writer = Writer(lab, "rolling-upgrade")
-    writer.start()
-    writer.wait_acked()
-    t0 = time.monotonic()
     said = {}
     for node in (standby, active):
         done = lab_pair.install_deb(node, state.load()["ours"], 1800)
         said[node] = done.stdout + done.stderr
         assert installed(lab, node) != packages.PREVIOUS
-        assert scenario.clc_pid(lab, active) == pid                  # the package alone restarts nothing
+        assert scenario.clc_pid(lab, active) == watch.pid             # the package alone restarts nothing
     assert "has not taken the new configuration yet" in said[active]
     applied = {node: lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=900).stdout for node in (standby, active)}
     assert "crm configure load update" in applied[standby]
@@ -72,14 +60,10 @@ def test_rolling_upgrade_from_the_previous_release_restarts_nothing(previous_pai
         assert "settings format 2" in text and re.search(r"^Fencing-Delay: 40$", text, re.M)
     crm_config = lab.exec(active, "cibadmin", "--query", "--scope", "crm_config").stdout
     assert 'name="uec-clc-ha-loaded"' in crm_config and 'name="stonith-timeout"' in crm_config
-    writer.wait_acked()
-    writer.finish()
-    assert scenario.lost(lab, writer.acked) == []
-    assert scenario.clc_pid(lab, active) == pid and lab.active(active) == active
-    touched = sorted({re.search(OPERATION, line).groups() for node in config.NODES
-                      for _, line in scenario.after(lab, node, since[node], OPERATION)})
-    assert not {rsc for _, rsc in touched} & CLOUD, touched
+    gap, touched = watch.finish()
+    assert scenario.clc_pid(lab, active) == watch.pid and lab.active(active) == active
+    assert not set(touched) & scenario.CLOUD, touched
     scenario.wait_normal(lab, 600)
     print(f"\nrolling upgrade {packages.PREVIOUS} -> {installed(lab, active)}: the CLC kept its PID, client's "
-          f"longest gap {writer.longest_gap(t0):.1f} s, {len(writer.acked)} records acknowledged, none lost; "
-          f"started/stopped: {[rsc for _, rsc in touched]}")
+          f"longest gap {gap:.1f} s, {len(watch.writer.acked)} records acknowledged, none lost; "
+          f"started/stopped: {touched}")
