@@ -10,7 +10,6 @@ goes through `uec-clc-ha-ctl set` + `apply` and restarts nothing at all.
 Each change is undone the same way at the end.
 """
 
-
 import pytest
 
 from lablib import config, scenario
