@@ -202,7 +202,7 @@ def _say_if_not_applied(system, built):
         return
     if steps:
         log("the running cluster has not taken the new configuration yet: once both nodes have it "
-            "(dpkg-reconfigure uec-clc-ha on each), run `uec-clc-ha-ctl apply` on each node; "
+            "(the same upgrade or dpkg-reconfigure uec-clc-ha on each), run `uec-clc-ha-ctl apply` on each node; "
             "`uec-clc-ha-ctl apply --dry-run` shows what it will do")
 
 
