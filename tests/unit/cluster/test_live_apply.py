@@ -42,6 +42,10 @@ class Running(System):
         elif argv[0] == "crm_mon":
             fs = (f'<group id="rg_uec"><resource id="res_fs_clc" resource_agent="ocf:heartbeat:Filesystem" '
                   f'role="Started"><node name="{self.fs_on}"/></resource></group>') if self.fs_on else ""
+            if "st_sbd" in self.cib.objects:
+                fs += '<resource id="st_sbd" resource_agent="stonith:fence_sbd" role="Started"><node name="clc2"/>' \
+                      '</resource>'
+
             out = ('<pacemaker-result api-version="2.25"><summary><cluster_options maintenance-mode="false"/>'
                    f'</summary><nodes/><resources>{fs}</resources></pacemaker-result>') if self.running else ""
             rc = 0 if self.running else 102
@@ -369,10 +373,12 @@ def test_dropping_a_mount_option_is_refused_unless_the_restart_is_accepted(tmp_p
     assert argvs(steps)[0] == ("crm", "configure", "load", "update", paths.CRM_FILE)
 
 
-def test_a_pair_in_line_has_nothing_to_apply_even_with_sbd(tmp_path):
-    # sbd runs and this node said so: nothing to run (doctor and the postinst would otherwise see work left)
+@pytest.mark.parametrize("said", [True, None])
+def test_a_pair_in_line_has_nothing_to_apply_even_with_sbd(tmp_path, said):
+    # st_sbd loaded: nothing to run, whether or not this node said its sbd runs (a node that rebooted, after
+    # a fencing, has said nothing since; doctor and the postinst would otherwise see work left)
     system, config, crm = live_pair(tmp_path)
-    system.sbd = dict(SBD_UP)
+    system.sbd = dict(SBD_UP, said=said)
     system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(config, crm)}}
     system.cib.load_text('primitive st_sbd stonith:fence_sbd\n')
     assert live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm})) == ([], [])
