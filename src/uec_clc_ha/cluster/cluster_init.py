@@ -287,10 +287,12 @@ class Stages:
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
         steps = live_apply.crm_steps(self.system, self.c, data)
-        if self.c.fencing == "sbd" and sbd.said(self.system, self.c.local_node) != sbd.active(self.system):
-            self.system.run(list(sbd.publish_argv(sbd.active(self.system))), rcs=None, timeout=30)
+        publish = sbd.publish_argv(self.system, self.c.local_node, sbd.active(self.system)) \
+            if self.c.fencing == "sbd" else None
+        if publish:
+            self.system.run(list(publish), rcs=None, timeout=30)
         live_apply.run(self.system, steps)
-        if any(s.argv[:4] == ("crm", "configure", "load", "update") for s in steps):
+        if any(s.argv[:4] == live_apply.LOAD for s in steps):
             self.changed.append(f"loaded {CRM_FILE} into the CIB")
             self.say(f"loaded {CRM_FILE} into the live CIB")
         for s in steps:
@@ -305,9 +307,6 @@ class Stages:
                 raise NotRunningCleanly(f"Pacemaker's CIB did not answer within {seconds} s "
                                         "(`journalctl -u pacemaker` says why)")
             self.sleep(2)
-
-    def _cib_has(self, rsc):
-        return self._cib_matches(f"//*[@id='{rsc}']")
 
     def _cib_matches(self, xpath):
         """True when the live CIB's resources section has an element matching xpath."""

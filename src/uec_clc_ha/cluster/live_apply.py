@@ -210,8 +210,9 @@ def _fencing(system, config, view, steps, notes):
     if any(r.id == "st_sbd" for r in view.resources):
         return False                 # loaded: nobody waits for the nodes' word (a rebooted node has none)
     here = sbd.active(system)
-    if sbd.said(system, config.local_node) != here:
-        steps.append(Step(f"tell {config.peer_node} whether sbd runs here", sbd.publish_argv(here)))
+    publish = sbd.publish_argv(system, config.local_node, here)
+    if publish:
+        steps.append(Step(f"tell {config.peer_node} whether sbd runs here", publish))
     missing = [what for what, ok in (
         (f"the SBD device {config.sbd_device} has no header yet (`uec-clc-ha-ctl cluster-init --yes` on the "
          f"initial primary writes it)", found is not None),

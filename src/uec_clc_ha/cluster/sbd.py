@@ -33,8 +33,10 @@ def enabled(system):
     return system.run(["systemctl", "is-enabled", "sbd.service"], rcs=None).stdout.strip() == "enabled"
 
 
-def publish_argv(running):
-    """The command that tells the peer whether sbd runs here."""
+def publish_argv(system, node, running):
+    """The command that tells the peer whether sbd runs on ``node`` (this node), or None when it said so already."""
+    if said(system, node) == running:
+        return None
     return ("attrd_updater", "-n", ATTRIBUTE, "-U", "1" if running else "0")
 
 
