@@ -297,3 +297,9 @@ class Watch:
         self.writer.finish()
         assert lost(self.lab, self.writer.acked) == [], "acknowledged records lost"
         return self.writer.longest_gap(self.started), restarted(self.lab, self.cursors)
+
+
+def set_on_both(lab, *assignments):
+    """`uec-clc-ha-ctl set KEY=VALUE ...` on both nodes (the admin changes both before `apply`)."""
+    for node in config.NODES:
+        lab.exec(node, "uec-clc-ha-ctl", "set", *assignments, timeout=120)

@@ -95,15 +95,13 @@ def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
     watch = scenario.Watch(pair, "ping-host")
     active = watch.active
     try:
-        for node in config.NODES:
-            pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old} {config.CLIENT}", timeout=120)
+        scenario.set_on_both(pair, f"Ping-Hosts={old} {config.CLIENT}")
         apply_everywhere(pair)
         resources = pair.exec(active, "cibadmin", "--query", "--scope", "resources").stdout
         assert f'value="{old} {config.CLIENT}"' in resources
         nothing_left(pair)
     finally:
-        for node in config.NODES:
-            pair.exec(node, "uec-clc-ha-ctl", "set", f"Ping-Hosts={old}", timeout=120)
+        scenario.set_on_both(pair, f"Ping-Hosts={old}")
         apply_everywhere(pair)
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
@@ -135,8 +133,7 @@ def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
     watch = scenario.Watch(pair, "mount-option")
     active = watch.active
     standby = config.peer(active)
-    for node in config.NODES:
-        pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old},nodiratime", timeout=120)
+    scenario.set_on_both(pair, f"Mount-Options={old},nodiratime")
     # from the standby node the CIB waits (a load there would restart the filesystem); from the active
     # node it is remounted in place and taken in maintenance mode
     held = pair.exec(standby, "uec-clc-ha-ctl", "apply", timeout=600).stdout
@@ -155,8 +152,7 @@ def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
     print(f"\na new mount option on the live pair: remounted in place, client's longest gap {gap:.1f} s; "
           f"started/stopped: {touched}")
     # dropping it again needs the filesystem mounted afresh: refused, nothing written
-    for node in config.NODES:
-        pair.exec(node, "uec-clc-ha-ctl", "set", f"Mount-Options={old}", timeout=120)
+    scenario.set_on_both(pair, f"Mount-Options={old}")
     refused = pair.exec(active, "uec-clc-ha-ctl", "apply", timeout=600, check=False)
     assert refused.rc == 6 and "drops nodiratime" in refused.stderr
     # accepted with --force: Pacemaker mounts it afresh (the cloud restarts, said beforehand)

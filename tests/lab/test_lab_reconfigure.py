@@ -80,8 +80,7 @@ def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
     new = "15" if old != "15" else "25"
     since = {n: scenario.cursor(pair, n) for n in config.NODES}
     try:
-        for node in config.NODES:
-            pair.exec(node, "uec-clc-ha-ctl", "set", f"Monitor-Interval={new}", timeout=120)
+        scenario.set_on_both(pair, f"Monitor-Interval={new}")
         _apply(pair)
         cib = pair.exec(active, "cibadmin", "--query", "--scope", "resources").stdout
         assert f'name="monitor" interval="{new}s"' in cib
@@ -91,7 +90,6 @@ def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
         assert scenario.restarted(pair, since) == []
         assert scenario.clc_pid(pair, active) == pid and pair.serving()
     finally:
-        for node in config.NODES:
-            pair.exec(node, "uec-clc-ha-ctl", "set", f"Monitor-Interval={old}", timeout=120)
+        scenario.set_on_both(pair, f"Monitor-Interval={old}")
         _apply(pair)
     scenario.restore(pair)
