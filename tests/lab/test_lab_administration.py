@@ -1,4 +1,4 @@
-"""The live pair through its own administration: fencing changed and changed back, a new ping host.
+"""The live pair through its own administration: fencing, SBD timeouts, a ping host, a mount option.
 
 Each change is made the admin's way on both nodes (debconf's answer and
 `dpkg-reconfigure`, or `uec-clc-ha-ctl set`, then `uec-clc-ha-ctl apply`
@@ -8,6 +8,10 @@ Cloud Controller keeps its PID, the controllers' journals show no start or
 stop of anything the change does not need, nothing acknowledged is lost,
 and the client's longest gap is printed.
 
+New SBD timeouts need the header rewritten while no sbd runs: the test
+follows the steps apply's refusal prints (maintenance mode, both stacks
+stopped, cluster-init --force on the initial primary), there and back.
+
 Fencing goes sbd -> ipmilan -> sbd.  The lab has no BMCs yet (they come
 with the arbiter issue): the IPMI addresses are on a network no guest has a
 route to, so while the pair is on ipmilan its fencing devices cannot reach
@@ -16,6 +20,8 @@ that sbd fences again (the power-loss scenario proves it end to end).
 """
 
 import re
+import threading
+
 import pytest
 
 from lablib import config, scenario
@@ -109,23 +115,75 @@ def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
     print(f"\na new ping host on the live pair: client's longest gap {gap:.1f} s; started/stopped: {touched}")
 
 
-def test_new_sbd_timeouts_are_refused_on_the_live_pair_and_change_nothing(pair):
-    scenario.restore(pair)
-    before = pair.exec("clc1", "cat", "/etc/uec-clc-ha/cluster.crm").stdout
+def sbd_header(lab, node):
+    """(watchdog, msgwait) of the SBD device's header as node reads it; None while it has none."""
+    dump = lab.exec(node, "sbd", "-d", config.SBD_DEVICE, "dump", timeout=60, check=False).stdout
+    found = dict(re.findall(r"^Timeout \((\w+)\)\s*:\s*(\d+)", dump, re.M))
+    return (int(found["watchdog"]), int(found["msgwait"])) if {"watchdog", "msgwait"} <= set(found) else None
+
+
+def new_sbd_timeouts(lab, header, *assignments):
+    """The steps apply's refusal prints (doc/configuration.md), as an admin types them, until the device has
+    `header` (watchdog, msgwait); (the initial primary, {node: what its cluster-init said})."""
+    watchdog, msgwait = header
+    scenario.set_on_both(lab, *assignments)
+    refused = lab.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
+    assert refused.rc == 6 and "maintenance-mode=true" in refused.stderr, refused.stderr
+    assert "Nothing was written" in refused.stderr
+    primary = lab.exec("clc1", "uec-clc-ha-ctl", "show", "Initial-Primary").stdout.split(":", 1)[1].strip()
+    other = config.peer(primary)
+    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=true", timeout=120)
+    for node in config.NODES:
+        lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
+    for node in config.NODES:
+        lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600)
+    said = {}
+
+    def first():
+        said[primary] = lab.exec(primary, "uec-clc-ha-ctl", "cluster-init", "--yes", "--force", timeout=1800,
+                                 check=False)
+    thread = threading.Thread(target=first)
+    thread.start()
+    wait_for("the new SBD header", lambda: sbd_header(lab, other) == (watchdog, msgwait), 600)
+    said[other] = lab.exec(other, "uec-clc-ha-ctl", "cluster-init", timeout=1800, check=False)
+    thread.join()
+    for node, done in said.items():
+        assert done.rc == 0, f"{node}: {done.stdout}{done.stderr}"
+    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=false", timeout=120)
+    scenario.wait_normal(lab, 900)
+    return primary, said
+
+
+def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_nothing_of_it(pair):
+    lab_values = sbd_header(pair, "clc1")
     settings = pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
-    pair.exec("clc1", "uec-clc-ha-ctl", "set", "SBD-Watchdog-Timeout=15", "SBD-Msgwait-Timeout=30", timeout=120)
+    back = []
+    for key in ("SBD-Watchdog-Timeout", "SBD-Msgwait-Timeout"):
+        m = re.search(rf"^{key}: (\S+)$", settings, re.M)           # written out: the lab's; else the default
+        back += [f"{key}={m.group(1)}"] if m else ["--default", key]
+    watch = scenario.Watch(pair, "sbd-timeouts")
+    active = watch.active
     try:
-        done = pair.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
-        assert done.rc == 6 and "maintenance-mode=true" in done.stderr and "Nothing was written" in done.stderr
-        assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/cluster.crm").stdout == before
+        primary, said = new_sbd_timeouts(pair, (10, 20), "SBD-Watchdog-Timeout=10", "SBD-Msgwait-Timeout=20")
+        assert "whether an sbd still reads it" in said[primary].stdout, said[primary].stdout
+        assert "stays Primary with what runs on it" in said[active].stdout, said[active].stdout
+        assert {sbd_header(pair, n) for n in config.NODES} == {(10, 20)}
+        stonith = pair.exec(active, "cibadmin", "--query", "--xpath",
+                            "//primitive[@id='st_sbd']", timeout=60).stdout
+        assert re.search(r'name="power_timeout" value="40"', stonith), stonith        # msgwait + 20
+        for node in config.NODES:
+            assert "sbd: watcher" in pair.exec(node, "ps", "-eo", "args", timeout=60).stdout
+        nothing_left(pair)
     finally:
-        back = []
-        for key in ("SBD-Watchdog-Timeout", "SBD-Msgwait-Timeout"):
-            m = re.search(rf"^{key}: (\S+)$", settings, re.M)       # written out: the lab's; else the default
-            back += [f"{key}={m.group(1)}"] if m else ["--default", key]
-        pair.exec("clc1", "uec-clc-ha-ctl", "set", *back, timeout=120)
+        new_sbd_timeouts(pair, lab_values, *back)
+    assert {sbd_header(pair, n) for n in config.NODES} == {lab_values}
     assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout == settings
     nothing_left(pair)
+    gap, touched = watch.finish()
+    assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
+    assert not set(touched) & scenario.CLOUD, touched
+    print(f"\nSBD timeouts {lab_values[0]}/{lab_values[1]} -> 10/20 -> back, stacks stopped on both nodes in maintenance mode: the CLC "
+          f"kept its PID, client's longest gap {gap:.1f} s; started/stopped: {touched}")
 
 
 def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):

@@ -10,13 +10,17 @@ in order; a run on a pair that is up changes nothing and says so:
              with the settings' timeouts (written with `sbd create` only on
              the initial primary, only with --yes, only on a device without
              a header or other data; a header with other timeouts is refused
-             without --force); sbd enabled so it starts with corosync.
+             without --force, and with --force while an sbd on either node
+             still reads the device: `sbd ping` of both slots); sbd enabled
+             so it starts with corosync.
              Other fencing: sbd (a dependency) is disabled, since Debian's
              sbd.service is required by corosync.service.
   drbd       drbd-init/migrate-data leave the resource Primary and mounted:
              unmounted and demoted, so ocf:linbit:drbd takes over (it
              promotes the node whose disk is UpToDate: the data's node);
-             DRBD's own boot service disabled.
+             DRBD's own boot service disabled.  Left as it is when the
+             stored CIB is in maintenance mode (the cloud runs on it while
+             the stack restarts: a change of the SBD header's timeouts).
   stack      corosync and pacemaker enabled and started.
   membership waits (with progress) until both nodes are members and the
              partition is quorate; says plainly when it waits for the peer
@@ -33,6 +37,7 @@ the CLI exits 9 and the postinst reports it; everything done so far stays.
 
 import os
 import time
+import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
 from uec_clc_ha.cluster import crm_mon, live_apply, sbd
@@ -40,10 +45,24 @@ from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host import applied
-from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE
+from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
 
 GROUP = "rg_uec"
 GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
+TRUE = ("true", "yes", "on", "y", "1")
+
+
+def stored_maintenance(system):
+    """True when the CIB Pacemaker will start from here has maintenance-mode on (read while it does not run)."""
+    text = system.read_or_none(PACEMAKER_CIB)
+    if text is None:
+        return False
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return False
+    return any((nv.get("value") or "").lower() in TRUE
+               for nv in root.iterfind("configuration/crm_config/cluster_property_set/nvpair[@name='maintenance-mode']"))
 
 
 class Stages:
@@ -152,6 +171,7 @@ class Stages:
                               "cluster on both nodes, then run `uec-clc-ha-ctl cluster-init --yes --force` on "
                               f"the initial primary ({self.c.initial_primary}); or set SBD-Watchdog-Timeout and "
                               "SBD-Msgwait-Timeout to the header's values and `apply`.")
+            self._nobody_reads(device, header)
             self._create_header(device, wanted, message + " (--force)")
         else:
             self.say(f"SBD header on {device}: watchdog {header[0]} s, msgwait {header[1]} s")
@@ -159,6 +179,20 @@ class Stages:
 
     def sbd_header(self, device):
         return sbd.header(self.system, device)
+
+    def _nobody_reads(self, device, header):
+        """Refused while an sbd on either node reads the device: a header rewritten under it is dropped."""
+        if not self.yes:
+            return                            # _create_header refuses, naming --yes; nothing to ask the disk yet
+        self.say(f"asking {device} whether an sbd still reads it (up to {header[1]} s per node)")
+        readers = [n for n in (self.c.local_node, self.c.peer_node)
+                   if sbd.reads_slot(self.system, device, n, header[1])]
+        if readers:
+            raise Refused(f"sbd still reads {device} on {' and '.join(readers)}: a header rewritten under a "
+                          "running sbd makes it drop the device (\"Header changed since start-up\") and fencing "
+                          "through the disk fails. sbd stops with corosync: put the pair in maintenance (`crm "
+                          "configure property maintenance-mode=true`), `systemctl stop pacemaker corosync` on "
+                          "both nodes, then run this again. Nothing was written.")
 
     def _wait_for_header(self, device, seconds):
         self.say(f"waiting up to {seconds} s for the initial primary ({self.c.initial_primary}) to write the "
@@ -196,6 +230,10 @@ class Stages:
         if self._pacemaker_manages_drbd():
             return
         if drbd_state.role(self.system, res) != "Primary":
+            return
+        if stored_maintenance(self.system):
+            self.say(f"DRBD {res} stays Primary with what runs on it: the CIB is in maintenance mode, and "
+                     "Pacemaker finds it as it is when it starts")
             return
         if drbd_state.mounted_from(self.system, self.c.mount_point, self.c.drbd_device):
             running = drbd_state.running_eucalyptus()

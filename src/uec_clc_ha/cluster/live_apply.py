@@ -199,11 +199,13 @@ def _fencing(system, config, view, steps, notes):
         raise Refused(
             f"{config.sbd_device} carries an SBD header with watchdog {found[0]} s and msgwait {found[1]} s, the "
             f"settings say {wanted[0]} s and {wanted[1]} s: the header cannot be written while sbd uses the "
-            "device, and fencing with timeouts the header does not have fails. With the cloud running on: "
-            "`crm configure property maintenance-mode=true`; on both nodes `systemctl stop pacemaker corosync` "
-            "and `uec-clc-ha-ctl apply`; on the initial primary `uec-clc-ha-ctl cluster-init --yes --force` "
-            "(it writes the header and starts the stack), then `uec-clc-ha-ctl cluster-init` on the other node; "
-            "then `crm configure property maintenance-mode=false`. Or set SBD-Watchdog-Timeout and "
+            "device, and fencing with timeouts the header does not have fails. With the cloud running on, "
+            "the new timeouts set on both nodes: `crm configure property maintenance-mode=true`; on both nodes "
+            "`systemctl stop pacemaker corosync` (sbd stops with corosync) and `uec-clc-ha-ctl apply`; on the "
+            f"initial primary ({config.initial_primary}) `uec-clc-ha-ctl cluster-init --yes --force` (it "
+            "checks that no sbd reads the disk, writes the header and starts the stack) and, while it waits "
+            "for its peer, `uec-clc-ha-ctl cluster-init` on the other node; once both are up, `crm configure "
+            "property maintenance-mode=false`. Or set SBD-Watchdog-Timeout and "
             f"SBD-Msgwait-Timeout back to {found[0]} and {found[1]}. Nothing was written.")
     if not sbd.enabled(system):
         steps.append(Step("sbd.service enabled (it starts with corosync)", ("systemctl", "enable", "sbd.service")))

@@ -45,3 +45,14 @@ def said(system, node):
     done = system.run(["attrd_updater", "-Q", "-n", ATTRIBUTE, "-N", node], rcs=None, timeout=30)
     found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
     return None if found is None else found.group(1) == "1"
+
+
+def reads_slot(system, device, node, msgwait):
+    """True when an sbd reads ``node``'s slot on the device now.
+
+    `sbd ping` writes a test message into the slot and waits up to msgwait
+    for it to go: a running sbd clears it within a second, a stopped one never
+    does (the message stays until the slot is written again).  A node that
+    never had a slot has no sbd reading one either.
+    """
+    return system.run(["sbd", "-d", device, "ping", node], rcs=None, timeout=msgwait + 60).rc == 0

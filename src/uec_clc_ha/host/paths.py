@@ -52,3 +52,5 @@ DPKG_DIVERSIONS_DB = "/var/lib/dpkg/diversions"
 DPKG_INFO = "/var/lib/dpkg/info"
 UCF_HASHFILE = "/var/lib/ucf/hashfile"
 UCF_REGISTRY = "/var/lib/ucf/registry"
+# The CIB Pacemaker starts from on this node (cluster-init reads it while Pacemaker is stopped).
+PACEMAKER_CIB = "/var/lib/pacemaker/cib/cib.xml"

@@ -22,9 +22,11 @@ HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (
 
 
 class Node(System):
-    def __init__(self, root, header=None, members=("clc1",), quorate=False, start_failures=0):
+    def __init__(self, root, header=None, members=("clc1",), quorate=False, start_failures=0, readers=(),
+                 role="Secondary"):
         super().__init__(root)
         self.header, self.members, self.quorate = header, list(members), quorate
+        self.readers, self.role = set(readers), role        # nodes whose sbd clears a ping; DRBD's role here
         self.start_failures = start_failures
         self.sbd_failed = False
         self.active = set()
@@ -43,6 +45,8 @@ class Node(System):
             rc, out = (0, HEADER.format(w=self.header[0], m=self.header[1])) if self.header else (1, "")
         elif argv[:2] == ["sbd", "-d"] and argv[-1] == "create":
             self.header = (int(argv[argv.index("-1") + 1]), int(argv[argv.index("-4") + 1]))
+        elif argv[:2] == ["sbd", "-d"] and argv[-2] == "ping":
+            rc = 0 if argv[-1] in self.readers else 1
         elif argv[0] == "systemctl":
             verb, units = argv[1], argv[2:]
             if verb == "is-enabled":
@@ -69,7 +73,7 @@ class Node(System):
         elif argv[:2] == ["crm_node", "-q"]:
             out = "1" if self.quorate else "0"
         elif argv[:2] == ["drbdadm", "role"]:
-            out = "Secondary/Unknown"
+            out = f"{self.role}/Unknown"
         elif argv[0] == "wipefs":
             out = ""
         if rcs is not None and rc not in rcs:
@@ -140,6 +144,41 @@ def test_a_header_with_other_timeouts_is_refused_without_force(tmp_path):
     assert "watchdog 15 s and msgwait 30 s" in str(e.value) and "--force" in str(e.value)
     stages(node, c, force=True).sbd()
     assert node.header == (5, 10)
+    assert [a[-2:] for a in node.calls if a[-2:-1] == ["ping"]] == [["ping", "clc1"], ["ping", "clc2"]]
+
+
+@pytest.mark.parametrize("readers", [("clc2",), ("clc1", "clc2")])
+def test_a_new_header_is_refused_while_an_sbd_still_reads_the_device(tmp_path, readers):
+    node, c = prepared(tmp_path, header=(15, 30), readers=readers)
+    with pytest.raises(Refused) as e:
+        stages(node, c, force=True).sbd()
+    assert f"sbd still reads /dev/disk/by-id/virtio-sbdshared on {' and '.join(readers)}" in str(e.value)
+    assert "maintenance-mode=true" in str(e.value) and "Nothing was written" in str(e.value)
+    assert node.header == (15, 30) and not [a for a in node.calls if a[-1] == "create"]
+
+
+CIB_MAINTENANCE = """<cib><configuration><crm_config><cluster_property_set id="cib-bootstrap-options">
+<nvpair id="o-mm" name="maintenance-mode" value="{}"/></cluster_property_set></crm_config></configuration></cib>"""
+
+
+def test_a_primary_drbd_is_left_as_it_is_when_the_stored_cib_is_in_maintenance(tmp_path):
+    node, c = prepared(tmp_path, role="Primary")
+    node.write_atomic("/var/lib/pacemaker/cib/cib.xml", CIB_MAINTENANCE.format("true"))
+    stages(node, c).drbd()
+    assert not [a for a in node.calls if a[:2] in (["drbdadm", "secondary"], ["umount"])]
+    node.write_atomic("/var/lib/pacemaker/cib/cib.xml", CIB_MAINTENANCE.format("false"))
+    stages(node, c).drbd()
+    assert ["drbdadm", "secondary", "uec-clc"] in node.calls          # no maintenance: handed to Pacemaker
+
+
+def test_the_stored_cib_is_read_for_maintenance_mode_only_as_pacemaker_would(tmp_path):
+    node, _ = prepared(tmp_path)
+    assert not cluster_init.stored_maintenance(node)                   # no CIB yet
+    for value, expected in (("true", True), ("on", True), ("false", False)):
+        node.write_atomic("/var/lib/pacemaker/cib/cib.xml", CIB_MAINTENANCE.format(value))
+        assert cluster_init.stored_maintenance(node) is expected
+    node.write_atomic("/var/lib/pacemaker/cib/cib.xml", "<cib><configuration")
+    assert not cluster_init.stored_maintenance(node)                   # torn: Pacemaker would not start from it
 
 
 def test_other_fencing_disables_sbd(tmp_path):
