@@ -15,12 +15,14 @@ stopped, cluster-init --force on the initial primary), there and back.
 Fencing goes sbd -> ipmilan -> sbd.  The lab has no BMCs yet (they come
 with the arbiter issue): the IPMI addresses are on a network no guest has a
 route to, so while the pair is on ipmilan its fencing devices cannot reach
-anything; the test checks the CIB after each step and, once back on sbd,
-that sbd fences again (the power-loss scenario proves it end to end).
+anything; the test checks the CIB after each step and, once back on sbd, that sbd
+fences again: one power loss of the active node.
 """
 
+import json
 import re
 import threading
+import time
 
 import pytest
 
@@ -94,6 +96,27 @@ def test_fencing_sbd_to_ipmilan_and_back_leaves_no_device_behind_and_restarts_no
              pair.exec(active, "crm_mon", "-1", "--output-as=xml").stdout, 300, step=3)
     print(f"\nfencing sbd -> ipmilan -> sbd on the live pair: client's longest gap {gap:.1f} s, "
           f"{len(watch.writer.acked)} records acknowledged, none lost; started/stopped: {touched}")
+    # and it fences: one power loss of the active node, the survivor fences it through st_sbd and serves
+    survivor = config.peer(active)
+    cur = scenario.cursor(pair, survivor)
+    writer = scenario.Writer(pair, "fencing-change-power-loss")
+    writer.start()
+    writer.wait_acked()
+    t0 = time.monotonic()
+    assert pair.kill(active)
+    wait_for("the VIP serving again from the survivor", pair.serving, 300, step=0.5)
+    failover = time.monotonic() - t0
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    fenced = scenario.after(pair, survivor, cur, rf"(?i)reboot.*{active}.*(st_sbd|OK)|st_sbd.*{active}")
+    assert fenced, "the survivor's journal names no fencing of the dead node"
+    doc = json.loads(pair.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=180, check=False).stdout)
+    assert doc["fencing"]["last"]["target"] == active and doc["fencing"]["last"]["status"] == "success", doc
+    pair.boot(active)
+    scenario.wait_normal(pair, 900, clean=True)
+    print(f"power loss of {active} once back on sbd: fenced through the disk, the VIP served again from "
+          f"{survivor} in {failover:.1f} s, none of {len(writer.acked)} records lost")
 
 
 def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
