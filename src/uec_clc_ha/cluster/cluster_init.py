@@ -167,10 +167,11 @@ class Stages:
             message = (f"{device} carries an SBD header with watchdog {header[0]} s and msgwait {header[1]} s, "
                        f"not the settings' {wanted[0]} s and {wanted[1]} s")
             if not (self.force and self.primary):
-                raise Refused(message + ". Re-creating it while the other node uses it breaks fencing: stop the "
-                              "cluster on both nodes, then run `uec-clc-ha-ctl cluster-init --yes --force` on "
-                              f"the initial primary ({self.c.initial_primary}); or set SBD-Watchdog-Timeout and "
-                              "SBD-Msgwait-Timeout to the header's values and `apply`.")
+                raise Refused(message + ". Re-creating it while an sbd uses it breaks fencing: with the pair "
+                              "in maintenance mode (the cloud runs on), stop pacemaker and corosync on both "
+                              "nodes, then run `uec-clc-ha-ctl cluster-init --yes --force` on the initial primary "
+                              f"({self.c.initial_primary}); doc/configuration.md has the steps. Or set "
+                              "SBD-Watchdog-Timeout and SBD-Msgwait-Timeout to the header's values and `apply`.")
             self._nobody_reads(device, header)
             self._create_header(device, wanted, message + " (--force)")
         else:
