@@ -170,8 +170,9 @@ class Stages:
                 raise Refused(message + ". Re-creating it while an sbd uses it breaks fencing: with the pair "
                               "in maintenance mode (the cloud runs on), stop pacemaker and corosync on both "
                               "nodes, then run `uec-clc-ha-ctl cluster-init --yes --force` on the initial primary "
-                              f"({self.c.initial_primary}); doc/configuration.md has the steps. Or set "
-                              "SBD-Watchdog-Timeout and SBD-Msgwait-Timeout to the header's values and `apply`.")
+                              f"({self.c.initial_primary}); /usr/share/doc/uec-clc-ha/configuration.md has the "
+                              "steps. Or set SBD-Watchdog-Timeout and SBD-Msgwait-Timeout to the header's values "
+                              "and `apply`.")
             self._nobody_reads(device, header)
             self._create_header(device, wanted, message + " (--force)")
         else:
