@@ -52,7 +52,21 @@ def reads_slot(system, device, node, msgwait):
 
     `sbd ping` writes a test message into the slot and waits up to msgwait
     for it to go: a running sbd clears it within a second, a stopped one never
-    does (the message stays until the slot is written again).  A node that
-    never had a slot has no sbd reading one either.
+    does (the message stays until the slot is written again).  sbd's exit
+    status says nothing (ping always exits 0): the slot, read back with `sbd
+    list`, does.  A node without a slot has no sbd reading one; anything but
+    the test message left there counts as read.
     """
-    return system.run(["sbd", "-d", device, "ping", node], rcs=None, timeout=msgwait + 60).rc == 0
+    system.run(["sbd", "-d", device, "ping", node], rcs=None, timeout=msgwait + 60)
+    message = slot_message(system, device, node)
+    return message is not None and message != "test"
+
+
+def slot_message(system, device, node):
+    """The message in ``node``'s slot ("clear", "test", "reset", ...), or None when it has no slot."""
+    done = system.run(["sbd", "-d", device, "list"], rcs=None, timeout=30)
+    for line in done.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[1] == node:
+            return fields[2]
+    return None

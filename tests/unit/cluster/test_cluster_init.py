@@ -27,6 +27,7 @@ class Node(System):
         super().__init__(root)
         self.header, self.members, self.quorate = header, list(members), quorate
         self.readers, self.role = set(readers), role        # nodes whose sbd clears a ping; DRBD's role here
+        self.slots = {"clc1": "clear", "clc2": "clear"}      # `sbd list`: each node's slot and its message
         self.start_failures = start_failures
         self.sbd_failed = False
         self.active = set()
@@ -46,7 +47,9 @@ class Node(System):
         elif argv[:2] == ["sbd", "-d"] and argv[-1] == "create":
             self.header = (int(argv[argv.index("-1") + 1]), int(argv[argv.index("-4") + 1]))
         elif argv[:2] == ["sbd", "-d"] and argv[-2] == "ping":
-            rc = 0 if argv[-1] in self.readers else 1
+            self.slots[argv[-1]] = "clear" if argv[-1] in self.readers else "test"    # and exits 0 either way
+        elif argv[:2] == ["sbd", "-d"] and argv[-1] == "list":
+            out = "".join(f"{i}\t{n}\t{m}\tclc1\n" for i, (n, m) in enumerate(sorted(self.slots.items())))
         elif argv[0] == "systemctl":
             verb, units = argv[1], argv[2:]
             if verb == "is-enabled":
@@ -155,6 +158,24 @@ def test_a_new_header_is_refused_while_an_sbd_still_reads_the_device(tmp_path, r
     assert f"sbd still reads /dev/disk/by-id/virtio-sbdshared on {' and '.join(readers)}" in str(e.value)
     assert "maintenance-mode=true" in str(e.value) and "Nothing was written" in str(e.value)
     assert node.header == (15, 30) and not [a for a in node.calls if a[-1] == "create"]
+
+
+def test_a_node_without_a_slot_has_no_sbd_reading_it_and_a_message_other_than_test_counts_as_read(tmp_path):
+    node, c = prepared(tmp_path, header=(15, 30))
+    node.slots = {"clc1": "clear"}                  # clc2's sbd never ran: `sbd ping clc2` finds no slot
+    stages(node, c, force=True).sbd()
+    assert node.header == (5, 10)
+    node, c = prepared(tmp_path / "again", header=(15, 30))
+
+    def reset_written(argv, rcs=(0,), run=node.run, **kwargs):   # a fencing's reset lands in clc2's slot
+        done = run(argv, rcs, **kwargs)
+        if list(argv[-2:]) == ["ping", "clc2"]:
+            node.slots["clc2"] = "reset"
+        return done
+    node.run = reset_written
+    with pytest.raises(Refused) as e:
+        stages(node, c, force=True).sbd()
+    assert "sbd still reads /dev/disk/by-id/virtio-sbdshared on clc2" in str(e.value) and node.header == (15, 30)
 
 
 CIB_MAINTENANCE = """<cib><configuration><crm_config><cluster_property_set id="cib-bootstrap-options">
