@@ -52,7 +52,7 @@ import os
 import re
 import time
 
-from uec_clc_ha.cluster import cluster_init, crm_mon
+from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.data import drbd_state
@@ -285,6 +285,7 @@ class Adoption(cluster_init.Stages):
         self.system.write_atomic(staged, frozen, mode=0o600)
         self.system.run(["crm", "configure", "load", "replace", staged], timeout=300, env={"HOME": "/root"})
         self.system.remove(staged)
+        self.system.run(list(live_apply.stamp_argv(self.c, text.encode())), timeout=60)    # as apply loads it
         self.say(f"the cluster's configuration replaced by {CRM_FILE} (maintenance mode kept)")
         self.system.run(["crm_resource", "--refresh"], timeout=300)
         self.system.run(["crm_resource", "--wait", f"--timeout={probe_wait}s"], rcs=None, timeout=probe_wait + 60)

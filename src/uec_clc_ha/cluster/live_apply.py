@@ -121,6 +121,12 @@ def stamp_value(config, content):
             f"source-address-route={config.source_address_route}")
 
 
+def stamp_argv(config, content):
+    """The command that stamps the live CIB as loaded here from ``content`` (apply, cluster-init, adopt)."""
+    return ("crm_attribute", "--type", "crm_config", "--set-name", STAMP_SET, "--name", STAMP,
+            "--update", stamp_value(config, content))
+
+
 def _pending(system, changes):
     """{path: Change} of the generated files whose content the running service has not taken."""
     done = applied(system)
@@ -302,9 +308,8 @@ def crm_steps(system, config, new, force=False, cib=None):
                       "back. Nothing was written.")
     _refuse_filesystem_changes(config, cib)
     steps = []
-    stamp_step = Step("stamp the CIB with what was loaded (its sha256, this node)",
-                      ("crm_attribute", "--type", "crm_config", "--set-name", STAMP_SET, "--name", STAMP,
-                       "--update", stamp_value(config, new)), (CRM_FILE, new))
+    stamp_step = Step("stamp the CIB with what was loaded (its sha256, this node)", stamp_argv(config, new),
+                      (CRM_FILE, new))
     if stamp.get("digest") == new_digest:
         if ours != new_digest:
             steps.append(Step(f"note that the live CIB holds this {CRM_FILE} already (loaded on "

@@ -17,7 +17,7 @@ import pytest
 from checkout import TOP
 from fake_clock import Clock
 from scenarios import write_settings
-from uec_clc_ha.cluster import adopt, cluster_init
+from uec_clc_ha.cluster import adopt, cluster_init, live_apply
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
@@ -302,6 +302,9 @@ def test_the_node_with_the_cloud_loads_the_cib_in_maintenance_and_releases_once_
     assert len(load) == 1
     refresh = node.calls.index(["crm_resource", "--refresh"])
     assert node.calls.index(load[0]) < refresh
+    # stamped as apply stamps a load: `apply` afterwards finds nothing to do
+    stamp = list(live_apply.stamp_argv(c, node.read_bytes(cluster_init.CRM_FILE)))
+    assert node.calls.index(load[0]) < node.calls.index(stamp) < refresh
     delete = [i for i, a in enumerate(node.calls) if a[0] == "crm_attribute" and "--delete" in a]
     assert delete and delete[0] > refresh and node.maintenance == ""
     assert not node.exists(f"{adopt.STATE_DIR}/adopt.crm")      # the staged CIB text is not left behind
