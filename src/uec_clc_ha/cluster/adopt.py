@@ -38,7 +38,8 @@ where it was when run again; /var/lib/uec-clc-ha/adopt.json says where):
            header checked (written by the first node when there is none,
            with --yes), corosync and Pacemaker started.
   cib      (the node with the cloud, once both are members) the CIB's
-           configuration replaced by uec-clc-ha's, maintenance kept on;
+           configuration replaced by uec-clc-ha's and stamped as `apply`
+           stamps a load (cluster.live_apply), maintenance kept on;
            every resource re-probed; the probes must find DRBD Promoted,
            the filesystem and the CLC running on this node, and nothing of
            the cloud's on the peer (an address they miss is only started).
