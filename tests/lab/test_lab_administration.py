@@ -15,8 +15,8 @@ stopped, cluster-init --force on the initial primary), there and back.
 Fencing goes sbd -> ipmilan -> sbd.  The lab has no BMCs yet (they come
 with the arbiter issue): the IPMI addresses are on a network no guest has a
 route to, so while the pair is on ipmilan its fencing devices cannot reach
-anything; the test checks the CIB after each step and, once back on sbd, that sbd
-fences again: one power loss of the active node.
+anything; the test checks the CIB after each step and, once back on sbd,
+that sbd fences again: one power loss of the active node.
 """
 
 import json
@@ -28,6 +28,7 @@ import pytest
 
 from lablib import config, scenario
 from lablib.observe import wait_for
+from uec_clc_ha.cluster import sbd
 
 # Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
@@ -140,9 +141,7 @@ def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
 
 def sbd_header(lab, node):
     """(watchdog, msgwait) of the SBD device's header as node reads it; None while it has none."""
-    dump = lab.exec(node, "sbd", "-d", config.SBD_DEVICE, "dump", timeout=60, check=False).stdout
-    found = dict(re.findall(r"^Timeout \((\w+)\)\s*:\s*(\d+)", dump, re.M))
-    return (int(found["watchdog"]), int(found["msgwait"])) if {"watchdog", "msgwait"} <= set(found) else None
+    return sbd.parse_header(lab.exec(node, "sbd", "-d", config.SBD_DEVICE, "dump", timeout=60, check=False).stdout)
 
 
 def new_sbd_timeouts(lab, header, *assignments):
@@ -205,8 +204,8 @@ def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_noth
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, active) == watch.pid and pair.active(active) == active
     assert not set(touched) & scenario.CLOUD, touched
-    print(f"\nSBD timeouts {lab_values[0]}/{lab_values[1]} -> 10/20 -> back, stacks stopped on both nodes in maintenance mode: the CLC "
-          f"kept its PID, client's longest gap {gap:.1f} s; started/stopped: {touched}")
+    print(f"\nSBD timeouts {lab_values[0]}/{lab_values[1]} -> 10/20 -> back, stacks stopped on both nodes in "
+          f"maintenance mode: the CLC kept its PID, client's longest gap {gap:.1f} s; started/stopped: {touched}")
 
 
 def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
