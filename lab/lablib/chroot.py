@@ -12,14 +12,17 @@ self-test, tests/integration/test_chroot_root.py) when their fixtures are set up
         assert diff_snapshots(before, root.snapshot()) == ([], [], [])
 
 base_root() debootstraps the suite (minbase) from the mirror this host's apt
-uses, installs the packages inside (no recommends) and keeps the result as a
+uses, satisfies the relations inside (package names, or Depends relations with
+alternatives and versions; no recommends) and keeps the result as a
 directory, /var/cache/uec-clc-ha-tests/SUITE-HASH (UEC_CLC_HA_TEST_CACHE
 overrides the directory; SUITE-HASH.log is the build log), HASH covering suite,
 packages and CACHE_VERSION (bump it when the recipe changes).  It is built in
 a temporary directory under a lock and renamed when complete: an interrupted
 build is discarded, parallel sessions wait for one build.  The base keeps
 apt's lists (so `apt-get install ./x.deb` resolves dependencies offline),
-the host's entries for SUITE and SUITE-* as /etc/apt/sources.list, and
+the host's entries for SUITE and SUITE-* as /etc/apt/sources.list (for a suite
+the host does not use, trixie on a bookworm host, its own release's entries
+with the suite renamed: the same mirrors), and
 /usr/sbin/policy-rc.d (exit 101: invoke-rc.d starts no service), and is
 settled so that an install + purge of a clean package leaves snapshot() as it was.
 
@@ -62,26 +65,31 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 
 
 def control_depends(control=os.path.join(TOP, "debian", "control"), package="uec-clc-ha"):
-    """The binary package's Depends as apt would install them (first alternative, no versions).
+    """The binary package's Depends, one relation each, as `apt-get satisfy` takes them.
 
-    ${python3:Depends} stands for python3; ${misc:Depends} for debconf, which
-    minbase has.  Recommends and Suggests are left out on purpose: the
-    package must work with --no-install-recommends.
+    Alternatives and versions are kept ("fence-agents-sbd | fence-agents (<< 4.16~)"):
+    apt picks what the suite has, as it does for the .deb itself.  ${python3:Depends}
+    stands for python3; ${misc:Depends} for debconf, which minbase has.
+    Recommends and Suggests are left out on purpose: the package must work with
+    --no-install-recommends.
     """
     with open(control, encoding="utf-8") as fh:
         paragraphs = re.split(r"\n\s*\n", fh.read())
     para = next(p for p in paragraphs if re.search(rf"^Package:\s*{re.escape(package)}\s*$", p, re.M))
     field = re.search(r"^Depends:(.*(?:\n[ \t].*)*)", para, re.M).group(1)
-    names = []
+    relations = []
     for item in field.replace("\n", " ").split(","):
-        item = item.strip()
-        if not item:
-            continue
+        item = " ".join(item.split())
         if item == "${python3:Depends}":
-            names.append("python3")
-        elif not item.startswith("${"):
-            names.append(re.split(r"[\s(|]", item.split("|")[0].strip(), maxsplit=1)[0])
-    return names
+            relations.append("python3")
+        elif item and not item.startswith("${"):
+            relations.append(item)
+    return relations
+
+
+def relation_names(relation):
+    """The package names of one relation's alternatives: "a | b (<< 2)" -> ["a", "b"]."""
+    return [re.split(r"[\s(\[]", alt.strip(), maxsplit=1)[0] for alt in relation.split("|")]
 
 
 # A Debian 12 Cloud Controller as the package tests need it: exactly uec-clc-ha's
@@ -174,10 +182,23 @@ def host_sources(suite):
                 if len(words) >= 3 and words[0] == "deb":
                     entries.append((words[1], words[2], words[3:]))
     mine = [(u, s, c) for u, s, c in entries if s == suite or s.startswith(suite + "-")]
+    own = host_codename()
+    if not mine and own:        # another release from the same mirrors: bookworm-security -> trixie-security
+        mine = [(u, suite + s[len(own):], c) for u, s, c in entries if s == own or s.startswith(own + "-")]
     mirror = next((u for u, s, _ in mine if s == suite), None)
     if mirror is None:
         raise RuntimeError(f"no apt source for {suite} on this host to reuse as the mirror")
     return mirror, [f"deb {u} {s} {' '.join(c) or 'main'}\n" for u, s, c in mine]
+
+
+def host_codename(os_release="/etc/os-release"):
+    """This host's release codename (bookworm), or None."""
+    try:
+        with open(os_release, encoding="utf-8") as fh:
+            m = re.search(r"^VERSION_CODENAME=\"?([a-z]+)", fh.read(), re.M)
+    except OSError:
+        return None
+    return m.group(1) if m else None
 
 
 def _unmount_under(path):
@@ -240,7 +261,8 @@ def _build(root, suite, packages, log):
         fh.writelines(sources)
     step(["apt-get", "update"])
     step(["apt-get", "upgrade", "-y"])     # debootstrap took SUITE alone: add SUITE-updates, -security
-    step(["apt-get", "install", "-y", "--no-install-recommends", *packages])
+    # satisfy, not install: a relation may hold alternatives and versions (control_depends)
+    step(["apt-get", "satisfy", "-y", "--no-install-recommends", *packages])
     step(["apt-get", "clean"])      # drops the .debs, keeps the lists
     # Settle what the tools otherwise change once, on first use, in the first test that
     # uses them: apt's remove path rewrites dpkg's status through --set-selections (which

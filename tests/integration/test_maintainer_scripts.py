@@ -96,7 +96,8 @@ def test_the_base_holds_the_depends_and_no_recommends(base):
     so the preseeded default install (SBD fencing: crmsh must find fence_sbd) proves nothing is missing."""
     listed = chroot.run_in(base, ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\n"]).stdout
     installed = {line.split()[0] for line in listed.splitlines() if line.split()[1:2] == ["ii"]}
-    assert set(chroot.control_depends()) <= installed
+    for relation in chroot.control_depends():
+        assert set(chroot.relation_names(relation)) & installed, relation
     assert "heartbeat" not in installed and "libxml2-utils" not in installed
 
 
@@ -466,6 +467,23 @@ def test_upgrade_from_0_1_0_keeps_what_the_admin_set_and_follows_new_defaults(cl
     assert clc.read("/etc/drbd.d/uec-clc.res") == res
     assert clc.read("/etc/drbd.d/uec-clc.res.ucf-dist") == golden("corosync-drbd84", "/etc/drbd.d/uec-clc.res")
     assert "kept your changed /etc/drbd.d/uec-clc.res" in done.stdout + done.stderr
+
+
+DROP_IN = "/usr/lib/systemd/system/pacemaker.service.d/uec-clc-ha.conf"
+
+
+def test_upgrade_from_0_2_0_keeps_the_pacemaker_drop_in_that_moved_to_usr(clc, deb):
+    """0.2.0 shipped the drop-in under /lib (an alias of /usr/lib on merged /usr): dpkg must not
+    delete the old path's file, which is the new one, when it removes 0.2.0's obsolete files."""
+    preseed(clc)
+    install(clc, os.path.join(TOP, "tests", "fixtures", "uec-clc-ha_0.2.0_all.deb"))
+    assert clc.exists("/lib/systemd/system/pacemaker.service.d/uec-clc-ha.conf")
+    install(clc, deb)
+    assert clc.read(DROP_IN) == open(os.path.join(TOP, "src/systemd/pacemaker.service.d/uec-clc-ha.conf"), "rb").read()
+    owner = clc.run(["dpkg-query", "-S", DROP_IN]).stdout
+    assert owner.startswith("uec-clc-ha: ")
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    assert not clc.exists(DROP_IN) and not clc.exists("/usr/lib/systemd/system/pacemaker.service.d")
 
 
 def fake_package(root, name, version):

@@ -188,7 +188,7 @@ def crm(text):
                   for n in root.findall("node_attributes/node")}
     delay_ms = options.get("priority-fencing-delay-ms") if options is not None else None
     return {
-        "running": (root.find("pacemakerd") is None or root.find("pacemakerd").get("state") == "running"),
+        "running": _pacemakerd_running(root),
         "dc": dc.get("name") if dc is not None and dc.get("present") == "true" else None,
         "quorate": dc.get("with_quorum") == "true" if dc is not None and dc.get("present") == "true" else None,
         "stonith_enabled": options is not None and options.get("stonith-enabled") == "true",
@@ -196,6 +196,19 @@ def crm(text):
         "nodes": nodes, "resources": resources, "failures": failures, "fail_counts": fail_counts,
         "fences": fences, "bans": bans, "attributes": attributes,
     }
+
+
+def _pacemakerd_running(root):
+    """Whether pacemakerd says it runs: ``<pacemakerd state=...>`` up to Pacemaker 2.1.5, the
+    summary's ``stack pacemakerd-state`` from 2.1.6 (Debian 13's 3.0), where one-shot crm_mon
+    prints no ``<pacemakerd>`` element while pacemakerd runs or shuts down.  Neither: an older
+    Pacemaker that does not say, which answered, so it runs."""
+    element = root.find("pacemakerd")
+    if element is not None:
+        return element.get("state") == "running"
+    stack = root.find("summary/stack")
+    state = stack.get("pacemakerd-state") if stack is not None else None
+    return state is None or state == "running"
 
 
 def _own_rule(ban_id):

@@ -195,3 +195,20 @@ def test_status_command_json_and_exit_code(root, monkeypatch):
     assert rc == pair_status.EXIT_DEGRADED and doc["state"] == "degraded"
     assert doc["clc"]["healthy"] is True and doc["clc"]["url"] == "https://198.51.100.100:8443/register"
     assert doc["drift"] is not None               # nothing rendered into this root: every file would be created
+
+
+@pytest.mark.parametrize("state, cluster", [("running", "running"), ("shutting_down", "down"),
+                                            ("starting_daemons", "down")])
+def test_pacemakerd_state_of_pacemaker_2_1_6_and_later_is_read_from_the_summary(state, cluster):
+    """From Pacemaker 2.1.6 (Debian 13: 3.0) one-shot crm_mon prints no <pacemakerd> element while
+    pacemakerd runs or shuts down: the state is the summary's stack pacemakerd-state."""
+    fx = load(os.path.join(FIXTURES, "normal", "clc1.json"))
+    sources = json.loads(json.dumps(fx["sources"]))
+    xml = sources["crm_mon"]["stdout"]
+    start = xml.index("<pacemakerd ")
+    xml = xml[:start] + xml[xml.index("/>", start) + 2:]
+    sources["crm_mon"]["stdout"] = xml.replace('<stack type="corosync"/>',
+                                               f'<stack type="corosync" pacemakerd-state="{state}"/>')
+    doc = pair_status.collect(config_for("clc1"), sources, clc=HEALTHY, drift=[])
+    assert doc["cluster"] == cluster
+    assert (doc["state"] == "serving") == (state == "running")
