@@ -1,6 +1,7 @@
 """uec-clc-ha-ctl check/apply/diff with the real checkers, against temporary roots."""
 
 import os
+import shutil
 
 import pytest
 
@@ -8,6 +9,8 @@ import skip_policy
 
 from scenarios import write_settings
 from scenarios import SCENARIOS
+from uec_clc_ha.config import verify
+from uec_clc_ha.host.system import SYSTEM_PATH, System
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the checkers' namespaces need root")
 
@@ -30,13 +33,22 @@ def prepared(root, name, **overrides):
     return root
 
 
+def pacemaker_major():
+    return verify.pacemaker_major(System("/"), shutil.which("crm_verify", path=SYSTEM_PATH))
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_check_passes_for_every_scenario(ctl, root, name):
     prepared(root, name)
     r = ctl("--root", root.root, "check")
     assert r.rc == 0, r.err
-    assert "verified /etc/uec-clc-ha/cluster.crm" in r.out
     assert "verified /etc/drbd.d/uec-clc.res" in r.out
+    if SCENARIOS[name].get("Cluster-Stack") == "heartbeat" and pacemaker_major() >= 3:
+        # Debian 13: Pacemaker 3 and crmsh 5 read no ms resources; said, and never counted as a pass
+        assert "NOT VERIFIED /etc/uec-clc-ha/cluster.crm" in r.out
+        assert "no longer read; run `uec-clc-ha-ctl check` on the Heartbeat nodes" in r.err
+    else:
+        assert "verified /etc/uec-clc-ha/cluster.crm" in r.out
 
 
 def test_check_lists_every_settings_problem(ctl, root):

@@ -116,7 +116,8 @@ def check(system, built, warn=_warn_stderr):
         judge(["ha.cf", "authkeys"], lambda: verify.verify_heartbeat(
             system, by_kind["ha.cf"].content.decode(), by_kind["authkeys"].content.decode(), names))
     if "crm" in by_kind:
-        judge(["crm"], lambda: verify.verify_crm(system, by_kind["crm"].content.decode(), agents(system)))
+        judge(["crm"], lambda: verify.verify_crm(system, by_kind["crm"].content.decode(), agents(system),
+                                                 legacy=c.cluster_stack == "heartbeat"))
     problems.unverified = tuple(unverified)
     return problems
 
