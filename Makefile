@@ -13,6 +13,10 @@
 #   make generated  rewrite the generated files that ship (completion, man pages) from the code (tools/)
 
 PYTHON := /usr/bin/python3
+# The Debian release of the lab's two nodes (`make lab RELEASE=trixie`): trixie (Debian 13) or
+# bookworm (12); empty: lab/lablib/config.py's DEFAULT_RELEASE.
+RELEASE ?=
+export UEC_CLC_HA_LAB_RELEASE := $(RELEASE)
 # pytest.ini sets the paths (src, tests/support, lab, tools) for every pytest run.
 PYTEST := $(PYTHON) -m pytest
 export PATH := /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -15,17 +15,29 @@ DIST = os.path.join(BUILD, "dist")
 RUN = os.path.join(BUILD, "run")
 STATE = os.path.join(RUN, "state.json")
 
-SUITE = "bookworm"
-# What a Debian 12 Cloud Controller of this pair has before uec-clc-ha: the stock
-# kernel (its DRBD 8.4 module), the cluster stack uec-clc-ha depends on, and what
-# the stand-in eucalyptus-cloud and the lab's own checks use.
-IMAGE_PACKAGES = [
+# The Debian release of the lab's nodes: `make lab RELEASE=bookworm|trixie` (UEC_CLC_HA_LAB_RELEASE).
+RELEASES = {"bookworm": "12", "trixie": "13"}
+DEFAULT_RELEASE = "bookworm"
+SUITE = os.environ.get("UEC_CLC_HA_LAB_RELEASE") or DEFAULT_RELEASE
+if SUITE not in RELEASES:
+    raise SystemExit(f"lab: RELEASE must be one of {', '.join(RELEASES)}, not {SUITE!r}")
+# What a Cloud Controller of this pair has before uec-clc-ha: the stock kernel (its DRBD 8.4
+# module), what the stand-in eucalyptus-cloud and the lab's own checks use, and the relations
+# of uec-clc-ha's Depends (lablib.chroot.control_depends, installed with `apt-get satisfy`:
+# fence_sbd is in fence-agents on Debian 12, in fence-agents-sbd on 13), so that the offline
+# guests can install the .deb.
+IMAGE_EXTRAS = [
     "linux-image-amd64", "systemd-sysv", "udev", "kmod", "iproute2", "iputils-ping", "procps", "psmisc",
-    "drbd-utils", "pacemaker", "corosync", "crmsh", "resource-agents", "fence-agents", "sbd",
-    "pacemaker-cli-utils", "python3", "python3-debian", "python3-jinja2", "python3-psutil", "python3-debconf",
-    "ucf", "debconf-utils", "openssl", "curl", "e2fsprogs", "util-linux", "mount", "passwd", "less",
+    "python3", "debconf-utils", "openssl", "curl", "e2fsprogs", "util-linux", "mount", "passwd", "less",
     "ca-certificates",
 ]
+
+
+def image_packages():
+    from .chroot import control_depends
+    return IMAGE_EXTRAS + control_depends()
+
+
 IMAGE_SIZE = "3G"
 VERSION = 1              # of the image recipe: bump to rebuild every cached image
 

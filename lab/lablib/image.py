@@ -6,9 +6,11 @@ writes into the image) and the guest agent.  A build runs in a temporary
 directory and is renamed into place when complete, under a lock: an
 interrupted build is thrown away, a second lab waits for the first build.
 
-Recipe: debootstrap (minbase) from the mirror this machine's apt uses, the
-packages of config.IMAGE_PACKAGES (the stock kernel with its DRBD 8.4
-module, the cluster stack, python3 and what the stand-in needs), then:
+Recipe: debootstrap (minbase) of config.SUITE (the lab's release: Debian 12
+or 13) from the mirror this machine's apt uses (its own release's mirrors for
+the other), the packages of config.image_packages() (the stock kernel with its
+DRBD 8.4 module, python3 and what the stand-in needs, and uec-clc-ha's Depends
+through `apt-get satisfy`), then:
 one image for both nodes (the node's name comes from the kernel command
 line, its addresses from systemd-networkd files matching each NIC's fixed
 MAC address), /etc/hosts naming both nodes, a persistent journal, the guest
@@ -47,7 +49,7 @@ WantedBy=multi-user.target
 
 def key():
     h = hashlib.sha256()
-    h.update(json.dumps([config.SUITE, sorted(config.IMAGE_PACKAGES), config.VERSION]).encode())
+    h.update(json.dumps([config.SUITE, sorted(config.image_packages()), config.VERSION]).encode())
     for path in (__file__, AGENT, os.path.join(HERE, "config.py")):
         with open(path, "rb") as fh:
             h.update(fh.read())
@@ -76,7 +78,7 @@ def image_for(log=print):
         try:
             began = time.monotonic()
             build(tmp, log)
-            info = {"key": key(), "suite": config.SUITE, "packages": config.IMAGE_PACKAGES,
+            info = {"key": key(), "suite": config.SUITE, "packages": config.image_packages(),
                     "seconds": round(time.monotonic() - began, 1), "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             with open(paths(tmp)["info"], "w") as fh:
                 json.dump(info, fh, indent=1)
@@ -88,14 +90,23 @@ def image_for(log=print):
     return paths(final), True
 
 
+def _suite_of(path):
+    try:
+        with open(paths(path)["info"]) as fh:
+            return json.load(fh).get("suite")
+    except (OSError, ValueError):
+        return None
+
+
 def _prune(keep, log):
-    """Remove the older images (1 GiB each), except one a running lab still uses."""
+    """Remove the older images of the same release (1 GiB each), except one a running lab still uses."""
     from . import state
 
     in_use = os.path.dirname(state.load().get("image", {}).get("image", "")) if state.load().get("vms") else ""
     for name in os.listdir(config.IMAGES):
         path = os.path.join(config.IMAGES, name)
-        if os.path.isdir(path) and path not in (keep, in_use) and ".tmp" not in name:
+        if (os.path.isdir(path) and path not in (keep, in_use) and ".tmp" not in name
+                and _suite_of(path) in (config.SUITE, None)):
             shutil.rmtree(path, ignore_errors=True)
             try:
                 os.unlink(path + ".lock")
@@ -137,8 +148,8 @@ def build(directory, log):
            0o755)
     step("apt-get update", ["apt-get", "update"])
     step("apt-get upgrade", ["apt-get", "upgrade", "-y"])
-    step(f"installing {len(config.IMAGE_PACKAGES)} packages (the kernel, the cluster stack, python3)",
-         ["apt-get", "install", "-y", "--no-install-recommends", *config.IMAGE_PACKAGES])
+    step(f"installing {len(config.image_packages())} packages (the kernel, the cluster stack, python3)",
+         ["apt-get", "satisfy", "-y", "--no-install-recommends", *config.image_packages()])
     configure(rootfs)
     step("services of the image", ["sh", "-c",
          "systemctl enable systemd-networkd.service lab-guest-agent.service && "

@@ -157,7 +157,7 @@ def fresh_vms(tl):
     net.create()
     accel_mode, why = vm.accel(img, tl.log)
     secret = "lab pair " + secrets.token_urlsafe(18)
-    state.save({"image": img, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
+    state.save({"image": img, "suite": config.SUITE, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
                 "began": time.time(), "ours": ours, "standin": standin})
     tl.finish(f"{accel_mode}: {why}")
     tl.start("boot clc1 and clc2")
@@ -212,7 +212,9 @@ def finish_up(tl, out, before):
 def up(out, release=None):
     """A serving pair; ``release``: install that .deb instead of this tree's (the upgrade scenario's start)."""
     tl = Timeline(out)
-    if release is None and len(running_vms()) == len(config.NODES) and serving():
+    running_suite = state.load().get("suite", "bookworm")
+    if (release is None and len(running_vms()) == len(config.NODES) and running_suite == config.SUITE
+            and serving()):
         tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
         return state.load()
     if running_vms():

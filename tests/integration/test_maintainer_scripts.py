@@ -17,6 +17,7 @@ from lablib.chroot import CLC_PACKAGES, ChrootRoot, diff_snapshots
 from checkout import TOP, package_version
 from clc_roots import QUESTIONS, SERVICES, install, preseed, stand_in_services
 from scenarios import SCENARIOS
+from golden import golden_bytes as golden
 from uec_clc_ha.config import settings_file
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("debootstrap", path="/usr/sbin:/usr/bin"),
@@ -48,11 +49,6 @@ def boot_state(root):
     links = sorted(n for n in os.listdir(root.host_path("/etc/rc2.d")) if any(s in n for s in SERVICES))
     unit = root.run(["systemctl", "is-enabled", "eucalyptus-cloud.service"], check=False).stdout.strip()
     return links, unit, root.exists("/etc/init/eucalyptus.override")
-
-
-def golden(name, path):
-    with open(os.path.join(TOP, "tests", "golden", name, path.lstrip("/")), "rb") as fh:
-        return fh.read()
 
 
 def rendered_from(settings_text, path, name="corosync-drbd84"):

@@ -16,6 +16,12 @@ from uec_clc_ha.config import keyring, render, settings
 GOLDEN = os.path.join(TOP, "tests", "golden")
 
 
+def golden_bytes(name, path):
+    """The golden file at path of scenario name, as the package must install it."""
+    with open(os.path.join(GOLDEN, name, path.lstrip("/")), "rb") as fh:
+        return fh.read()
+
+
 def rendered(name):
     config = settings.require_valid(full_raw(name))
     return render.render_all(config, keyring.derive(config.cluster_secret, config.cluster_name))

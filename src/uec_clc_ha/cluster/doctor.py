@@ -12,6 +12,9 @@ node on every run and reads for the peer (run it on both nodes):
                         the keys derived from the cluster secret: never the
                         secret, never a key
   uec-clc-ha-disk-bytes the size of this node's DRBD backing disk
+  uec-clc-ha-release    this node's Debian release and Pacemaker version
+                        ("debian=12 pacemaker=2.1.5"): two differ only in
+                        the middle of a rolling release upgrade
 
 Exit codes: 0 every check ok, 1 warnings, 2 failures.
 """
@@ -32,6 +35,8 @@ OK, WARN, FAIL = "ok", "warn", "fail"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
 DIGEST_ATTR = "uec-clc-ha-settings"
 DISK_ATTR = "uec-clc-ha-disk-bytes"
+RELEASE_ATTR = "uec-clc-ha-release"
+UPGRADE_GUIDE = "/usr/share/doc/uec-clc-ha/upgrade.md.gz"
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
 LEFTOVER_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new", ".dpkg-dist", ".dpkg-old", ".dpkg-new")
 # node-specific settings: compared as the unordered pair of both nodes' values, or not at all
@@ -63,6 +68,11 @@ def settings_digest(raw, keys):
     key_hashes = [hashlib.sha256(k.encode()).hexdigest() for k in keys.all_text()]
     document = json.dumps({"shared": shared, "pairs": pairs, "nodes": nodes, "keys": key_hashes}, sort_keys=True)
     return hashlib.sha256(document.encode()).hexdigest()
+
+
+def _major(version):
+    m = re.match(r"(\d+)", version or "")
+    return int(m.group(1)) if m else 0
 
 
 def is_block_device(system, path):
@@ -109,7 +119,7 @@ class Doctor:
     def check_all(self):
         for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
                       self.data_directories, self.ssh_key, self.time, self.fencing, self.fencer_priority, self.quorum, self.cib,
-                      self.taken, self.same_settings, self.secret_files, self.leftovers):
+                      self.taken, self.same_settings, self.same_release, self.secret_files, self.leftovers):
             check()
         return self.findings
 
@@ -357,6 +367,41 @@ class Doctor:
                      "names and addresses swapped), then apply on both")
         else:
             self.add(OK, "same-settings", f"{self.c.peer_node} holds the same settings and cluster secret")
+
+    def release(self):
+        """This node's (Debian VERSION_ID, Pacemaker version): None for what it cannot tell."""
+        text = (self.system.read_or_none("/etc/os-release") or b"").decode(errors="replace")
+        m = re.search(r'^VERSION_ID="?([0-9.]+)"?\s*$', text, re.M)
+        done = self.run(["pacemakerd", "--version"])
+        v = re.search(r"^Pacemaker (\S+)", done.stdout, re.M) if done is not None else None
+        return (m.group(1) if m else None), (v.group(1) if v else None)
+
+    def same_release(self):
+        debian, pacemaker = self.release()
+        mine = f"debian={debian or '?'} pacemaker={pacemaker or '?'}"
+        here = f"Debian {debian or '(unknown)'} (Pacemaker {pacemaker or 'unknown'})"
+        if self.crm() is None:
+            self.add(OK, "release", f"{here} here; the peer's not compared (the cluster does not run here)")
+            return
+        self.publish(RELEASE_ATTR, mine)
+        peer = self.attribute(self.c.peer_node, RELEASE_ATTR)
+        theirs = dict(w.split("=", 1) for w in (peer or "").split() if "=" in w)
+        if peer is None:
+            self.add(WARN, "release", f"{here} here; {self.c.peer_node} has not published its release",
+                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node}")
+        elif _major(theirs.get("debian")) == _major(debian):
+            self.add(OK, "release", f"both nodes run {here}" if theirs.get("pacemaker") == pacemaker else
+                     f"both nodes run Debian {debian} (Pacemaker {pacemaker} here, {theirs.get('pacemaker')} on "
+                     f"{self.c.peer_node})")
+        else:
+            major = {self.c.local_node: _major(debian), self.c.peer_node: _major(theirs.get("debian"))}
+            older = min(major, key=lambda n: major[n])
+            newer = self.c.peer_node if older == self.c.local_node else self.c.local_node
+            self.add(WARN, "release", f"the nodes run different Debian releases: {here} here, Debian "
+                     f"{theirs.get('debian')} (Pacemaker {theirs.get('pacemaker')}) on {self.c.peer_node}; a pair "
+                     "runs so only in the middle of a rolling upgrade",
+                     f"finish it: `uec-clc-ha-ctl standby {older}` (the cloud moves to {newer}), upgrade {older} "
+                     f"the same way, reboot it, `uec-clc-ha-ctl unstandby {older}` ({UPGRADE_GUIDE})")
 
     def secret_files(self):
         bad = []

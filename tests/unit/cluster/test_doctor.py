@@ -51,8 +51,10 @@ class Node(System):
     """One node: files under a temporary root, tools answering from a table."""
 
     def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
-                 enabled="disabled", ping=0, fencer_nice=-10):
+                 enabled="disabled", ping=0, fencer_nice=-10, peer_release="debian=12 pacemaker=2.1.5",
+                 pacemaker="2.1.5"):
         super().__init__(root)
+        self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
         with open(NORMAL) as fh:
             self.crm_xml = json.load(fh)["sources"]["crm_mon"]["stdout"]
@@ -80,9 +82,12 @@ class Node(System):
         elif argv[0] == "crm_attribute" and argv[argv.index("--name") + 1] == "no-quorum-policy":
             out = self.policy + "\n"
         elif argv[0] == "crm_attribute":
-            value = {doctor.DIGEST_ATTR: self.peer_digest, doctor.DISK_ATTR: self.peer_disk}[
+            value = {doctor.DIGEST_ATTR: self.peer_digest, doctor.DISK_ATTR: self.peer_disk,
+                     doctor.RELEASE_ATTR: self.peer_release}[
                 argv[argv.index("--name") + 1]]
             rc, out = (0, value + "\n") if value else (105, "")
+        elif argv[:2] == ["pacemakerd", "--version"]:
+            out = f"Pacemaker {self.pacemaker}\nWritten by Andrew Beekhof and the Pacemaker project contributors\n"
         elif argv[0] == "corosync-cmapctl":
             rc, out = (0, "runtime.votequorum.two_node (u8) = 1\n") if self.cluster else (1, "")
         elif argv[0] == "getent":
@@ -126,7 +131,8 @@ def healthy(tmp_path, monkeypatch):
         system.cib.load_text(crm.decode())
         system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(built.config, crm)}}
         for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
-                           ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n")):
+                           ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n"),
+                           ("/etc/os-release", b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n')):
             system.write_atomic(path, data)
         os.chmod(system.path(paths.SETTINGS_PATH), 0o600)
         system.makedirs("/mnt/uecdata")
@@ -155,8 +161,28 @@ def test_a_healthy_node_is_all_ok_and_publishes_its_digest_and_disk(healthy):
     assert all(line.startswith(("ok ", " ")) for line in text.splitlines()), text
     assert "fix:" not in text
     raw = pipeline.load_raw(system)
-    assert system.published == {doctor.DIGEST_ATTR: digest(raw), doctor.DISK_ATTR: "134217728"}
+    assert system.published == {doctor.DIGEST_ATTR: digest(raw), doctor.DISK_ATTR: "134217728",
+                                doctor.RELEASE_ATTR: "debian=12 pacemaker=2.1.5"}
+    assert "both nodes run Debian 12 (Pacemaker 2.1.5)" in text
     assert raw["Cluster-Secret"] not in text and raw["Cluster-Secret"] not in json.dumps(system.published)
+
+
+@pytest.mark.parametrize("peer, older", [("debian=13 pacemaker=3.0.0", "clc1"), ("debian=11 pacemaker=2.0.5", "clc2")])
+def test_a_pair_on_two_debian_releases_is_a_warning_naming_the_node_to_upgrade_next(healthy, peer, older):
+    """The middle of a rolling 12 -> 13 upgrade: said, and the way to finish it, for the older node."""
+    system = healthy(peer_digest="same", peer_release=peer)
+    rc, text = run_doctor(system)
+    assert rc == 1, text
+    line = next(line for line in text.splitlines() if line.startswith("warn") and " release " in line)
+    assert "different Debian releases: Debian 12 (Pacemaker 2.1.5) here" in line
+    assert f"Debian {peer.split()[0][7:]} (Pacemaker {peer.split()[1][10:]}) on clc2" in line
+    fix = text[text.index(line):].splitlines()[1]
+    assert f"uec-clc-ha-ctl standby {older}" in fix and f"uec-clc-ha-ctl unstandby {older}" in fix
+
+
+def test_a_peer_that_has_not_published_its_release_is_a_warning(healthy):
+    rc, text = run_doctor(healthy(peer_digest="same", peer_release=None))
+    assert rc == 1 and "clc2 has not published its release" in text
 
 
 @pytest.mark.parametrize("change, check, words", [
