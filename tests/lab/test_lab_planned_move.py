@@ -26,7 +26,7 @@ def test_planned_move_and_back_loses_nothing(pair):
     writer.wait_acked()
     # there: the admin's move (a cli-prefer constraint), cleared once the cloud serves there
     t_there = now()
-    pair.exec(home, "crm", "resource", "move", GROUP, other, timeout=120)
+    pair.exec(other, "crm", "resource", "move", GROUP, other, timeout=120)    # crmsh 5: name the local node
     wait_for(f"the group running on {other}", lambda: pair.active(other) == other, 600, step=2)
     wait_for("the VIP serving from the new node", pair.serving, 300, step=2)
     writer.wait_acked()
@@ -36,12 +36,12 @@ def test_planned_move_and_back_loses_nothing(pair):
     assert pair.active(home) == other                        # clearing the move moves nothing (stickiness)
     # back: the node running it goes to standby, then online again
     t_back = now()
-    pair.exec(home, "crm", "node", "standby", other, timeout=120)
+    pair.exec(other, "crm", "node", "standby", timeout=120)
     wait_for(f"the group back on {home}", lambda: pair.active(home) == home, 600, step=2)
     wait_for("the VIP serving again", pair.serving, 300, step=2)
     writer.wait_acked()
     back = writer.longest_gap(t_back)
-    pair.exec(home, "crm", "node", "online", other, timeout=120)
+    pair.exec(other, "crm", "node", "online", timeout=120)
     scenario.settled(pair, home)
     assert pair.active(home) == home and pair.active(other) == home
     writer.wait_acked()
