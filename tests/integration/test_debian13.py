@@ -20,6 +20,7 @@ RELEASE=trixie`).  Runs as root (chroots, namespaces).
 
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -68,9 +69,8 @@ def test_the_root_is_debian_13_with_pacemaker_3(base):
 def test_checker_and_agent_tests_pass_with_trixies_tools(base, tmp_path):
     with ChrootRoot(base, tmp_path) as root:
         for f in tree_files():
-            src = os.path.join(TOP, f)
-            with open(src, "rb") as fh:
-                root.write(f"{TREE}/{f}", fh.read(), mode=os.stat(src).st_mode & 0o777)
+            os.makedirs(os.path.dirname(root.host_path(f"{TREE}/{f}")), exist_ok=True)
+            shutil.copy2(os.path.join(TOP, f), root.host_path(f"{TREE}/{f}"))
         done = root.run(["sh", "-c", f"cd {TREE} && python3 -m pytest -q -p no:cacheprovider -rs "
                                      + " ".join(COPIED_TESTS)], check=False, timeout=1800)
     output = done.stdout + done.stderr

@@ -269,9 +269,13 @@ def _installed_as(name, script):
     return os.path.exists(installed) and os.path.samefile(installed, script)
 
 
+# Summaries that follow the real reasons: dropped unless they are all there is.
+_CRM_GENERIC = ("Errors found during check", "CIB did not pass schema validation")
+
+
 def _crm_message(line):
     """The diagnostic of a crmsh or crm_verify line: "(function)" prefixes removed."""
-    return re.sub(r"^(?:ERROR:\s*)?(?:\([^)]*\)\s*)?", "", line).strip()
+    return re.sub(r"^(?:ERROR:\s*|error:\s*)?(?:\([^)]*\)\s*)?", "", line).strip()
 
 
 def pacemaker_major(system, crm_verify):
@@ -318,8 +322,10 @@ def verify_crm(system, text, agents, keep_cib=None, legacy=False):
                                 "privately; run `uec-clc-ha-ctl check` on the running system")
         else:
             done = system.run(load, rcs=None, env=env, timeout=600)
+        # crmsh's own ERROR lines; crmsh 5 (Debian 13) also passes on crm_verify's "error: ..." lines
         errors = [_crm_message(line) for line in _tool_lines(done.stdout + "\n" + done.stderr, secrets)
-                  if "ERROR:" in line and not re.search(r"ERROR:\s*(\([^)]*\)\s*)?warning:", line)]
+                  if ("ERROR:" in line and not re.search(r"ERROR:\s*(\([^)]*\)\s*)?warning:", line))
+                  or line.startswith("error:")]
         tool = "crm configure load"
         if done.rc == 0:            # crmsh committed: crm_verify sees the whole CIB
             tool = "crm_verify"
@@ -331,7 +337,7 @@ def verify_crm(system, text, agents, keep_cib=None, legacy=False):
         if done.rc != 0 and not errors:
             errors = [f"rejected the configuration (exit {done.rc})"]
         for message in errors:
-            if "Errors found during check" not in message or len(errors) == 1:
+            if not any(g in message for g in _CRM_GENERIC) or len(errors) == 1:
                 _note(found, CRM_FILE, _rename(message, {source: CRM_FILE}))
     return _problems(tool, found)
 
