@@ -101,9 +101,11 @@ CLC_PACKAGES = control_depends() + TEST_TOOLS
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch
-# space (tmp var/tmp), apt's download cache and lists, logs, and the backups that
+# space (tmp var/tmp), apt's download cache and lists, logs, man-db's index (its trigger builds
+# it on the first install of any man page where man-db is installed), and the backups that
 # dpkg, debconf and ucf rotate on every run.  Everything else is compared.
-NOISE = ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/var/cache/apt", "/var/lib/apt/lists", "/var/log")
+NOISE = ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/var/cache/apt", "/var/lib/apt/lists", "/var/log",
+         "/var/cache/man")
 NOISE_RE = re.compile(r"^/var/cache/debconf/[^/]*-old$|^/var/lib/dpkg/[^/]*-old$"
                       r"|^/var/lib/ucf/(hashfile|registry)\.\d+$")
 
