@@ -33,6 +33,24 @@ from . import chroot, config, host
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT = os.path.join(os.path.dirname(HERE), "guest-agent")
 
+# The lab's bootloader (qemu boots -kernel/-initrd from the host): when a kernel is installed or
+# its initrd rebuilt, the node copies both into its labboot share (lablib.vm.kernel), as
+# update-grub would point a bootloader at them.  run-parts order: after initramfs-tools.
+BOOT_HOOK = """#!/bin/sh
+# uec-clc-ha lab: leave the newest kernel and its initrd where qemu boots from (labboot share)
+version="$1"
+kernel=/boot/vmlinuz-$version initrd=/boot/initrd.img-$version
+[ -f "$kernel" ] && [ -f "$initrd" ] || exit 0
+[ "$(ls -v /boot/vmlinuz-* | tail -n 1)" = "$kernel" ] || exit 0
+mnt=/run/lab-boot
+mkdir -p $mnt
+mountpoint -q $mnt || mount -t 9p -o trans=virtio,version=9p2000.L labboot $mnt || exit 0
+cp "$kernel" $mnt/.vmlinuz.new && cp "$initrd" $mnt/.initrd.img.new &&
+    mv $mnt/.vmlinuz.new $mnt/vmlinuz && mv $mnt/.initrd.img.new $mnt/initrd.img &&
+    echo "lab-boot: the next boot starts $version" >&2
+exit 0
+"""
+
 AGENT_UNIT = """[Unit]
 Description=uec-clc-ha lab guest agent (virtio-serial)
 After=systemd-udevd.service
@@ -47,9 +65,10 @@ WantedBy=multi-user.target
 """
 
 
-def key():
+def key(suite=None):
+    suite = suite or config.SUITE
     h = hashlib.sha256()
-    h.update(json.dumps([config.SUITE, sorted(config.image_packages()), config.VERSION]).encode())
+    h.update(json.dumps([suite, sorted(config.image_packages()), config.VERSION]).encode())
     for path in (__file__, AGENT, os.path.join(HERE, "config.py")):
         with open(path, "rb") as fh:
             h.update(fh.read())
@@ -61,9 +80,10 @@ def paths(directory):
             "initrd": os.path.join(directory, "initrd.img"), "info": os.path.join(directory, "image.json")}
 
 
-def image_for(log=print):
-    """The paths of the current image; built first when its inputs changed."""
-    final = os.path.join(config.IMAGES, key())
+def image_for(log=print, suite=None):
+    """The paths of the current image of suite (the lab's release); built first when its inputs changed."""
+    suite = suite or config.SUITE
+    final = os.path.join(config.IMAGES, key(suite))
     if os.path.exists(paths(final)["info"]):
         return paths(final), False
     os.makedirs(config.IMAGES, exist_ok=True)
@@ -77,8 +97,8 @@ def image_for(log=print):
         tmp = tempfile.mkdtemp(prefix=os.path.basename(final) + ".tmp", dir=config.IMAGES)
         try:
             began = time.monotonic()
-            build(tmp, log)
-            info = {"key": key(), "suite": config.SUITE, "packages": config.image_packages(),
+            build(tmp, log, suite)
+            info = {"key": key(suite), "suite": suite, "packages": config.image_packages(),
                     "seconds": round(time.monotonic() - began, 1), "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             with open(paths(tmp)["info"], "w") as fh:
                 json.dump(info, fh, indent=1)
@@ -86,7 +106,7 @@ def image_for(log=print):
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _prune(keep=final, log=log)
+        _prune(keep=final, log=log, suite=suite)
     return paths(final), True
 
 
@@ -98,7 +118,7 @@ def _suite_of(path):
         return None
 
 
-def _prune(keep, log):
+def _prune(keep, log, suite):
     """Remove the older images of the same release (1 GiB each), except one a running lab still uses."""
     from . import state
 
@@ -106,7 +126,7 @@ def _prune(keep, log):
     for name in os.listdir(config.IMAGES):
         path = os.path.join(config.IMAGES, name)
         if (os.path.isdir(path) and path not in (keep, in_use) and ".tmp" not in name
-                and _suite_of(path) in (config.SUITE, None)):
+                and _suite_of(path) in (suite, None)):
             shutil.rmtree(path, ignore_errors=True)
             try:
                 os.unlink(path + ".lock")
@@ -123,11 +143,11 @@ def _write(root, path, text, mode=0o644):
     os.chmod(full, mode)
 
 
-def build(directory, log):
+def build(directory, log, suite):
     rootfs = os.path.join(directory, "rootfs")
     os.makedirs(rootfs)
     os.chmod(rootfs, 0o755)
-    mirror, sources = chroot.host_sources(config.SUITE)
+    mirror, sources = chroot.host_sources(suite)
     buildlog = os.path.join(directory, "build.log")
 
     def step(what, argv, chrooted=True, timeout=3600):
@@ -142,7 +162,7 @@ def build(directory, log):
             raise RuntimeError(f"image build: {' '.join(argv)} exited {done.returncode}; see {buildlog}\n"
                                f"{(done.stderr or done.stdout)[-2000:]}")
 
-    step("debootstrap", ["debootstrap", "--variant=minbase", config.SUITE, rootfs, mirror], chrooted=False)
+    step("debootstrap", ["debootstrap", "--variant=minbase", suite, rootfs, mirror], chrooted=False)
     _write(rootfs, "/etc/apt/sources.list", "".join(sources))
     _write(rootfs, "/usr/sbin/policy-rc.d", "#!/bin/sh\n# lab image build: no service starts in the chroot\nexit 101\n",
            0o755)
@@ -190,5 +210,7 @@ def configure(rootfs):
     with open(AGENT, encoding="utf-8") as fh:
         _write(rootfs, "/usr/local/sbin/lab-guest-agent", fh.read(), 0o755)
     _write(rootfs, "/etc/systemd/system/lab-guest-agent.service", AGENT_UNIT)
+    for hook in ("/etc/kernel/postinst.d/zz-lab-boot", "/etc/initramfs/post-update.d/zz-lab-boot"):
+        _write(rootfs, hook, BOOT_HOOK, 0o755)
     # The lab's VMs have no network beyond the pair's two links: apt must never wait for one.
     _write(rootfs, "/etc/apt/apt.conf.d/99lab-offline", 'Acquire::Retries "0";\nAPT::Periodic::Enable "0";\n')

@@ -138,10 +138,10 @@ def boot(node, img, accel_mode, fresh):
     return pid
 
 
-def fresh_vms(tl):
+def fresh_vms(tl, suite):
     """The image and packages (built when their inputs changed), the lab's networks, two freshly booted VMs."""
-    tl.start("VM image")
-    img, built = image.image_for(tl.log)
+    tl.start(f"VM image (Debian {config.RELEASES[suite]}, {suite})")
+    img, built = image.image_for(tl.log, suite)
     tl.finish("built" if built else "cached")
     tl.start("packages (uec-clc-ha from this tree, the stand-in eucalyptus-cloud)")
     ours, ours_built = packages.ours()
@@ -157,7 +157,7 @@ def fresh_vms(tl):
     net.create()
     accel_mode, why = vm.accel(img, tl.log)
     secret = "lab pair " + secrets.token_urlsafe(18)
-    state.save({"image": img, "suite": config.SUITE, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
+    state.save({"image": img, "suite": suite, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
                 "began": time.time(), "ours": ours, "standin": standin})
     tl.finish(f"{accel_mode}: {why}")
     tl.start("boot clc1 and clc2")
@@ -209,17 +209,18 @@ def finish_up(tl, out, before):
     return st
 
 
-def up(out, release=None):
-    """A serving pair; ``release``: install that .deb instead of this tree's (the upgrade scenario's start)."""
+def up(out, release=None, suite=None):
+    """A serving pair; ``release``: install that .deb instead of this tree's (the upgrade scenario's start);
+    ``suite``: the nodes' Debian release (config.SUITE unless given: the release upgrade starts on bookworm)."""
+    suite = suite or config.SUITE
     tl = Timeline(out)
-    running_suite = state.load().get("suite", "bookworm")
-    if (release is None and len(running_vms()) == len(config.NODES) and running_suite == config.SUITE
+    if (release is None and len(running_vms()) == len(config.NODES) and state.load().get("suite") == suite
             and serving()):
         tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
         return state.load()
     if running_vms():
         down(out)
-    fresh_vms(tl)
+    fresh_vms(tl, suite)
     before = standin_with_records(tl)
     tl.start("Eucalyptus stopped on both (the admin's step before uec-clc-ha moves the data)")
     for node in config.NODES:

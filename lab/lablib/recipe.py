@@ -187,7 +187,7 @@ def build_by_hand(out):
     tl = Timeline(out)
     if pair.running_vms():
         pair.down(out)
-    pair.fresh_vms(tl)
+    pair.fresh_vms(tl, config.SUITE)
     before = pair.standin_with_records(tl)
     lab = Lab(state.load())
     tl.start("recipe 4.3-4.5: the DRBD resource by hand, create-md, up, initial UUID, primary, mkfs")

@@ -8,7 +8,10 @@ both VMs share as /dev/vdc (serial sbdshared, so
 i6300esb watchdog whose expiry resets the VM (as a server's would); the
 public NIC on its tap in brpub, the replication NIC on its tap in brrep
 (fixed MACs); a virtio-serial port for the guest agent; the serial console
-to RUN/NODE/console.log; QMP on RUN/NODE/qmp.sock.  qemu runs inside the
+to RUN/NODE/console.log; QMP on RUN/NODE/qmp.sock; the lab's .debs read-only
+(9p labdist) and RUN/NODE/boot writable (9p labboot: the lab's bootloader,
+where the node's kernel hook leaves a kernel it installed, which the next
+boot uses: a release upgrade reboots into the new release's kernel).  qemu runs inside the
 lab's network namespace, in a session of its own, so it outlives labctl;
 its pid is recorded in state.json and only that pid is ever killed.
 
@@ -27,6 +30,7 @@ from 123 s to 108 s (one run each).
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -78,10 +82,25 @@ def accel(image, log=print):
     return result
 
 
+def boot_dir(node):
+    """The node's labboot share: the kernel and initrd its own kernel hook put there (image.BOOT_HOOK)."""
+    return os.path.join(config.node_dir(node), "boot")
+
+
+def kernel(node, image):
+    """(kernel, initrd) qemu boots: the node's own once a kernel upgrade put them in its share (the lab's
+    bootloader), the image's until then."""
+    own = (os.path.join(boot_dir(node), "vmlinuz"), os.path.join(boot_dir(node), "initrd.img"))
+    return own if all(os.path.exists(p) for p in own) else (image["kernel"], image["initrd"])
+
+
 def disks(node, image, fresh):
     """Create the node's disks (fresh=True: from scratch); the SBD disk is shared and made once per lab."""
     d = config.node_dir(node)
     os.makedirs(d, exist_ok=True)
+    if fresh:
+        shutil.rmtree(boot_dir(node), ignore_errors=True)
+    os.makedirs(boot_dir(node), exist_ok=True)
     root = os.path.join(d, "root.qcow2")
     drbd = os.path.join(d, "drbd.img")
     sbd = os.path.join(config.RUN, "sbd.img")
@@ -105,7 +124,7 @@ def argv(node, image, accel_mode):
     return [QEMU, "-name", node, *accel_args, "-m", str(config.MEMORY_MIB), "-smp", str(config.VCPUS),
             "-nodefaults", "-display", "none", "-vga", "none",
             "-serial", f"file:{os.path.join(d, 'console.log')}",
-            "-kernel", image["kernel"], "-initrd", image["initrd"],
+            "-kernel", kernel(node, image)[0], "-initrd", kernel(node, image)[1],
             "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={node} "
                        "panic=10 quiet loglevel=4 systemd.show_status=1"
                        + ("" if accel_mode == "kvm" else " mitigations=off"),
@@ -127,6 +146,8 @@ def argv(node, image, accel_mode):
                 "-device", f"virtserialport,chardev=agent{port},name=lab.agent.{port}")],
             # the lab's .debs, read-only: the guest mounts it (9p) to install from it
             "-virtfs", f"local,path={config.DIST},mount_tag=labdist,security_model=none,readonly=on",
+            # the lab's bootloader: where the node's kernel hook leaves a newly installed kernel
+            "-virtfs", f"local,path={boot_dir(node)},mount_tag=labboot,security_model=none",
             "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
             "-device", "virtio-rng-pci"]
 
