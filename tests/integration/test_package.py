@@ -35,7 +35,7 @@ def test_deb_contents(dist):
     assert "./usr/lib/python3/dist-packages/uec_clc_ha/config/settings.py" in rows
     assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
     # the guides an installed system's messages point to (cluster-init's SBD steps: configuration.md)
-    for guide in ("README.md", "install.md", "configuration.md", "adopt.md"):
+    for guide in ("README.md", "install.md", "configuration.md", "adopt.md", "upgrade.md"):
         assert f"./usr/share/doc/uec-clc-ha/{guide}.gz" in rows, guide
 
 
