@@ -2,9 +2,10 @@
 
 Called by lab/labctl.  Runs on each node exactly the sources the
 product's status reads (uec_clc_ha.cluster.pair_status.sources; a "file:" source is
-read with cat) and writes tests/fixtures/status/STATE/NODE.json: when, the
-lab state's name and note, the node, and each source's argv, exit code and
-output.  A node that does not answer (powered off) gets no file.  The unit
+read with cat) and writes tests/fixtures/status/RELEASE/STATE/NODE.json
+(RELEASE: the lab's Debian release, whose Pacemaker prints its own XML):
+when, the lab state's name and note, the node, and each source's argv, exit
+code and output.  A node that does not answer (powered off) gets no file.  The unit
 tests of pair_status replay these files.
 """
 
@@ -12,7 +13,7 @@ import json
 import os
 import time
 
-from . import config, guest
+from . import config, guest, state
 
 from uec_clc_ha.cluster import pair_status
 
@@ -21,7 +22,8 @@ DRBD_VERSION = "8.4"            # the stock kernel's module in the lab's guests
 
 
 def capture(state_name, note, out):
-    target = os.path.join(FIXTURES, state_name)
+    suite = state.load().get("suite", config.SUITE)
+    target = os.path.join(FIXTURES, suite, state_name)
     os.makedirs(target, exist_ok=True)
     for node in config.NODES:
         if guest.ping(node, timeout=10) is None:
@@ -33,6 +35,7 @@ def capture(state_name, note, out):
             r = guest.exec_(node, command, timeout=90)
             sources[name] = {"argv": argv, "rc": r.rc, "stdout": r.stdout}
         doc = {"captured": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "state": state_name, "note": note, "node": node,
+               "release": suite,
                "drbd_version": DRBD_VERSION, "command": f"lab/labctl capture {state_name}", "sources": sources}
         path = os.path.join(target, f"{node}.json")
         with open(path, "w") as fh:

@@ -11,7 +11,7 @@ Run by lab/labctl (python3 -m lablib.cli, with lab/ and src/ on Python's path); 
   labctl link NODE public|replication down|up
   labctl status [--json]             each VM (running, qemu pid, addresses), the VIP, the lab's directories
   labctl capture STATE [--note TEXT] what `uec-clc-ha-ctl status` reads, from both nodes, as test fixtures
-                                     (tests/fixtures/status/STATE/NODE.json)
+                                     (tests/fixtures/status/RELEASE/STATE/NODE.json)
 
 NODE is clc1 or clc2.  Exit codes: a command's own for exec and client;
 otherwise 0, 1 on failure, 2 on usage.

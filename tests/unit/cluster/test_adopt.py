@@ -5,7 +5,7 @@ a pair built the 2010 recipe's way, then adopted while a client writes).
 Here each decision is played through a System whose run() answers like
 drbdsetup, drbdadm, crm_mon, crm_node, crm_attribute and systemctl would on
 one node of such a pair, and records what was run.  crm_mon's answer is a
-real one, recorded on the lab (tests/fixtures/status/normal).
+real one, recorded on the lab (tests/fixtures/status/bookworm/normal).
 """
 
 import io
@@ -22,7 +22,7 @@ from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
 
-FIXTURE = os.path.join(TOP, "tests", "fixtures", "status", "normal")
+FIXTURE = os.path.join(TOP, "tests", "fixtures", "status", "bookworm", "normal")
 SBD_HEADER = "Timeout (watchdog)   : 5\nTimeout (msgwait)    : 10\n"
 DRBDSETUP_SHOW = """resource uec-clc {{
     options {{

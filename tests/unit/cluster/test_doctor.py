@@ -21,7 +21,7 @@ from uec_clc_ha.cli import doctor as doctor_cmd
 from uec_clc_ha.host.system import Completed, System
 from uec_clc_ha.host import applied, paths
 
-NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")
+NORMAL = os.path.join(TOP, "tests", "fixtures", "status", "bookworm", "normal", "clc1.json")
 PEER_SWAP = {"Local-Node": "Peer-Node", "Local-Address": "Peer-Address",
              "Replication-Local-Address": "Replication-Peer-Address"}
 

@@ -21,7 +21,7 @@ from uec_clc_ha.cli._confirm import confirm
 from uec_clc_ha.errors import Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
 
-with open(os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")) as _fh:
+with open(os.path.join(TOP, "tests", "fixtures", "status", "bookworm", "normal", "clc1.json")) as _fh:
     NORMAL = json.load(_fh)["sources"]
 UPTODATE = NORMAL["drbd"]["stdout"]
 OUTDATED = UPTODATE.replace("ds:UpToDate/UpToDate", "ds:UpToDate/Outdated")

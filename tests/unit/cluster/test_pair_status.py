@@ -1,4 +1,4 @@
-"""`uec-clc-ha-ctl status` against outputs recorded on the lab pair (tests/fixtures/status/STATE/NODE.json).
+"""`uec-clc-ha-ctl status` against outputs recorded on the lab pair (tests/fixtures/status/RELEASE/STATE/NODE.json).
 
 Each fixture holds what the product's own sources (pair_status.sources)
 printed on one lab node in one state, captured with `lab/labctl
@@ -23,6 +23,8 @@ from uec_clc_ha.cli import status as status_cmd
 from uec_clc_ha.host.system import Completed, System
 
 FIXTURES = os.path.join(TOP, "tests", "fixtures", "status")
+# Each Debian release the pair runs on: its Pacemaker prints crm_mon's XML its own way (2.1.5, 3.0).
+RELEASES = ("bookworm", "trixie")
 HEALTHY = {"url": "https://198.51.100.100:8443/register", "healthy": True, "problem": None}
 
 # state -> (expected state word, a problem that must be named, or None); a state whose two sides differ
@@ -40,7 +42,7 @@ ALONE = {("partitioned", "clc2")}       # (state, node) of a node that booted al
 
 
 def fixtures():
-    return sorted(glob.glob(os.path.join(FIXTURES, "*", "*.json")))
+    return sorted(glob.glob(os.path.join(FIXTURES, "*", "*", "*.json")))
 
 
 def load(path):
@@ -54,9 +56,12 @@ def config_for(node):
     return settings.require_valid(raw)
 
 
-def test_every_expected_state_was_captured():
-    captured = {os.path.basename(os.path.dirname(p)) for p in fixtures()}
-    assert set(EXPECTED) <= captured, f"capture the missing states on the lab: {set(EXPECTED) - captured}"
+@pytest.mark.parametrize("release", RELEASES)
+def test_every_expected_state_was_captured(release):
+    captured = {os.path.basename(os.path.dirname(p)) for p in fixtures()
+                if os.path.relpath(p, FIXTURES).split(os.sep)[0] == release}
+    assert set(EXPECTED) <= captured, \
+        f"capture the missing states on a {release} lab: {set(EXPECTED) - captured}"
     assert captured <= set(EXPECTED), f"say what these states must show: {captured - set(EXPECTED)}"
 
 
@@ -100,7 +105,7 @@ def test_schema_keys_are_always_present():
 
 
 def test_links_are_read_from_corosync_stats_with_node_names():
-    fx = load(os.path.join(FIXTURES, "one-node-down", os.listdir(os.path.join(FIXTURES, "one-node-down"))[0]))
+    fx = load(os.path.join(FIXTURES, "bookworm", "one-node-down", os.listdir(os.path.join(FIXTURES, "bookworm", "one-node-down"))[0]))
     doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
     peer = "clc2" if fx["node"] == "clc1" else "clc1"
     assert doc["nodes"][fx["node"]]["links"] == {}
@@ -124,7 +129,7 @@ def test_cluster_down_says_so_and_still_shows_drbd():
 
 
 def test_unhealthy_clc_is_not_serving_and_drift_is_a_problem():
-    fx = load(os.path.join(FIXTURES, "normal", sorted(os.listdir(os.path.join(FIXTURES, "normal")))[0]))
+    fx = load(os.path.join(FIXTURES, "bookworm", "normal", sorted(os.listdir(os.path.join(FIXTURES, "bookworm", "normal")))[0]))
     c = config_for(fx["node"])
     sick = {"url": HEALTHY["url"], "healthy": False, "problem": f"{HEALTHY['url']} did not answer: timed out"}
     doc = pair_status.collect(c, fx["sources"], clc=sick, drift=[])
@@ -176,7 +181,7 @@ class Recorded(System):
 
 
 def test_status_command_json_and_exit_code(root, monkeypatch):
-    fx = load(os.path.join(FIXTURES, "one-node-down", sorted(os.listdir(os.path.join(FIXTURES, "one-node-down")))[0]))
+    fx = load(os.path.join(FIXTURES, "bookworm", "one-node-down", sorted(os.listdir(os.path.join(FIXTURES, "bookworm", "one-node-down")))[0]))
     write_settings(root, "corosync-drbd84", **{"Local-Node": fx["node"],
                                                "Peer-Node": "clc2" if fx["node"] == "clc1" else "clc1"})
     proc = fx["sources"]["drbd"]["stdout"]
@@ -202,7 +207,7 @@ def test_status_command_json_and_exit_code(root, monkeypatch):
 def test_pacemakerd_state_of_pacemaker_2_1_6_and_later_is_read_from_the_summary(state, cluster):
     """From Pacemaker 2.1.6 (Debian 13: 3.0) one-shot crm_mon prints no <pacemakerd> element while
     pacemakerd runs or shuts down: the state is the summary's stack pacemakerd-state."""
-    fx = load(os.path.join(FIXTURES, "normal", "clc1.json"))
+    fx = load(os.path.join(FIXTURES, "bookworm", "normal", "clc1.json"))
     sources = json.loads(json.dumps(fx["sources"]))
     xml = sources["crm_mon"]["stdout"]
     start = xml.index("<pacemakerd ")

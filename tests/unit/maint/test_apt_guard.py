@@ -1,6 +1,6 @@
 """apt's hook: an upgrade of the cluster stack is stopped on the node that runs the cloud, let through elsewhere.
 
-crm_mon's answer is the lab's, recorded (tests/fixtures/status/normal: the
+crm_mon's answer is the lab's, recorded (tests/fixtures/status/bookworm/normal: the
 cloud on clc1); apt's side is its hook protocol version 2, as apt writes it.
 """
 
@@ -15,7 +15,7 @@ from uec_clc_ha.host import paths
 from uec_clc_ha.host.system import Completed, System
 from uec_clc_ha.maint import __main__ as maint_main, apt_guard
 
-CRM_MON = json.load(open(os.path.join(TOP, "tests", "fixtures", "status", "normal", "clc1.json")))[
+CRM_MON = json.load(open(os.path.join(TOP, "tests", "fixtures", "status", "bookworm", "normal", "clc1.json")))[
     "sources"]["crm_mon"]["stdout"]
 
 
