@@ -14,6 +14,9 @@ one that does not run the cloud first:
   uec-clc-ha-ctl unstandby NODE            (rejoins: Pacemaker 2.1.5 and 3.0 side by side)
   uec-clc-ha-ctl doctor                    (on both: names the mixed releases and the next step)
 
+and once both run Debian 13, `uec-clc-ha-ctl apply` raises the CIB's schema
+(Pacemaker 2.1.5's pacemaker-3.9 to 3.0's pacemaker-4.0) on the live pair.
+
 and between the two nodes the cloud moves to the upgraded node
 (`uec-clc-ha-ctl standby` of the other, which is its planned move).  A
 client writes through the VIP throughout: nothing acknowledged may be lost,
@@ -21,7 +24,8 @@ DRBD never resyncs in full (only what changed while the node was away),
 nobody is fenced, no split brain; the client's longest gap is printed, and
 where it came from (the one planned move).
 
-The pair is left serving on trixie.
+The pair is left serving on trixie (when the run's release is bookworm, a
+fresh bookworm pair replaces it for the scenarios after this one).
 """
 
 import os
@@ -44,7 +48,10 @@ OLD, NEW = "bookworm", "trixie"
 def bookworm_pair():
     lab_pair.down(sys.stdout)
     lab_pair.up(sys.stdout, suite=OLD)
-    return Lab(state.load())
+    yield Lab(state.load())
+    if config.SUITE != NEW:             # the scenarios after this one run on the release the run asked for
+        lab_pair.down(sys.stdout)
+        lab_pair.up(sys.stdout)
 
 
 def release(lab, node):
@@ -60,6 +67,11 @@ def drbd_bytes_resynced(lab, node, since):
     N K/sec)" lines carry no size; the "Began resync ... (will sync N KB" lines do)."""
     found = scenario.after(lab, node, since, r"will sync \d+ KB")
     return sum(int(re.search(r"will sync (\d+) KB", line).group(1)) for _, line in found)
+
+
+def schema(lab, node):
+    out = lab.exec(node, "cibadmin", "-Q", "--no-children", timeout=60).stdout
+    return re.search(r'validate-with="([^"]+)"', out).group(1)
 
 
 def power_cycle(lab, node):
@@ -132,8 +144,14 @@ def test_a_serving_pair_moves_from_debian_12_to_13_one_node_at_a_time(bookworm_p
     for n in config.NODES:
         done = lab.exec(n, "uec-clc-ha-ctl", "doctor", timeout=600, check=False)
         assert "both nodes run Debian 13" in done.stdout, done.stdout
-    schema = re.search(r'validate-with="([^"]+)"', lab.exec(first, "cibadmin", "--query", timeout=60).stdout).group(1)
+    # the package's own part once both run Pacemaker 3: apply raises the CIB's schema, live
+    before = schema(lab, first)
+    applied = lab.exec(first, "uec-clc-ha-ctl", "apply", timeout=900).stdout
+    after_apply = schema(lab, first)
+    assert before == "pacemaker-3.9" and after_apply == "pacemaker-4.0", (before, after_apply, applied)
+    assert "would run" not in lab.exec(second, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=600).stdout
+    scenario.wait_normal(lab, 300)
     print("\n" + "\n".join(lines))
     print(f"release upgrade {OLD} -> {NEW} on the serving pair: client's longest gap {gap:.1f} s (the planned "
           f"move {move_gap:.1f} s), {len(watch.writer.acked)} records acknowledged, none lost; DRBD resynced "
-          f"{resynced} KiB; nobody fenced; CIB schema {schema}; started/stopped: {touched}")
+          f"{resynced} KiB; nobody fenced; CIB schema {before} -> {after_apply} by apply; started/stopped: {touched}")

@@ -1,7 +1,10 @@
 """A rolling upgrade of uec-clc-ha on a serving pair: the release before this one to this tree's, one node at a time.
 
 A fresh pair is brought up on the previous release
-(tests/fixtures/uec-clc-ha_PREVIOUS_all.deb), then upgraded the way
+(tests/fixtures/uec-clc-ha_PREVIOUS_all.deb) on Debian 12, the only release
+it installs on (it depends on fence-agents, which on Debian 13 no longer
+carries fence_sbd: a pair on 12 takes this upgrade before it moves to 13,
+doc/upgrade.md), then upgraded the way
 doc/install.md ("Upgrading a serving pair") tells an admin: `apt-get
 install` of the new package on the standby node, then on the node that runs
 the cloud (the postinst writes the new files and loads nothing), then
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.lab_extended
 @pytest.fixture(scope="module")
 def previous_pair():
     lab_pair.down(sys.stdout)
-    lab_pair.up(sys.stdout, release=packages.previous())
+    lab_pair.up(sys.stdout, release=packages.previous(), suite="bookworm")
     return Lab(state.load())
 
 

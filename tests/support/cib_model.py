@@ -24,6 +24,7 @@ class Cib:
         self.objects = {}            # id -> (kind, [member ids], {param: value})
         self.stamp = {}              # {set id: {name: value}}
         self.loads = []
+        self.schema = "pacemaker-3.9"  # validate-with: what Pacemaker 2.1.5 (Debian 12) writes
 
     def load_text(self, text):
         for kind, oid, rest in OBJECT_RE.findall(text):
@@ -81,6 +82,11 @@ class Cib:
         argv = list(argv)
         if argv[:4] == ["cibadmin", "-Q", "-o", "configuration"]:
             return 0, self.xml()
+        if argv[:3] == ["cibadmin", "-Q", "--no-children"]:
+            return 0, f'<cib crm_feature_set="3.16.2" validate-with="{self.schema}" epoch="12" num_updates="0"/>\n'
+        if argv[:3] == ["cibadmin", "--upgrade", "--force"]:
+            self.schema = "pacemaker-4.0"
+            return 0, ""
         if argv[:4] == ["crm", "configure", "load", "update"]:
             self.load_text(system.read(argv[4]))
             return 0, ""

@@ -27,6 +27,7 @@ class View:
     dc: str = ""                                      # the DC's name ("" when none)
     failures: tuple = ()                              # "op on node: reason" of each failed action
     maintenance: bool = False                         # cluster-wide maintenance-mode: nothing is started or stopped
+    mixed: bool = False                               # the nodes run Pacemaker versions of different feature sets
 
     def using(self, agent):
         """Every resource (clone instances too) of the given agent."""
@@ -65,8 +66,9 @@ def parse(xml_text):
         failures.append(f"{f.get('op_key') or f.get('task', '')} on {f.get('node', '?')}: {reason}")
     options = root.find("summary/cluster_options")
     maintenance = options is not None and options.get("maintenance-mode") == "true"
+    mixed = dc is not None and dc.get("mixed_version") == "true"
     return View(nodes, tuple(resources), quorate, (dc.get("name") or "") if dc is not None else "",
-                tuple(failures), maintenance)
+                tuple(failures), maintenance, mixed)
 
 
 def read(system, timeout=15):

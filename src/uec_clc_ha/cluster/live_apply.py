@@ -44,7 +44,7 @@ from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import Refused
 from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
-from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE
+from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_SCHEMAS
 
 OBJECT_RE = re.compile(r"^(?:primitive|clone|ms|group|location|order|colocation)\s+(\S+)", re.M)
 SECRET_RE = re.compile(r'(\b\w*(?:pass|secret)\w*=)("[^"]*"|\S+)')
@@ -168,6 +168,7 @@ def plan(system, config, changes, force=False):
         if cib is not None:
             crm = crm_steps(system, config, new_files[CRM_FILE], force, cib)
             steps += _mount_options_in_place(config, view, cib, crm, notes, force)
+            steps += schema_steps(system, view)
     elif CRM_FILE in differs:
         notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
                      "`uec-clc-ha-ctl cluster-init` loads it")
@@ -322,6 +323,29 @@ def crm_steps(system, config, new, force=False, cib=None):
         steps.append(Step(f"delete from the CIB what {CRM_FILE} no longer has: {', '.join(leftovers)}",
                           ("crm", "configure", "delete", "--force", *leftovers)))
     return steps
+
+
+def _schema_version(name):
+    m = re.fullmatch(r"pacemaker-(\d+)\.(\d+)", name or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def schema_steps(system, view):
+    """The CIB's schema raised to the newest this node's Pacemaker knows, once every node runs the same
+    Pacemaker: after a release upgrade (Debian 12's 2.1.5 writes pacemaker-3.9, Debian 13's 3.0 knows
+    pacemaker-4.0) the CIB keeps the old schema until asked.  Never while the nodes run different
+    versions (crm_mon's mixed_version): the older could no longer read it.  [] when nothing to do."""
+    if view.mixed:
+        return []
+    done = system.run(["cibadmin", "-Q", "--no-children"], rcs=None, timeout=60)
+    m = re.search(r'\bvalidate-with="([^"]+)"', done.stdout) if done.rc == 0 else None
+    current = _schema_version(m.group(1)) if m else None
+    known = [v for v in (_schema_version(n[:-4]) for n in system.listdir(PACEMAKER_SCHEMAS) if n.endswith(".rng")) if v]
+    if current is None or not known or max(known) <= current:
+        return []
+    newest = "pacemaker-%d.%d" % max(known)
+    return [Step(f"the CIB's schema {m.group(1)} raised to {newest} (every node runs this Pacemaker)",
+                 ("cibadmin", "--upgrade", "--force"))]
 
 
 def _other_file(config, stamp):

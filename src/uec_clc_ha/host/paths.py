@@ -54,3 +54,4 @@ UCF_HASHFILE = "/var/lib/ucf/hashfile"
 UCF_REGISTRY = "/var/lib/ucf/registry"
 # The CIB Pacemaker starts from on this node (cluster-init reads it while Pacemaker is stopped).
 PACEMAKER_CIB = "/var/lib/pacemaker/cib/cib.xml"
+PACEMAKER_SCHEMAS = "/usr/share/pacemaker"        # pacemaker-X.Y.rng: the CIB schemas this Pacemaker knows

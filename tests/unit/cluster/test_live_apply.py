@@ -4,7 +4,7 @@ import pytest
 
 from cib_model import Cib
 from scenarios import SCENARIOS, full_raw
-from uec_clc_ha.cluster import live_apply
+from uec_clc_ha.cluster import crm_mon, live_apply
 from uec_clc_ha.config import keyring, pipeline, render, settings
 from uec_clc_ha.config.render import RenderedFile
 from uec_clc_ha.errors import Refused
@@ -385,3 +385,38 @@ def test_a_pair_in_line_has_nothing_to_apply_even_with_sbd(tmp_path, said):
     system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(config, crm)}}
     system.cib.load_text('primitive st_sbd stonith:fence_sbd\n')
     assert live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm})) == ([], [])
+
+
+def schemas(system, *names):
+    for name in names:
+        system.write_atomic(f"{paths.PACEMAKER_SCHEMAS}/{name}.rng", b"<grammar/>\n")
+
+
+def test_the_cib_schema_is_raised_once_every_node_runs_the_newer_pacemaker(tmp_path):
+    """After Debian 12 -> 13 the CIB keeps 2.1.5's pacemaker-3.9; apply raises it to 3.0's pacemaker-4.0."""
+    system = Running(str(tmp_path))
+    schemas(system, "pacemaker-3.9", "pacemaker-4.0", "pacemaker-next", "pacemaker-1.0")
+    steps = live_apply.schema_steps(system, crm_mon.View())
+    assert argvs(steps) == [("cibadmin", "--upgrade", "--force")]
+    assert "pacemaker-3.9 raised to pacemaker-4.0" in steps[0].what
+    live_apply.run(system, steps)
+    assert live_apply.schema_steps(system, crm_mon.View()) == []
+
+
+def test_the_cib_schema_stays_while_the_nodes_run_different_pacemakers(tmp_path):
+    """Mid-upgrade (crm_mon's mixed_version) the node still on 2.1.5 could not read pacemaker-4.0."""
+    system = Running(str(tmp_path))
+    schemas(system, "pacemaker-3.9", "pacemaker-4.0")
+    assert live_apply.schema_steps(system, crm_mon.View(mixed=True)) == []
+
+
+def test_a_cib_on_the_newest_schema_this_pacemaker_knows_is_left_alone(tmp_path):
+    system = Running(str(tmp_path))
+    schemas(system, "pacemaker-3.8", "pacemaker-3.9")
+    assert live_apply.schema_steps(system, crm_mon.View()) == []
+
+
+def test_crm_mon_says_when_the_nodes_run_different_feature_sets():
+    xml = ('<pacemaker-result><summary><current_dc present="true" name="clc1" with_quorum="true" '
+           'mixed_version="{}"/></summary><nodes/></pacemaker-result>')
+    assert crm_mon.parse(xml.format("true")).mixed and not crm_mon.parse(xml.format("false")).mixed
