@@ -60,6 +60,7 @@ def test_replication_link_cut_outdates_the_peer_and_the_cloud_keeps_serving(pair
     writer = Writer(pair, "replication-cut")
     writer.start()
     writer.wait_acked()
+    since = scenario.cursor(pair, active)
     t0 = now()
     pair.link(active, "replication", False)
     # DRBD disconnects; the fence-peer handler forbids promoting the peer and the peer's disk counts as Outdated
@@ -83,6 +84,10 @@ def test_replication_link_cut_outdates_the_peer_and_the_cloud_keeps_serving(pair
     assert scenario.lost(pair, writer.acked) == []
     assert scenario.verify(pair, active) == 0                # both copies identical, block by block
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    # the handler saw the peer reachable over the public link: "outdated" (4), not "unreachable, assumed dead"
+    # (5), which drbd-utils 9.22 concluded under Pacemaker 3 after waiting its whole timeout with I/O frozen
+    verdicts = [line for _, line in scenario.after(pair, active, since, r"fence-peer helper returned")]
+    assert verdicts and all("returned 4 " in v for v in verdicts), verdicts
     print(f"\nreplication link of {active} cut for {held:.1f} s: served throughout (longest client gap "
           f"{writer.longest_gap(t0):.1f} s), peer outdated and resynced; {len(writer.acked)} records, none lost")
 

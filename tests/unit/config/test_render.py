@@ -60,9 +60,9 @@ def test_secret_files_are_private(name):
 def test_drbd_syntax_follows_the_module_generation():
     v84 = render_scenario("corosync-drbd84")["/etc/drbd.d/uec-clc.res"].content.decode()
     v9 = render_scenario("corosync-drbd9-ipmi")["/etc/drbd.d/uec-clc.res"].content.decode()
-    assert "disk {\n\t\t# While" in v84 and "crm-fence-peer.sh" in v84 and "node-id" not in v84
+    assert "disk {\n\t\t# While" in v84 and "drbd-handler crm-fence-peer.sh" in v84 and "node-id" not in v84
     assert "node-id 0;" in v9 and "node-id 1;" in v9 and "crm-fence-peer.9.sh" in v9
-    assert "unfence-peer \"/usr/lib/drbd/crm-unfence-peer.9.sh\"" in v9
+    assert "unfence-peer \"/usr/lib/uec-clc-ha/drbd-handler crm-unfence-peer.9.sh\"" in v9
     net9 = v9[v9.index("net {"):v9.index("}")]
     assert "fencing resource-and-stonith;" in net9
     assert "cram-hmac-alg sha256;" in v84 and "shared-secret" in v84
