@@ -16,7 +16,7 @@ import subprocess
 from . import config, host
 
 STANDIN = os.path.join(config.TOP, "lab", "standin")
-PREVIOUS = "0.2.0"           # the release a pair is upgraded from (tests/fixtures/README.md)
+PREVIOUS = "0.3.0"           # the release a pair is upgraded from (tests/fixtures/README.md)
 
 
 def _tree_hash(paths):

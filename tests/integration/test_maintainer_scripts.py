@@ -468,11 +468,11 @@ def test_upgrade_from_0_1_0_keeps_what_the_admin_set_and_follows_new_defaults(cl
 DROP_IN = "/usr/lib/systemd/system/pacemaker.service.d/uec-clc-ha.conf"
 
 
-def test_upgrade_from_0_2_0_keeps_the_pacemaker_drop_in_that_moved_to_usr(clc, deb):
-    """0.2.0 shipped the drop-in under /lib (an alias of /usr/lib on merged /usr): dpkg must not
-    delete the old path's file, which is the new one, when it removes 0.2.0's obsolete files."""
+def test_upgrade_from_0_3_0_keeps_the_pacemaker_drop_in_that_moved_to_usr(clc, deb):
+    """0.3.0 shipped the drop-in under /lib (an alias of /usr/lib on merged /usr): dpkg must not
+    delete the old path's file, which is the new one, when it removes 0.3.0's obsolete files."""
     preseed(clc)
-    install(clc, os.path.join(TOP, "tests", "fixtures", "uec-clc-ha_0.2.0_all.deb"))
+    install(clc, os.path.join(TOP, "tests", "fixtures", "uec-clc-ha_0.3.0_all.deb"))
     assert clc.exists("/lib/systemd/system/pacemaker.service.d/uec-clc-ha.conf")
     install(clc, deb)
     assert clc.read(DROP_IN) == open(os.path.join(TOP, "src/systemd/pacemaker.service.d/uec-clc-ha.conf"), "rb").read()
