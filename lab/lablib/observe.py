@@ -92,15 +92,16 @@ def now():
 
 
 # Milestones of a failover in the survivor's journal (short-unix timestamps), in the order they happen.
+# The results' words are Pacemaker's: "ok" up to 2.1.5 (Debian 12), "OK" from 3.0 (Debian 13).
 MILESTONES = (
     ("membership change", re.compile(r"corosync\[\d+\]:.*(A processor failed|Members left|link: host: \d+ link: \d+ is down)")),
     ("fencing requested", re.compile(r"(Requesting fencing \(\w+\) targeting node|Requesting peer fencing).*{target}")),
     ("fencing confirmed", re.compile(r"(Operation '\w+' .*targeting {target}.*OK|Peer {target} was terminated)")),
-    ("DRBD promoted", re.compile(r"Result of promote operation for res_drbd_\S+ on {survivor}: ok")),
-    ("filesystem mounted", re.compile(r"Result of start operation for res_fs_clc on {survivor}: ok")),
-    ("VIP up", re.compile(r"Result of start operation for res_ip_clc on {survivor}: ok")),
-    ("source address", re.compile(r"Result of start operation for res_ip_clc_src on {survivor}: ok")),
-    ("CLC started", re.compile(r"Result of start operation for res_uec on {survivor}: ok")),
+    ("DRBD promoted", re.compile(r"Result of promote operation for res_drbd_\S+ on {survivor}: (?i:ok)")),
+    ("filesystem mounted", re.compile(r"Result of start operation for res_fs_clc on {survivor}: (?i:ok)")),
+    ("VIP up", re.compile(r"Result of start operation for res_ip_clc on {survivor}: (?i:ok)")),
+    ("source address", re.compile(r"Result of start operation for res_ip_clc_src on {survivor}: (?i:ok)")),
+    ("CLC started", re.compile(r"Result of start operation for res_uec on {survivor}: (?i:ok)")),
 )
 
 

@@ -27,7 +27,7 @@ def _kill_and_detect(lab, node):
     assert pid, f"no CLC daemon on {node}"
     cur = scenario.cursor(lab, node)
     t_kill = float(lab.sh(node, f"date +%s.%N; kill -9 {pid}", timeout=30).stdout.split()[0])
-    failed = rf"Result of monitor operation for {CLC} on {node}: (not running|error)"
+    failed = rf"Result of monitor operation for {CLC} on {node}: (?i:not running|error)"   # 2.1.5 / 3.0 spelling
     found = wait_for("the killed CLC's failed monitor in the journal",
                      lambda: scenario.after(lab, node, cur, failed), 300, step=2)
     return round(found[0][0] - t_kill, 1), pid
@@ -83,7 +83,7 @@ def test_a_hung_clc_is_caught_by_the_deep_monitor_and_recovered(pair):
     t_hang = float(pair.sh(active, f"date +%s.%N; kill -USR1 {pid}", timeout=30).stdout.split()[0])
     wait_for("the hang seen by the client", lambda: not pair.serving(), 60, step=0.5)
     found = wait_for("the hung CLC's failed monitor in the journal", lambda: scenario.after(
-        pair, active, cur, rf"Result of monitor operation for {CLC} on {active}: (error|Timed Out)"), deep + 120, step=2)
+        pair, active, cur, rf"Result of monitor operation for {CLC} on {active}: (?i:error|timed out)"), deep + 120, step=2)
     detected = found[0][0]
     wait_for("the VIP serving again", pair.serving, 300, step=0.5)
     writer.wait_acked()
