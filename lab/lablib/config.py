@@ -17,7 +17,10 @@ STATE = os.path.join(RUN, "state.json")
 
 # The Debian release of the lab's nodes: `make lab RELEASE=bookworm|trixie` (UEC_CLC_HA_LAB_RELEASE).
 RELEASES = {"bookworm": "12", "trixie": "13"}
-DEFAULT_RELEASE = "bookworm"
+# Debian 13, today's stable release: what an admin setting up a pair now installs, and what
+# `make test` (CI) runs the lab's scenarios on; Debian 12 pairs: RELEASE=bookworm, and the
+# release upgrade and the upgrade from the previous uec-clc-ha start there.
+DEFAULT_RELEASE = "trixie"
 SUITE = os.environ.get("UEC_CLC_HA_LAB_RELEASE") or DEFAULT_RELEASE
 if SUITE not in RELEASES:
     raise SystemExit(f"lab: RELEASE must be one of {', '.join(RELEASES)}, not {SUITE!r}")
