@@ -71,7 +71,10 @@ def request(node, payload, timeout):
                 s.connect(socket_path(node, port))
             except OSError as e:
                 raise AgentError(f"{node}: the VM's agent socket does not answer ({e}); is the VM running?") from None
-            s.sendall(json.dumps(payload).encode() + b"\n")
+            try:
+                s.sendall(json.dumps(payload).encode() + b"\n")
+            except OSError as e:
+                raise AgentError(f"{node}: the agent channel failed ({e}): the VM reset or powered off") from None
             buf = b""
             while True:
                 remaining = deadline - time.monotonic()
@@ -82,6 +85,8 @@ def request(node, payload, timeout):
                     chunk = s.recv(1 << 16)
                 except socket.timeout:
                     raise AgentError(f"{node}: no answer within {timeout:.0f} s") from None
+                except OSError as e:        # a qemu killed mid-answer resets the socket
+                    raise AgentError(f"{node}: the agent channel failed ({e}): the VM reset or powered off") from None
                 if not chunk:
                     raise AgentError(f"{node}: the VM closed the agent channel (it reset or powered off)")
                 buf += chunk
