@@ -63,14 +63,16 @@ def _name(uri):
     return urllib.parse.urlparse(uri).path.rstrip("/").rsplit("/", 1)[-1] or "debian"
 
 
+def _suites(new):
+    """[(mirror URI, suite, components)] of new's apt sources on this host (chroot.host_sources)."""
+    _, lines = chroot.host_sources(new)
+    return [(uri, suite, components) for _, uri, suite, *components in map(str.split, lines)]
+
+
 def sources_list(new):
     """The sources.list a node uses to upgrade from the share."""
-    _, lines = chroot.host_sources(new)
-    out = []
-    for line in lines:
-        _, uri, suite, *components = line.split()
-        out.append(f"deb file:{GUEST_ROOT}/{new}/{_name(uri)} {suite} {' '.join(components)}\n")
-    return "".join(out)
+    return "".join(f"deb file:{GUEST_ROOT}/{new}/{_name(uri)} {suite} {' '.join(components)}\n"
+                   for uri, suite, components in _suites(new))
 
 
 def _fetch(url, path, digest=None, size=None):
@@ -92,9 +94,7 @@ def _fetch(url, path, digest=None, size=None):
 
 def _indexes(out, new):
     """Each suite's InRelease and main/binary-ARCH/Packages.xz (and its by-hash copy), as published."""
-    _, lines = chroot.host_sources(new)
-    for line in lines:
-        _, uri, suite, *_ = line.split()
+    for uri, suite, _ in _suites(new):
         dists = os.path.join(out, _name(uri), "dists", suite)
         _fetch(f"{uri}/dists/{suite}/InRelease", os.path.join(dists, "InRelease"))
         with open(os.path.join(dists, "InRelease"), encoding="utf-8") as fh:

@@ -168,8 +168,9 @@ def build(directory, log, suite):
            0o755)
     step("apt-get update", ["apt-get", "update"])
     step("apt-get upgrade", ["apt-get", "upgrade", "-y"])
-    step(f"installing {len(config.image_packages())} packages (the kernel, the cluster stack, python3)",
-         ["apt-get", "satisfy", "-y", "--no-install-recommends", *config.image_packages()])
+    packages = config.image_packages()
+    step(f"installing {len(packages)} packages (the kernel, the cluster stack, python3)",
+         ["apt-get", "satisfy", "-y", "--no-install-recommends", *packages])
     configure(rootfs)
     step("services of the image", ["sh", "-c",
          "systemctl enable systemd-networkd.service lab-guest-agent.service && "

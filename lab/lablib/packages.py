@@ -32,12 +32,17 @@ def _tree_hash(paths):
     return h.hexdigest()[:16]
 
 
-def _source_files():
-    """What tools/build-deb.sh packs: tracked and untracked-not-ignored files of the tree."""
+def tree_files():
+    """The tree as tools/build-deb.sh packs it: tracked and untracked-not-ignored files that exist,
+    relative to the top (also what test_debian13 copies into its Debian 13 root)."""
     out = subprocess.run(["git", "-C", config.TOP, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                          stdout=subprocess.PIPE, check=True).stdout.decode().split("\0")
-    return [os.path.join(config.TOP, f) for f in out if f and not f.startswith("tests/")
-            and os.path.exists(os.path.join(config.TOP, f))]
+    return [f for f in out if f and os.path.exists(os.path.join(config.TOP, f))]
+
+
+def _source_files():
+    """What goes into the package: the tree without tests/."""
+    return [os.path.join(config.TOP, f) for f in tree_files() if not f.startswith("tests/")]
 
 
 def _cached(name, digest, build):

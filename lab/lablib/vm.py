@@ -117,6 +117,7 @@ def disks(node, image, fresh):
 
 def argv(node, image, accel_mode):
     d = config.node_dir(node)
+    vmlinuz, initrd = kernel(node, image)       # once: a kernel hook may be writing the share meanwhile
     root, drbd, sbd = (os.path.join(d, "root.qcow2"), os.path.join(d, "drbd.img"),
                        os.path.join(config.RUN, "sbd.img"))
     accel_args = ["-accel", "kvm", "-cpu", "host"] if accel_mode == "kvm" else \
@@ -124,7 +125,7 @@ def argv(node, image, accel_mode):
     return [QEMU, "-name", node, *accel_args, "-m", str(config.MEMORY_MIB), "-smp", str(config.VCPUS),
             "-nodefaults", "-display", "none", "-vga", "none",
             "-serial", f"file:{os.path.join(d, 'console.log')}",
-            "-kernel", kernel(node, image)[0], "-initrd", kernel(node, image)[1],
+            "-kernel", vmlinuz, "-initrd", initrd,
             "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={node} "
                        "panic=10 quiet loglevel=4 systemd.show_status=1"
                        + ("" if accel_mode == "kvm" else " mitigations=off"),
