@@ -86,6 +86,14 @@ def power_cycle(lab, node):
     guest.wait_up(node, 1200)
 
 
+def doctor_on_both(lab):
+    """doctor on each node, twice: each run publishes the node's release for the peer's doctor to compare
+    (the first round on the first node finds the peer's from before the upgrade, or none)."""
+    for n in config.NODES:
+        lab.exec(n, "uec-clc-ha-ctl", "doctor", timeout=600, check=False)
+    return {n: lab.exec(n, "uec-clc-ha-ctl", "doctor", timeout=600, check=False) for n in config.NODES}
+
+
 def upgrade(lab, node, log):
     t0 = time.monotonic()
     lab.exec(node, "uec-clc-ha-ctl", "standby", node, "--yes", timeout=900)
@@ -119,7 +127,7 @@ def test_a_serving_pair_moves_from_debian_12_to_13_one_node_at_a_time(bookworm_p
     cursors = {n: scenario.cursor(lab, n) for n in config.NODES}
 
     upgrade(lab, first, lines.append)
-    doctor = {n: lab.exec(n, "uec-clc-ha-ctl", "doctor", timeout=600, check=False) for n in config.NODES}
+    doctor = doctor_on_both(lab)
     for n, done in doctor.items():
         assert "the nodes run different Debian releases" in done.stdout, done.stdout
         assert f"uec-clc-ha-ctl standby {second}" in done.stdout, done.stdout
@@ -141,8 +149,7 @@ def test_a_serving_pair_moves_from_debian_12_to_13_one_node_at_a_time(bookworm_p
     assert not any(scenario.split_brain_seen(lab, n) for n in config.NODES)
     resynced = {n: drbd_bytes_resynced(lab, n, cursors[n]) for n in config.NODES}
     assert all(kib < config.DRBD_DISK_MIB * 1024 // 2 for kib in resynced.values()), resynced
-    for n in config.NODES:
-        done = lab.exec(n, "uec-clc-ha-ctl", "doctor", timeout=600, check=False)
+    for n, done in doctor_on_both(lab).items():
         assert "both nodes run Debian 13" in done.stdout, done.stdout
     # the package's own part once both run Pacemaker 3: apply raises the CIB's schema, live
     before = schema(lab, first)
