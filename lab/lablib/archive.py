@@ -92,22 +92,33 @@ def _fetch(url, path, digest=None, size=None):
     os.rename(tmp, path)
 
 
+# What apt-get update fetches of each suite (the first of these compressions the InRelease lists, as apt
+# picks it): a missing file on a file: source is an error, not a 404 apt passes over.
+INDEXES = (f"main/binary-{ARCH}/Packages", "main/i18n/Translation-en")
+COMPRESSIONS = (".xz", ".bz2", ".gz")
+
+
 def _indexes(out, new):
-    """Each suite's InRelease and main/binary-ARCH/Packages.xz (and its by-hash copy), as published."""
+    """Each suite's InRelease and the INDEXES (and their by-hash copies), as published."""
     for uri, suite, _ in _suites(new):
         dists = os.path.join(out, _name(uri), "dists", suite)
         _fetch(f"{uri}/dists/{suite}/InRelease", os.path.join(dists, "InRelease"))
         with open(os.path.join(dists, "InRelease"), encoding="utf-8") as fh:
-            release = fh.read()
-        index = f"main/binary-{ARCH}/Packages.xz"
-        sha = re.search(rf"^SHA256:\n(?:^ .*\n)*?^ ([0-9a-f]{{64}})\s+\d+\s+{re.escape(index)}$", release, re.M)
-        if sha is None:
-            raise RuntimeError(f"{uri} {suite}: InRelease lists no {index}")
-        target = os.path.join(dists, index)
-        _fetch(f"{uri}/dists/{suite}/{index}", target, f"SHA256:{sha.group(1)}")
-        by_hash = os.path.join(dists, f"main/binary-{ARCH}/by-hash/SHA256", sha.group(1))
-        os.makedirs(os.path.dirname(by_hash), exist_ok=True)
-        os.link(target, by_hash)
+            sha256 = fh.read().partition("\nSHA256:\n")[2]
+        listed = dict((name, digest) for digest, _, name in re.findall(r"^ ([0-9a-f]{64})\s+(\d+)\s+(\S+)$",
+                                                                       sha256, re.M))
+        for index in INDEXES:
+            found = [index + c for c in COMPRESSIONS if index + c in listed]
+            if not found:
+                if index.endswith("Packages"):
+                    raise RuntimeError(f"{uri} {suite}: InRelease lists no {index}.xz/.bz2/.gz")
+                continue
+            digest = listed[found[0]]
+            target = os.path.join(dists, found[0])
+            _fetch(f"{uri}/dists/{suite}/{found[0]}", target, f"SHA256:{digest}")
+            by_hash = os.path.join(os.path.dirname(target), "by-hash", "SHA256", digest)
+            os.makedirs(os.path.dirname(by_hash), exist_ok=True)
+            os.link(target, by_hash)
 
 
 def _uris(old, new, deb, log):
@@ -147,6 +158,7 @@ def mirror(old, new, deb, log=print):
     with open(final + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         tmp = tempfile.mkdtemp(prefix=f"{new}.tmp", dir=os.path.dirname(final))
+        os.chmod(tmp, 0o755)        # apt's unprivileged _apt reads the indexes where they lie (file: sources)
         try:
             sizes = 0
             for uri, size, digest in _uris(old, new, deb, log):
