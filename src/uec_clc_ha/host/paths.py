@@ -21,6 +21,8 @@ COROSYNC_AUTHKEY = "/etc/corosync/authkey"
 # postinst, removed by the prerm on remove (not a conffile: it must go with the program it runs).
 APT_HOOK_CONF = "/etc/apt/apt.conf.d/60uec-clc-ha"
 APT_GUARD = "/usr/lib/uec-clc-ha/apt-guard"
+# The units apt_guard holds stopped (runtime masks) while dpkg upgrades a stopped cluster stack; gone at boot.
+APT_HELD = "/run/uec-clc-ha/apt-held"
 
 # -- state: journals and records (removed on purge) -------------------------
 STATE_DIR = "/var/lib/uec-clc-ha"

@@ -17,6 +17,18 @@ command that moves the cloud first.  Anywhere else (the standby node, a
 node without a running cluster, a cluster in maintenance mode) it lets apt
 go on.  `-o UEC-CLC-HA::Allow-Cloud-Move=true` goes ahead anyway.
 
+Those maintainer scripts also start the daemons where the admin stopped
+them (`deb-systemd-invoke restart` of an enabled unit): measured on the lab,
+the Debian 12 -> 13 upgrade of a node whose cluster stack the admin had
+stopped started corosync and sbd half-upgraded, joined the node to the
+cluster mid-upgrade, and sbd, its libraries from two releases, reset the
+node in the middle of dpkg's configure run.  So on a node of the pair
+(settings in place) whose corosync and pacemaker are stopped, the guard
+holds HELD stopped for the dpkg run (`systemctl mask --runtime`, recorded
+in paths.APT_HELD) and apt's DPkg::Post-Invoke releases them when dpkg is
+done (release()); they stay stopped as the admin left them, and a runtime
+mask is gone at the next boot whatever happens.
+
 `dpkg -i` alone runs no apt hook: uec-clc-ha-ctl(8) says to use apt, or to
 move the cloud first.  A failure of the guard itself never blocks apt: it
 says so and lets apt go on.
@@ -25,11 +37,13 @@ says so and lets apt go on.
 import sys
 
 from uec_clc_ha.cluster import crm_mon
-from uec_clc_ha.host.paths import AGENT, APT_GUARD, APT_HOOK_CONF
+from uec_clc_ha.host.paths import AGENT, APT_GUARD, APT_HELD, APT_HOOK_CONF, SETTINGS_PATH
 
 # Packages whose maintainer scripts stop or restart a daemon the cloud depends on.
 STACK = ("pacemaker", "corosync", "sbd", "drbd-utils")
 ALLOW = "UEC-CLC-HA::Allow-Cloud-Move"
+# What a stack package's maintainer script would start on a node where the admin stopped the cluster.
+HELD = ("corosync.service", "pacemaker.service", "sbd.service")
 
 
 HOOK = f"""// Written by the postinst of uec-clc-ha, removed with the package (not a conffile).
@@ -38,6 +52,8 @@ HOOK = f"""// Written by the postinst of uec-clc-ha, removed with the package (n
 DPkg::Pre-Install-Pkgs {{ "{APT_GUARD}"; }};
 DPkg::Tools::Options::{APT_GUARD} "";
 DPkg::Tools::Options::{APT_GUARD}::Version "2";
+// After dpkg, it releases what it held stopped for the run (a stopped cluster stack stays stopped).
+DPkg::Post-Invoke {{ "if [ -e {APT_HELD} ] && [ -x {APT_GUARD} ]; then {APT_GUARD} release; fi"; }};
 """
 
 
@@ -83,7 +99,13 @@ def check(system, stream, err=sys.stderr):
     """0 to let apt go on, 1 to stop it (the reason on ``err``)."""
     options, packages = parse(stream)
     stack = touched(packages)
-    if not stack or options.get(ALLOW, "").lower() in ("1", "true", "yes"):
+    if not stack:
+        return 0
+    if not _stack_running(system):
+        if system.exists(SETTINGS_PATH):
+            hold(system, stack, err)
+        return 0
+    if options.get(ALLOW, "").lower() in ("1", "true", "yes"):
         return 0
     view = crm_mon.read(system)
     if view is None or view.maintenance:
@@ -103,6 +125,28 @@ def check(system, stream, err=sys.stderr):
     return 1
 
 
+def hold(system, stack, err):
+    """Keep HELD stopped for this dpkg run: runtime masks, recorded for release()."""
+    system.run(["systemctl", "mask", "--runtime", "--quiet", *HELD], timeout=60)
+    system.write_atomic(APT_HELD, "".join(f"{unit}\n" for unit in HELD))
+    err.write(f"uec-clc-ha: the cluster stack is stopped on this node: {', '.join(HELD)} are held stopped while "
+              f"dpkg upgrades {', '.join(stack)} (their maintainer scripts would start them half-upgraded) and "
+              "released when dpkg is done; they start at the next boot, or with `systemctl start pacemaker`.\n")
+
+
+def release(system, err=sys.stderr):
+    """Lift what hold() masked (apt's DPkg::Post-Invoke; the prerm on remove).  0 always: apt goes on."""
+    held = (system.read_or_none(APT_HELD) or b"").decode().split()
+    try:
+        if held:
+            system.run(["systemctl", "unmask", "--runtime", "--quiet", *held], timeout=60)
+        system.remove(APT_HELD)
+    except Exception as e:                   # never what breaks the admin's apt; the masks go at boot anyway
+        err.write(f"uec-clc-ha: could not release {', '.join(held)} ({type(e).__name__}: {e}); "
+                  f"`systemctl unmask --runtime {' '.join(held)}`, or they are released at the next boot\n")
+    return 0
+
+
 def guarded_check(system, stream, err=sys.stderr):
     """check(), except that a failure of the guard itself never stops apt (it is said instead)."""
     try:
@@ -111,6 +155,12 @@ def guarded_check(system, stream, err=sys.stderr):
         err.write(f"uec-clc-ha: apt-guard could not tell where the cloud runs ({type(e).__name__}: {e}); "
                   "letting apt go on\n")
         return 0
+
+
+def _stack_running(system):
+    done = system.run(["systemctl", "is-active", "--quiet", "corosync.service", "pacemaker.service"], rcs=None,
+                      timeout=30)
+    return done.rc == 0
 
 
 def _local_node(system):

@@ -45,6 +45,7 @@ def prerm_remove(system, db=None):
                 "the cluster (`crm resource stop rg_uec`, then `crm configure delete res_uec`), or stop "
                 f"the cluster on this node (`systemctl stop pacemaker`). Then remove the package again.")
     apt_guard.remove_hook(system)
+    apt_guard.release(system)               # apt's Post-Invoke that would have done it goes with the package
     linked = drbd_state.data_on_drbd(system)
     if linked:
         log(f"boot start-up of Eucalyptus is left disabled: {', '.join(linked)} still point into the DRBD "

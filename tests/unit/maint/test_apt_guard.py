@@ -32,11 +32,20 @@ NEW_SBD = "sbd - < 1.5.1-1 /var/cache/apt/archives/sbd.deb"
 
 
 class Node(System):
+    """A node whose cluster stack runs when crm_mon answers (and is stopped when it does not)."""
+
     def __init__(self, root, name="clc1", crm_mon=CRM_MON):
         super().__init__(root)
         self.name, self.crm_mon = name, crm_mon
+        self.masked = set()
 
     def run(self, argv, rcs=(0,), **kwargs):
+        if argv[:3] == ["systemctl", "is-active", "--quiet"]:
+            return Completed(tuple(argv), 0 if self.crm_mon else 3, "", "")
+        if argv[:3] in (["systemctl", "mask", "--runtime"], ["systemctl", "unmask", "--runtime"]):
+            units = set(argv[4:])
+            self.masked = self.masked | units if argv[1] == "mask" else self.masked - units
+            return Completed(tuple(argv), 0, "", "")
         if argv[0] == "crm_mon":
             return Completed(tuple(argv), 0 if self.crm_mon else 102, self.crm_mon or "", "")
         if argv[:2] == ["crm_node", "-n"]:
@@ -73,6 +82,50 @@ def test_maintenance_mode_or_no_cluster_lets_apt_go_on(tmp_path):
     assert guard(Node(str(tmp_path), crm_mon=""), apt_says(UPGRADE_PACEMAKER))[0] == 0
 
 
+def test_a_stopped_stack_is_held_stopped_while_dpkg_upgrades_it_and_released_after(tmp_path):
+    node = Node(str(tmp_path), crm_mon="")
+    node.write_atomic(paths.SETTINGS_PATH, "Local-Node: clc1\n", mode=0o600)       # a node of the pair
+    rc, said = guard(node, apt_says(UPGRADE_OTHER, UPGRADE_PACEMAKER, REINSTALL_COROSYNC))
+    assert rc == 0
+    assert node.masked == set(apt_guard.HELD) == {"corosync.service", "pacemaker.service", "sbd.service"}
+    assert "held stopped while dpkg upgrades corosync, pacemaker" in said and "next boot" in said
+    assert node.read(paths.APT_HELD).split() == list(apt_guard.HELD)
+    err = io.StringIO()
+    assert apt_guard.release(node, err) == 0 and err.getvalue() == ""
+    assert node.masked == set() and not node.exists(paths.APT_HELD)
+    assert apt_guard.release(node, err) == 0 and node.masked == set()      # nothing held: nothing to do
+
+
+@pytest.mark.parametrize("packages, settings", [
+    ((UPGRADE_PACEMAKER,), False),          # not a node of a pair (no settings): nothing of ours to protect
+    ((UPGRADE_OTHER, NEW_SBD), True),       # nothing a stack maintainer script would start
+])
+def test_nothing_is_held_otherwise(tmp_path, packages, settings):
+    node = Node(str(tmp_path), crm_mon="")
+    if settings:
+        node.write_atomic(paths.SETTINGS_PATH, "Local-Node: clc1\n", mode=0o600)
+    assert guard(node, apt_says(*packages)) == (0, "")
+    assert node.masked == set() and not node.exists(paths.APT_HELD)
+
+
+def test_a_running_stack_is_never_held(tmp_path):
+    node = Node(str(tmp_path), "clc2")                  # the standby node: its stack restarts, as it should
+    node.write_atomic(paths.SETTINGS_PATH, "Local-Node: clc2\n", mode=0o600)
+    assert guard(node, apt_says(UPGRADE_PACEMAKER)) == (0, "")
+    assert node.masked == set()
+
+
+def test_a_release_that_fails_never_stops_apt(tmp_path):
+    class Stuck(Node):
+        def run(self, argv, rcs=(0,), **kwargs):
+            raise OSError("systemctl exploded")
+    node = Stuck(str(tmp_path))
+    node.write_atomic(paths.APT_HELD, "corosync.service\n")
+    err = io.StringIO()
+    assert apt_guard.release(node, err) == 0
+    assert "systemctl unmask --runtime corosync.service" in err.getvalue()
+
+
 def test_removing_the_stack_counts_too():
     _, packages = apt_guard.parse(apt_says("drbd-utils 9.22.0-1 < - **REMOVE**"))
     assert apt_guard.touched(packages) == ["drbd-utils"]
@@ -92,11 +145,14 @@ def test_the_hook_is_written_by_the_postinst_and_goes_with_the_package(root):
     text = root.read(paths.APT_HOOK_CONF)
     assert f'DPkg::Pre-Install-Pkgs {{ "{paths.APT_GUARD}"; }};' in text
     assert f'DPkg::Tools::Options::{paths.APT_GUARD}::Version "2";' in text     # apt keys it by the first word
+    assert f'DPkg::Post-Invoke {{ "if [ -e {paths.APT_HELD} ] && [ -x {paths.APT_GUARD} ]; then ' \
+           f'{paths.APT_GUARD} release; fi"; }};' in text
     apt_guard.remove_hook(root)
     assert not root.exists(paths.APT_HOOK_CONF)
 
 
 def test_the_hook_script_runs_the_guard():
     with open(os.path.join(TOP, "src", "lib", "apt-guard")) as fh:
-        assert "python3 -m uec_clc_ha.maint apt-guard" in fh.read()
-    assert "apt-guard" in maint_main.ACTIONS
+        script = fh.read()
+    assert "python3 -m uec_clc_ha.maint apt-guard" in script and "python3 -m uec_clc_ha.maint apt-release" in script
+    assert {"apt-guard", "apt-release"} <= set(maint_main.ACTIONS)
