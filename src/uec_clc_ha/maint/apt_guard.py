@@ -127,7 +127,12 @@ def check(system, stream, err=sys.stderr):
 
 def hold(system, stack, err):
     """Keep HELD stopped for this dpkg run: runtime masks, recorded for release()."""
-    system.run(["systemctl", "mask", "--runtime", "--quiet", *HELD], timeout=60)
+    done = system.run(["systemctl", "mask", "--runtime", "--quiet", *HELD], rcs=None, timeout=60)
+    if done.rc != 0:
+        err.write(f"uec-clc-ha: could not hold {', '.join(HELD)} stopped for this dpkg run (systemctl: "
+                  f"{done.stderr.strip() or done.rc}); the maintainer scripts of {', '.join(stack)} may start "
+                  "them; letting apt go on\n")
+        return
     system.write_atomic(APT_HELD, "".join(f"{unit}\n" for unit in HELD))
     err.write(f"uec-clc-ha: the cluster stack is stopped on this node: {', '.join(HELD)} are held stopped while "
               f"dpkg upgrades {', '.join(stack)} (their maintainer scripts would start them half-upgraded) and "

@@ -115,6 +115,19 @@ def test_a_running_stack_is_never_held(tmp_path):
     assert node.masked == set()
 
 
+def test_a_hold_that_fails_is_said_and_apt_goes_on(tmp_path):
+    class NoSystemd(Node):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if argv[:2] == ["systemctl", "mask"]:
+                return Completed(tuple(argv), 1, "", "System has not been booted with systemd")
+            return super().run(argv, rcs, **kwargs)
+    node = NoSystemd(str(tmp_path), crm_mon="")
+    node.write_atomic(paths.SETTINGS_PATH, "Local-Node: clc1\n", mode=0o600)
+    rc, said = guard(node, apt_says(UPGRADE_PACEMAKER))
+    assert rc == 0 and "could not hold" in said and "not been booted with systemd" in said
+    assert not node.exists(paths.APT_HELD)
+
+
 def test_a_release_that_fails_never_stops_apt(tmp_path):
     class Stuck(Node):
         def run(self, argv, rcs=(0,), **kwargs):
