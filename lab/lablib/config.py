@@ -41,8 +41,10 @@ def image_packages():
     return IMAGE_EXTRAS + control_depends()
 
 
-IMAGE_SIZE = "3G"
-VERSION = 1              # of the image recipe: bump to rebuild every cached image
+# Room for a release upgrade in place: Debian 12 -> 13 installs about 2 GiB more (the transitional
+# fence-agents pulls every agent: python3-azure alone is 954 MiB); 3 GiB ran out mid-dpkg on the lab.
+IMAGE_SIZE = "6G"
+VERSION = 2              # of the image recipe: bump to rebuild every cached image
 
 NAMESPACE = "uecha-lab"            # the VMs' qemu processes, bridges and taps
 CLIENT_NS = "uecha-client"         # a client of the cloud, on the public network

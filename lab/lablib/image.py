@@ -16,7 +16,7 @@ line, its addresses from systemd-networkd files matching each NIC's fixed
 MAC address), /etc/hosts naming both nodes, a persistent journal, the guest
 agent as a service, corosync, pacemaker and sbd disabled (Debian enables
 them on install; the cluster is started by uec-clc-ha, not by the image),
-apt's timers masked.  The root filesystem becomes a 3 GiB sparse ext4 image
+apt's timers masked.  The root filesystem becomes a 6 GiB sparse ext4 image
 (`mkfs.ext4 -d`), and the kernel and initrd are copied beside it.
 """
 

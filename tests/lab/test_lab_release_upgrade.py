@@ -12,6 +12,7 @@ one that does not run the cloud first:
   sources.list -> the archive; apt-get update; apt-get full-upgrade
   reboot                                   (into trixie's kernel: the lab's bootloader, lablib.vm)
   uec-clc-ha-ctl unstandby NODE            (rejoins: Pacemaker 2.1.5 and 3.0 side by side)
+  apt-mark auto fence-agents; apt-get autoremove   (the transitional package's every agent goes again)
   uec-clc-ha-ctl doctor                    (on both: names the mixed releases and the next step)
 
 and once both run Debian 13, `uec-clc-ha-ctl apply` raises the CIB's schema
@@ -86,6 +87,10 @@ def power_cycle(lab, node):
     guest.wait_up(node, 1200)
 
 
+def used_mib(lab, node):
+    return int(lab.exec(node, "df", "--output=used", "-BM", "/", timeout=60).stdout.split()[-1].rstrip("M"))
+
+
 def doctor_on_both(lab):
     """doctor on each node, twice: each run publishes the node's release for the peer's doctor to compare
     (the first round on the first node finds the peer's from before the upgrade, or none)."""
@@ -96,6 +101,7 @@ def doctor_on_both(lab):
 
 def upgrade(lab, node, log):
     t0 = time.monotonic()
+    before = used_mib(lab, node)
     lab.exec(node, "uec-clc-ha-ctl", "standby", node, "--yes", timeout=900)
     lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
     lab_pair.mount_dist(node)
@@ -112,7 +118,13 @@ def upgrade(lab, node, log):
     wait_for(f"{node} back in the cluster", lambda: (v := lab.view(node)) is not None and v.quorate
              and all(x["online"] for x in v.nodes.values()), 900, step=5)
     lab.exec(node, "uec-clc-ha-ctl", "unstandby", node, "--yes", timeout=1800)
-    log(f"{node}: Debian {release(lab, node)}, Pacemaker {pacemaker(lab, node)}, in {time.monotonic() - t0:.0f} s")
+    upgraded = used_mib(lab, node)
+    lab.exec(node, "apt-mark", "auto", "fence-agents", timeout=300)
+    lab.exec(node, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "autoremove", timeout=3600)
+    assert lab.exec(node, "test", "-x", "/usr/sbin/fence_sbd", check=False).rc == 0
+    assert lab.exec(node, "test", "-x", "/usr/sbin/fence_ipmilan", check=False).rc == 0
+    log(f"{node}: Debian {release(lab, node)}, Pacemaker {pacemaker(lab, node)}, in {time.monotonic() - t0:.0f} s; "
+        f"/ used {before} MiB before, {upgraded} MiB upgraded, {used_mib(lab, node)} MiB after autoremove")
 
 
 def test_a_serving_pair_moves_from_debian_12_to_13_one_node_at_a_time(bookworm_pair):
