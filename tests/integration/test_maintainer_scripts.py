@@ -512,3 +512,29 @@ def test_apt_does_not_upgrade_the_stack_under_the_cloud(clc, deb, tmp_path):
     done = clc.run(["apt-get", "install", "-y", newer], check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout == version + "+test1"
+
+
+def test_apt_holds_a_stopped_stack_stopped_while_dpkg_upgrades_it(clc, deb):
+    """The admin stopped the stack (as for a release upgrade): apt's run holds it stopped and releases it after.
+
+    The root has no systemd: systemctl is a stand-in that records its calls and says the units are inactive;
+    crm_mon is Pacemaker's own, which finds no cluster here.  Real apt runs the hook and its Post-Invoke.
+    """
+    preseed(clc)
+    install(clc, deb)
+    clc.run(["dpkg-divert", "--local", "--rename", "--divert", "/usr/bin/systemctl.real", "--add",
+             "/usr/bin/systemctl"])
+    clc.write("/usr/bin/systemctl", "#!/bin/sh\n# test stand-in: records its calls\necho \"$*\" >> /tmp/systemctl.log\n"
+              "case \"$1\" in is-active) exit 3;; esac\nexit 0\n", mode=0o755)
+    version = clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout
+    newer = fake_package(clc, "pacemaker", version + "+test2")
+    done = clc.run(["apt-get", "install", "-y", newer], check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said
+    assert "are held stopped while dpkg upgrades pacemaker" in said
+    calls = clc.read("/tmp/systemctl.log").decode().splitlines()
+    units = "corosync.service pacemaker.service sbd.service"
+    assert f"mask --runtime --quiet {units}" in calls and f"unmask --runtime --quiet {units}" in calls
+    assert calls.index(f"mask --runtime --quiet {units}") < calls.index(f"unmask --runtime --quiet {units}")
+    assert not clc.exists("/run/uec-clc-ha/apt-held")
+    assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout == version + "+test2"

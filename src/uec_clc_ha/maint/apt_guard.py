@@ -101,14 +101,12 @@ def check(system, stream, err=sys.stderr):
     stack = touched(packages)
     if not stack:
         return 0
-    if not _stack_running(system):
-        if system.exists(SETTINGS_PATH):
+    view = crm_mon.read(system)
+    if view is None:                        # Pacemaker does not answer here
+        if system.exists(SETTINGS_PATH) and not _stack_running(system):
             hold(system, stack, err)
         return 0
-    if options.get(ALLOW, "").lower() in ("1", "true", "yes"):
-        return 0
-    view = crm_mon.read(system)
-    if view is None or view.maintenance:
+    if view.maintenance or options.get(ALLOW, "").lower() in ("1", "true", "yes"):
         return 0
     node = _local_node(system)
     if not view.active_on(node, AGENT):
