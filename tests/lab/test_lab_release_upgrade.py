@@ -12,7 +12,7 @@ one that does not run the cloud first:
   sources.list -> the archive; apt-get update; apt-get full-upgrade
   reboot                                   (into trixie's kernel: the lab's bootloader, lablib.vm)
   uec-clc-ha-ctl unstandby NODE            (rejoins: Pacemaker 2.1.5 and 3.0 side by side)
-  apt-mark auto fence-agents; apt-get autoremove   (the transitional package's every agent goes again)
+  apt-get purge --autoremove fence-agents fence-agents-all   (the transitional package's every agent goes)
   uec-clc-ha-ctl doctor                    (on both: names the mixed releases and the next step)
 
 and once both run Debian 13, `uec-clc-ha-ctl apply` raises the CIB's schema
@@ -119,12 +119,16 @@ def upgrade(lab, node, log):
              and all(x["online"] for x in v.nodes.values()), 900, step=5)
     lab.exec(node, "uec-clc-ha-ctl", "unstandby", node, "--yes", timeout=1800)
     upgraded = used_mib(lab, node)
-    lab.exec(node, "apt-mark", "auto", "fence-agents", timeout=300)
-    lab.exec(node, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "autoremove", timeout=3600)
+    # doc/upgrade.md step 6: the transitional fence-agents and every agent it pulled in go again (autoremove
+    # alone keeps them: Debian 13's pacemaker recommends fence-agents)
+    lab.exec(node, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "purge", "--autoremove",
+             "fence-agents", "fence-agents-all", timeout=3600)
     assert lab.exec(node, "test", "-x", "/usr/sbin/fence_sbd", check=False).rc == 0
     assert lab.exec(node, "test", "-x", "/usr/sbin/fence_ipmilan", check=False).rc == 0
+    after = used_mib(lab, node)
+    assert after < upgraded - 1024, (before, upgraded, after)         # the agents' gigabytes given back
     log(f"{node}: Debian {release(lab, node)}, Pacemaker {pacemaker(lab, node)}, in {time.monotonic() - t0:.0f} s; "
-        f"/ used {before} MiB before, {upgraded} MiB upgraded, {used_mib(lab, node)} MiB after autoremove")
+        f"/ used {before} MiB before, {upgraded} MiB upgraded, {after} MiB after step 6")
 
 
 def test_a_serving_pair_moves_from_debian_12_to_13_one_node_at_a_time(bookworm_pair):
