@@ -66,6 +66,7 @@ class Step:
     argv: tuple                  # () when the step only notes what the service already took
     applies: tuple = ()          # (path, content) the service has taken once the step succeeded
     cleanup: bool = False        # run even when an earlier step failed (maintenance mode off)
+    rcs: tuple = (0,)            # the exit codes that count as done
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def plan(system, config, changes, force=False):
         if cib is not None:
             crm = crm_steps(system, config, new_files[CRM_FILE], force, cib)
             steps += _mount_options_in_place(config, view, cib, crm, notes, force)
+            steps += _old_vip_steps(system, config, crm)
             steps += schema_steps(system, view)
     elif CRM_FILE in differs:
         notes.append(f"Pacemaker does not run here: it reads the new {CRM_FILE} when "
@@ -189,6 +191,36 @@ def plan(system, config, changes, force=False):
             notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
     steps += _drbd_steps(system, config, differs, notes)
     return steps, notes
+
+
+VIP_RE = re.compile(r"^primitive res_ip_clc \S+ \\\n\tparams ip=(\S+) cidr_netmask=(\d+) nic=(\S+)", re.M)
+SETTLE = ("crm_resource", "--wait", "--timeout=240s")
+
+
+def _old_vip_steps(system, config, crm):
+    """After a new VIP is loaded (or noted), the old one taken off this node's interface if it is still there.
+
+    Pacemaker stops a resource whose definition changed with the parameters
+    of its last start, which its controller keeps in memory; after a
+    restart of the stack under a running cloud (maintenance mode: SBD
+    timeouts, a key change) it knows none, and stops the address with the
+    new parameters: IPaddr2 removes the new VIP (absent) and leaves the old
+    one on the interface (seen on Debian 13's Pacemaker 3.0).  Once the
+    cluster has settled, the old address is removed here; `ip addr del`
+    exits 2 when it is gone already, as it is when Pacemaker knew.
+    """
+    if not crm:
+        return []
+    m = VIP_RE.search(loaded_crm(system) or "")
+    if m is None or m.group(1) == str(config.vip):
+        return []
+    ip, prefix, nic = m.groups()
+    done = system.run(["ip", "-4", "-o", "addr", "show", "dev", nic], rcs=None, timeout=30)
+    if not re.search(rf"\binet {re.escape(ip)}/", done.stdout):
+        return []
+    return [Step("wait until the cluster has moved the VIP (crm_resource --wait)", SETTLE),
+            Step(f"the old VIP {ip}/{prefix} taken off {nic} here if it is still there (Pacemaker stopped the "
+                 "address with the new parameters)", ("ip", "addr", "del", f"{ip}/{prefix}", "dev", nic), rcs=(0, 2))]
 
 
 def _fencing(system, config, view, steps, notes):
@@ -433,7 +465,7 @@ def run(system, steps):
             continue
         try:
             if s.argv:
-                system.run(list(s.argv), timeout=300, env={"HOME": "/root"})
+                system.run(list(s.argv), rcs=s.rcs, timeout=300, env={"HOME": "/root"})
             if s.applies:
                 record(system, *s.applies)
         except Exception as e:

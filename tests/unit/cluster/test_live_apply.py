@@ -420,3 +420,68 @@ def test_crm_mon_says_when_the_nodes_run_different_feature_sets():
     xml = ('<pacemaker-result><summary><current_dc present="true" name="clc1" with_quorum="true" '
            'mixed_version="{}"/></summary><nodes/></pacemaker-result>')
     assert crm_mon.parse(xml.format("true")).mixed and not crm_mon.parse(xml.format("false")).mixed
+
+
+class Addresses(Running):
+    """A node whose eth0 carries ``addresses``; `ip addr del` takes one off (exit 2 when it is not there)."""
+
+    def __init__(self, root, addresses, **kwargs):
+        super().__init__(root, **kwargs)
+        self.addresses = set(addresses)
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        if argv[:5] == ["ip", "-4", "-o", "addr", "show"]:
+            return Completed(tuple(argv), 0, "".join(f"2: eth0    inet {a}/24 scope global eth0\n"
+                                                     for a in sorted(self.addresses)), "")
+        if argv[:3] == ["ip", "addr", "del"]:
+            address = argv[3].split("/")[0]
+            rc = 0 if address in self.addresses else 2
+            self.addresses.discard(address)
+            self.calls.append(list(argv))
+            if rcs is not None and rc not in rcs:
+                raise RuntimeError(f"{argv} failed")
+            return Completed(tuple(argv), rc, "", "")
+        return super().run(argv, rcs, **kwargs)
+
+
+@pytest.mark.parametrize("pacemaker_knew", [False, True])
+def test_a_new_vip_takes_the_old_one_off_the_interface_once_the_cluster_settled(tmp_path, pacemaker_knew):
+    """After a stack restart under the running cloud Pacemaker stops IPaddr2 with the new parameters and the
+    old address stays (Debian 13's lab); when it knew the old ones, `ip addr del` finds nothing (exit 2)."""
+    _, old = rendered()
+    config, new = rendered(**{"VIP": "198.51.100.101"})
+    system = Addresses(str(tmp_path), {"198.51.100.11", "198.51.100.100"}, loaded=old.decode())
+    applied.record(system, paths.CRM_FILE, old)
+    system.write_atomic(paths.CRM_FILE, new)
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: new}))
+    order = argvs(steps)
+    assert order.index(("crm", "configure", "load", "update", paths.CRM_FILE)) < order.index(live_apply.SETTLE) \
+        < order.index(("ip", "addr", "del", "198.51.100.100/24", "dev", "eth0"))
+    if pacemaker_knew:
+        system.addresses.discard("198.51.100.100")
+    live_apply.run(system, steps)
+    assert system.addresses == {"198.51.100.11"}
+
+
+def test_the_second_node_takes_an_old_vip_off_too_and_an_unchanged_vip_is_left_alone(tmp_path):
+    _, old = rendered()
+    config, new = rendered(**{"VIP": "198.51.100.101"})
+    # the peer loaded the new file; this node's kept copy is the old one, and it held the address
+    system = Addresses(str(tmp_path), {"198.51.100.12", "198.51.100.100"}, loaded=new.decode())
+    applied.record(system, paths.CRM_FILE, old)
+    system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(config, new)}}
+    system.write_atomic(paths.CRM_FILE, new)
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: new}))
+    assert ("ip", "addr", "del", "198.51.100.100/24", "dev", "eth0") in argvs(steps)
+    # nothing to take off where the old address is not, nor when the VIP did not change
+    elsewhere = Addresses(str(tmp_path / "b"), {"198.51.100.12"}, loaded=new.decode())
+    applied.record(elsewhere, paths.CRM_FILE, old)
+    elsewhere.write_atomic(paths.CRM_FILE, new)
+    assert not [s for s in live_apply.plan(elsewhere, config, _unchanged({paths.CRM_FILE: new}))[0]
+                if s.argv[:2] == ("ip", "addr")]
+    same_config, same = rendered(**{"Monitor-Interval": "45"})
+    same_node = Addresses(str(tmp_path / "c"), {"198.51.100.11", "198.51.100.100"}, loaded=old.decode())
+    applied.record(same_node, paths.CRM_FILE, old)
+    same_node.write_atomic(paths.CRM_FILE, same)
+    assert not [s for s in live_apply.plan(same_node, same_config, _unchanged({paths.CRM_FILE: same}))[0]
+                if s.argv[:2] == ("ip", "addr")]
