@@ -1,6 +1,8 @@
 """Reconfiguring a live pair (scenario 6): a new VIP, then a new monitor interval; nothing else restarts.
 
-The admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
+The new VIP comes after the cluster stack was restarted under the running
+cloud (maintenance mode), which leaves Pacemaker without the parameters of
+the address's last start: the old VIP must still leave the node.  The admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
 on both nodes (the postinst writes the files; it loads nothing into the
 running cluster), then `uec-clc-ha-ctl apply` on each node (the first loads
 the new CIB, the second finds it loaded from its own file).  The cloud must
@@ -36,8 +38,25 @@ def _apply(lab):
     return {node: lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600).stdout for node in config.NODES}
 
 
+def _restart_stacks_under_the_cloud(lab):
+    """The cluster stack restarted on both nodes with the cloud running on (maintenance mode), as the steps for
+    new SBD timeouts or a new cluster key do: afterwards Pacemaker knows no parameters of the resources' last
+    start, and Debian 13's Pacemaker stopped a changed IPaddr2 with the new ones (the old VIP stayed)."""
+    lab.exec("clc1", "crm", "configure", "property", "maintenance-mode=true", timeout=120)
+    for node in config.NODES:
+        lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
+    for node in config.NODES:
+        lab.exec(node, "systemctl", "start", "corosync", "pacemaker", timeout=600)
+    wait_for("both nodes online again", lambda: all(
+        (v := lab.view(n)) is not None and v.quorate and all(x["online"] for x in v.nodes.values())
+        for n in config.NODES), 600, step=3)
+    lab.exec("clc1", "crm", "configure", "property", "maintenance-mode=false", timeout=120)
+    scenario.wait_normal(lab, 600)
+
+
 def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
     scenario.restore(pair)
+    _restart_stacks_under_the_cloud(pair)
     active = pair.active("clc1")
     pid = scenario.clc_pid(pair, active)
     for i in range(5):
@@ -51,7 +70,9 @@ def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
             assert f"VIP: {NEW_VIP}" in pair.exec(node, "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
         _apply(pair)
         wait_for("the cloud serving on the new VIP", lambda: pair.serving(NEW_VIP), 300, step=0.5)
-        assert not pair.serving()
+        assert not pair.serving()                                   # the old VIP is gone from every node
+        for node in config.NODES:
+            assert f"inet {config.VIP}/" not in pair.exec(node, "ip", "-4", "-o", "addr", "show").stdout
         writer = Writer(pair, "reconfigure-new-vip", addr=NEW_VIP)
         writer.start()
         writer.wait_acked()
