@@ -52,6 +52,7 @@ def _restart_stacks_under_the_cloud(lab):
         for n in config.NODES), 600, step=3)
     lab.exec("clc1", "crm", "configure", "property", "maintenance-mode=false", timeout=120)
     scenario.wait_normal(lab, 600)
+    scenario.settled(lab, "clc1", timeout=300)      # the fencing device started too: before the journals' cursors
 
 
 def test_a_new_vip_on_the_live_pair_restarts_only_the_address(pair):
