@@ -200,6 +200,13 @@ def healthy(lab):
     return ""
 
 
+def wait_online(lab, timeout):
+    """Wait until both nodes see a quorate cluster with both nodes online."""
+    wait_for("a quorate cluster with both nodes online", lambda: all(
+        (v := lab.view(n)) is not None and v.quorate and all(x["online"] for x in v.nodes.values())
+        and len(v.nodes) == 2 for n in config.NODES), timeout, step=3)
+
+
 def restore(lab, timeout=900):
     """Bring the pair back to normal from whatever a scenario left: links, power, standby, constraints, failures."""
     for node in config.NODES:
@@ -210,9 +217,7 @@ def restore(lab, timeout=900):
             lab.boot(node)
     for node in config.NODES:
         guest.wait_up(node, 600)
-    wait_for("a quorate cluster with both nodes online", lambda: all(
-        (v := lab.view(n)) is not None and v.quorate and all(x["online"] for x in v.nodes.values())
-        and len(v.nodes) == 2 for n in config.NODES), timeout, step=3)
+    wait_online(lab, timeout)
     for node in config.NODES:
         lab.exec("clc1", "crm_attribute", "--node", node, "--name", "standby", "--update", "off",
                  "--lifetime", "forever", timeout=60)

@@ -2,7 +2,8 @@
 
 The new VIP comes after the cluster stack was restarted under the running
 cloud (maintenance mode), which leaves Pacemaker without the parameters of
-the address's last start: the old VIP must still leave the node.  The admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
+the address's last start: the old VIP must still leave the node.  The
+admin's way: the new answer preseeded and `dpkg-reconfigure uec-clc-ha`
 on both nodes (the postinst writes the files; it loads nothing into the
 running cluster), then `uec-clc-ha-ctl apply` on each node (the first loads
 the new CIB, the second finds it loaded from its own file).  The cloud must
@@ -47,9 +48,7 @@ def _restart_stacks_under_the_cloud(lab):
         lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
     for node in config.NODES:
         lab.exec(node, "systemctl", "start", "corosync", "pacemaker", timeout=600)
-    wait_for("both nodes online again", lambda: all(
-        (v := lab.view(n)) is not None and v.quorate and all(x["online"] for x in v.nodes.values())
-        for n in config.NODES), 600, step=3)
+    scenario.wait_online(lab, 600)
     lab.exec("clc1", "crm", "configure", "property", "maintenance-mode=false", timeout=120)
     scenario.wait_normal(lab, 600)
     scenario.settled(lab, "clc1", timeout=300)      # the fencing device started too: before the journals' cursors
