@@ -31,7 +31,7 @@ SCENARIOS = {
     "corosync-drbd9-ipmi": dict(BASE, **{"DRBD-Version": "9", "Fencing": "ipmilan", "Image-Store-Proxy": "none",
                                          "Source-Address-Route": "default",
                                          "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
-                                         "IPMI-User": "fence", "IPMI-Password": "bmc-password-for-tests",
+                                         "IPMI-User": "fence", "IPMI-Password": "bmc-pw-for-tests",
                                          "Replication-Link-Config": "netplan",
                                          "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
     # The legacy Heartbeat stack of the recipe (Pacemaker 1.x systems), no fencing, ifupdown link.

@@ -45,6 +45,31 @@ def crm_word(raw):
     return raw
 
 
+def crm_word_at_most(limit):
+    """A crm_word of at most ``limit`` bytes (IPMI's 16-byte user names and 20-byte passwords)."""
+    def check(raw):
+        crm_word(raw)
+        if len(raw.encode()) > limit:
+            raise FieldRule(f"must be at most {limit} bytes (IPMI's limit; a longer one can never log in)")
+        return raw
+    return check
+
+
+def integer_or(word, low, high):
+    """``word`` (kept as a string) or a whole number from low to high."""
+    number = integer(low, high)
+
+    def check(raw):
+        if raw == word:
+            return raw
+        try:
+            return number(raw)
+        except FieldRule:
+            raise FieldRule(f"must be {word} or a whole number from {low} to {high}") from None
+    check.options = (word,)
+    return check
+
+
 def hostname(raw):
     if not HOSTNAME_RE.match(raw):
         raise FieldRule("must be a host name as `uname -n` prints it "

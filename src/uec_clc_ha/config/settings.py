@@ -126,8 +126,15 @@ FIELDS = (
           "SBD-Watchdog-Timeout.", when=_when("Fencing", "sbd")),
     Field("IPMI-Local-Address", "", f.ipv4, "Address of this node's BMC.", when=_when("Fencing", "ipmilan")),
     Field("IPMI-Peer-Address", "", f.ipv4, "Address of the peer's BMC.", when=_when("Fencing", "ipmilan")),
-    Field("IPMI-User", "", f.crm_word, "BMC user allowed to power-cycle the nodes.", when=_when("Fencing", "ipmilan")),
-    Field("IPMI-Password", "", f.crm_word, "BMC password (kept only in this file and the CIB).", secret=True,
+    Field("IPMI-User", "", f.crm_word_at_most(16), "BMC user allowed to power-cycle the nodes (IPMI: at most 16 bytes).",
+          when=_when("Fencing", "ipmilan")),
+    Field("IPMI-Password", "", f.crm_word_at_most(20),
+          "BMC password (IPMI: at most 20 bytes; kept only in this file and the CIB).", secret=True,
+          when=_when("Fencing", "ipmilan")),
+    Field("IPMI-Cipher", "auto", f.integer_or("auto", 0, 17),
+          "IPMI 2.0 cipher suite fence_ipmilan logs in with: auto (ipmitool asks the BMC which suites it offers) "
+          "or the suite's number (3 on most BMCs: SHA-1 authentication and integrity, AES). Name it when the BMC "
+          "does not list its suites: ipmitool then waits about 14 s before every command.",
           when=_when("Fencing", "ipmilan")),
     Field("Fencing-Delay", "15", f.integer(0, 600),
           "Seconds by which fencing the node that runs the cloud is delayed (priority-fencing-delay), so that "

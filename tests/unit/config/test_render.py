@@ -206,3 +206,11 @@ def test_mount_options_are_one_quoted_parameter():
     crm = render_scenario("corosync-drbd84", **{"Mount-Options": "noatime,nodiratime"})[
         "/etc/uec-clc-ha/cluster.crm"].content.decode()
     assert 'options="noatime,nodiratime" \\\n' in _params(crm, "res_fs_clc")
+
+
+def test_ipmi_cipher_is_named_only_when_chosen():
+    auto = render_scenario("corosync-drbd9-ipmi")["/etc/uec-clc-ha/cluster.crm"].content.decode()
+    three = render_scenario("corosync-drbd9-ipmi", **{"IPMI-Cipher": "3"})["/etc/uec-clc-ha/cluster.crm"]
+    three = three.content.decode()
+    assert "cipher=" not in auto
+    assert three.count("lanplus=1 cipher=3 pcmk_host_list=") == 2
