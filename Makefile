@@ -45,7 +45,7 @@ deps: deps-build
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(TEST_DEPS)
 
 lint:
-	$(PYTHON) -m pyflakes src tests lab tools setup.py lab/guest-agent lab/standin/eucalyptus-cloud \
+	$(PYTHON) -m pyflakes src tests lab tools setup.py lab/guest-agent lab/bmc-chassis lab/standin/eucalyptus-cloud \
 		lab/standin/image-store-proxy
 	shellcheck -x lab/labctl tools/build-deb.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst \
 		debian/prerm debian/postrm src/completion/uec-clc-ha-ctl src/lib/apt-guard src/lib/drbd-handler \
