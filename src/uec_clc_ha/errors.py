@@ -161,6 +161,13 @@ class NotFound(UecError):
     ocf_rc = OCF_ERR_INSTALLED
 
 
+class DeviceProblem(UecError):
+    """A shared disk cannot be read or written as the step needs (missing, short I/O, not SBD's)."""
+
+    exit_code = EXIT_FAILED
+    ocf_rc = OCF_ERR_GENERIC
+
+
 class NotVerifiable(UecError):
     """A real checker cannot judge a file here (not installed, or no private namespace possible).
 

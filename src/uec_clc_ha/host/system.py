@@ -16,17 +16,20 @@ import ctypes
 import errno
 import fcntl
 import grp
+import mmap
 import os
 import pwd
 import shutil
 import signal
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from uec_clc_ha.errors import CommandFailure, NotFound, PermissionProblem, ToolMissing
+from uec_clc_ha.errors import CommandFailure, DeviceProblem, NotFound, PermissionProblem, ToolMissing
 
 # Where tools live on a Debian host, searched even when PATH is minimal.
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -216,6 +219,64 @@ class System:
         finally:
             os.close(fd)
 
+    # -- raw sectors of a shared disk ------------------------------------------
+    def sector_size(self, host_path):
+        """The logical sector size of a block device (BLKSSZGET); 512 for a regular file (a test's disk)."""
+        fd = self._open_disk(host_path, os.O_RDONLY)
+        try:
+            return _logical_sector_size(fd)
+        finally:
+            os.close(fd)
+
+    def read_sector(self, host_path, index, size):
+        """Sector ``index`` (of ``size`` bytes) as the disk holds it: O_DIRECT on a block device, so no
+        page cache answers for the peer's writes."""
+        fd = self._open_disk(host_path, os.O_RDONLY)
+        try:
+            buf = mmap.mmap(-1, size)           # page-aligned, as O_DIRECT needs
+            try:
+                got = os.preadv(fd, [buf], index * size)
+                if got != size:
+                    raise DeviceProblem(f"{host_path}: short read of sector {index} ({got} of {size} bytes)")
+                return bytes(buf)
+            finally:
+                buf.close()
+        except OSError as e:
+            raise DeviceProblem(f"{host_path}: cannot read sector {index}: {e.strerror}") from None
+        finally:
+            os.close(fd)
+
+    def write_sector(self, host_path, index, data):
+        """Write one whole sector, synchronously and past the page cache (O_DIRECT | O_SYNC)."""
+        fd = self._open_disk(host_path, os.O_WRONLY | os.O_SYNC)
+        try:
+            buf = mmap.mmap(-1, len(data))
+            try:
+                buf.write(data)
+                got = os.pwritev(fd, [buf], index * len(data))
+                if got != len(data):
+                    raise DeviceProblem(f"{host_path}: short write of sector {index}")
+            finally:
+                buf.close()
+        except OSError as e:
+            raise DeviceProblem(f"{host_path}: cannot write sector {index}: {e.strerror}") from None
+        finally:
+            os.close(fd)
+
+    def _open_disk(self, host_path, flags):
+        path = self.path(host_path)
+        try:
+            st = os.stat(path)
+            if stat.S_ISBLK(st.st_mode):
+                flags |= os.O_DIRECT
+            return os.open(path, flags)
+        except FileNotFoundError:
+            raise NotFound(f"{host_path} does not exist") from None
+        except PermissionError:
+            raise PermissionProblem(f"{host_path} cannot be opened: permission denied") from None
+        except OSError as e:
+            raise DeviceProblem(f"{host_path} cannot be opened: {e.strerror}") from None
+
     # -- commands ----------------------------------------------------------
     def which(self, tool):
         """Full path of an installed tool, searching the system directories too."""
@@ -298,6 +359,15 @@ class System:
         if proc.stderr:
             sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
         return self._completed(argv, proc, rcs)
+
+
+BLKSSZGET = 0x1268          # linux/fs.h: _IO(0x12, 104)
+
+
+def _logical_sector_size(fd):
+    if not stat.S_ISBLK(os.fstat(fd).st_mode):
+        return 512
+    return struct.unpack("i", fcntl.ioctl(fd, BLKSSZGET, b"\0" * 4))[0]
 
 
 def _die_with_parent():
