@@ -16,6 +16,7 @@ import shlex
 from xml.sax.saxutils import quoteattr
 
 OBJECT_RE = re.compile(r"^(primitive|clone|ms|group|location|order|colocation)\s+(\S+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
+TOPOLOGY_RE = re.compile(r"^fencing_topology((?:[^\n]*\\\n)*[^\n]*)", re.M)
 CONSTRAINT = {"location": "rsc_location", "order": "rsc_order", "colocation": "rsc_colocation"}
 
 
@@ -27,6 +28,12 @@ class Cib:
         self.schema = "pacemaker-3.9"  # validate-with: what Pacemaker 2.1.5 (Debian 12) writes
 
     def load_text(self, text):
+        topology = TOPOLOGY_RE.search(text)
+        if topology:
+            levels = []
+            for target, devices in re.findall(r"(\S+):((?:\s+[^\s:\\]+(?=\s|$))+)", topology.group(1)):
+                levels += [(target, i + 1, d) for i, d in enumerate(devices.split())]
+            self.objects["fencing_topology"] = ("fencing_topology", [], {"levels": levels})
         for kind, oid, rest in OBJECT_RE.findall(text):
             words = shlex.split(rest.replace("\\\n", " "))
             members, params = [], {}
@@ -68,14 +75,17 @@ class Cib:
                        "</primitive>"
             return f'<{tag} id="{oid}">' + "".join(resource(m) for m in members if m in self.objects) + f"</{tag}>"
         resources = "".join(resource(oid) for oid, (kind, _, _) in self.objects.items()
-                            if kind not in CONSTRAINT and oid not in contained)
+                            if kind not in CONSTRAINT and kind != "fencing_topology" and oid not in contained)
+        topology = "".join(f'<fencing-level id="fl-{t}-{i}" target="{t}" index="{i}" devices="{d}"/>'
+                           for t, i, d in self.objects.get("fencing_topology", (0, 0, {"levels": []}))[2]["levels"])
         constraints = "".join(f'<{CONSTRAINT[kind]} id="{oid}"/>' for oid, (kind, _, _) in self.objects.items()
                               if kind in CONSTRAINT)
         config = "".join(f'<cluster_property_set id="{sid}">' + "".join(
             f"<nvpair name={quoteattr(n)} value={quoteattr(v)}/>" for n, v in nvs.items()) + "</cluster_property_set>"
             for sid, nvs in self.stamp.items())
         return f"<configuration><crm_config>{config}</crm_config><nodes/><resources>{resources}</resources>" \
-               f"<constraints>{constraints}</constraints></configuration>"
+               f"<constraints>{constraints}</constraints>" \
+               + (f"<fencing-topology>{topology}</fencing-topology>" if topology else "") + "</configuration>"
 
     def answer(self, system, argv):
         """(rc, stdout) for a CIB command, or None for any other."""

@@ -46,14 +46,16 @@ from uec_clc_ha.errors import Refused
 from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_SCHEMAS
 
-OBJECT_RE = re.compile(r"^(?:primitive|clone|ms|group|location|order|colocation)\s+(\S+)", re.M)
+OBJECT_RE = re.compile(r"^(?:primitive|clone|ms|group|location|order|colocation)\s+(\S+)|^(fencing_topology)\b",
+                       re.M)
 SECRET_RE = re.compile(r'(\b\w*(?:pass|secret)\w*=)("[^"]*"|\S+)')
 # Every object cluster.crm.j2 can make (tests/unit/cluster/test_live_apply.py checks each rendered
 # one matches): only these are ever deleted; what the admin added to the CIB stays.
 OWNED_RE = re.compile(r"^(?:res_drbd_.+|ms_drbd_.+|res_fs_clc|res_ip_clc|res_ip_clc_src|res_uec|"
                       r"res_uec_image_store_proxy|res_ping|cl_ping|rg_uec|rg_uec_address|l_uec_connected|"
                       r"o_drbd_before_uec|c_uec_on_drbd|c_address_with_uec|o_address_before_clc|st_sbd|"
-                      r"st_ipmi_.+|l_st_ipmi_.+)$")
+                      r"st_sbd_probe|fencing_topology|st_ipmi_.+|l_st_ipmi_.+)$")
+TOPOLOGY = "fencing_topology"            # crmsh's one name for the whole <fencing-topology>
 STAMP_SET = "uec-clc-ha"                  # a cluster_property_set of its own: `load update` never touches it
 STAMP = "uec-clc-ha-loaded"
 RESOURCE_TAGS = ("primitive", "clone", "group", "master", "bundle")
@@ -79,9 +81,14 @@ class LiveCib:
 
     def leftovers(self, new_text):
         """The ids uec-clc-ha made that new_text no longer has, outermost only (a clone takes its child)."""
-        wanted = set(OBJECT_RE.findall(new_text))
+        wanted = object_ids(new_text)
         gone = {i for i in self.parents if OWNED_RE.match(i) and i not in wanted}
         return sorted(i for i in gone if self.parents[i] not in gone)
+
+
+def object_ids(text):
+    """The ids of the objects a crm shell text defines (fencing_topology under crmsh's name for it)."""
+    return {a or b for a, b in OBJECT_RE.findall(text)}
 
 
 def live_cib(system):
@@ -107,6 +114,10 @@ def live_cib(system):
     for constraint in (root.find("constraints") if root.find("constraints") is not None else []):
         if constraint.tag in CONSTRAINT_TAGS:
             parents[constraint.get("id")] = None
+    # A topology is ours only when every level names devices of ours; an admin's own stays.
+    levels = root.findall("fencing-topology/fencing-level")
+    if levels and all(OWNED_RE.match(d) for lv in levels for d in (lv.get("devices") or "").split(",") if d):
+        parents[TOPOLOGY] = None
     stamp = {}
     for nv in root.findall(f"crm_config/cluster_property_set[@id='{STAMP_SET}']/nvpair[@name='{STAMP}']"):
         words = (nv.get("value") or "").split()
@@ -164,7 +175,7 @@ def plan(system, config, changes, force=False):
     steps, notes = [], []
     view = crm_mon.read(system) if CRM_FILE in new_files else None
     if view is not None:
-        held = _fencing(system, config, view, steps, notes)
+        held = _fencing(system, config, view, steps, notes) or _probe_held(system, config, view, steps, notes)
         cib = None if held else live_cib(system)
         if cib is not None:
             crm = crm_steps(system, config, new_files[CRM_FILE], force, cib)
@@ -267,6 +278,31 @@ def _fencing(system, config, view, steps, notes):
             "each node in turn, the one without the cloud first, `uec-clc-ha-ctl standby NODE`, `systemctl "
             "restart corosync pacemaker`, `uec-clc-ha-ctl unstandby NODE` and `uec-clc-ha-ctl apply`. The "
             "fencing the CIB has now stays until then.")
+        return True
+    return False
+
+
+PROBE_ATTRIBUTE = "uec-clc-ha-fence-probe"      # "1": this node has fence_uec_clc_ha_probe (uec-clc-ha 0.5.0 on)
+
+
+def _probe_held(system, config, view, steps, notes):
+    """True when the CIB must wait for the peer's word that it has the fencing probe (a rolling upgrade).
+
+    A fencing topology whose level 1 is an agent the fencing node lacks
+    leaves that node's fencing to chance; the probe is loaded once both nodes
+    said they have it (a transient node attribute, as for sbd), and from then
+    on nobody waits.
+    """
+    if not config.fencing_probe or any(r.id == "st_sbd_probe" for r in view.resources):
+        return False
+    if sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is not True:
+        steps.append(Step(f"tell {config.peer_node} that this node has the fencing probe",
+                          ("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1")))
+    if sbd.said(system, config.peer_node, PROBE_ATTRIBUTE) is not True:
+        notes.append(
+            f"{CRM_FILE} is not loaded yet: its fencing starts with the probe fence_uec_clc_ha_probe, and "
+            f"{config.peer_node} has not said that it has it: upgrade uec-clc-ha there (0.5.0 or later) and run "
+            f"`uec-clc-ha-ctl apply` there, then here again. The fencing the CIB has now stays until then.")
         return True
     return False
 

@@ -43,9 +43,10 @@ def publish_argv(system, node, running):
     return ("attrd_updater", "-n", ATTRIBUTE, "-U", "1" if running else "0")
 
 
-def said(system, node):
-    """What ``node`` last said about its sbd: True (runs), False, or None (nothing since it joined)."""
-    done = system.run(["attrd_updater", "-Q", "-n", ATTRIBUTE, "-N", node], rcs=None, timeout=30)
+def said(system, node, attribute=ATTRIBUTE):
+    """What ``node`` last said about its sbd (or ``attribute``'s subject): True, False, or None (nothing since it
+    joined)."""
+    done = system.run(["attrd_updater", "-Q", "-n", attribute, "-N", node], rcs=None, timeout=30)
     found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
     return None if found is None else found.group(1) == "1"
 

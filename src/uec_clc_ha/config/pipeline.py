@@ -20,6 +20,9 @@ from uec_clc_ha.host.system import System
 AGENT_PATH = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"
 SOURCE_AGENT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "ocf",
                             "eucaclc")          # src/ocf/eucaclc, beside the package in a source tree
+PROBE_PATH = "/usr/sbin/fence_uec_clc_ha_probe"
+SOURCE_PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "sbin",
+                            "fence_uec_clc_ha_probe")     # src/sbin/ in a source tree
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ def agents(system):
     root other than / (a tree being prepared), the root's own init scripts
     stand for the lsb: agents the configuration names.
     """
-    found = {"ocf:ubuntu:eucaclc": system.path(AGENT_PATH) if system.exists(AGENT_PATH) else SOURCE_AGENT}
+    found = {"ocf:ubuntu:eucaclc": system.path(AGENT_PATH) if system.exists(AGENT_PATH) else SOURCE_AGENT,
+             "stonith:fence_uec_clc_ha_probe": system.path(PROBE_PATH) if system.exists(PROBE_PATH) else SOURCE_PROBE}
     if not system.is_live:
         for name in system.listdir("/etc/init.d"):
             found[f"lsb:{name}"] = system.path(f"/etc/init.d/{name}")

@@ -143,6 +143,12 @@ FIELDS = (
           "peer takes to reset once its SBD slot holds the poison pill (real CPUs: a second or two; the lab's "
           "emulated ones: more than 20 s, so the lab sets 40). It is paid on every failover after the active "
           "node really died."),
+    Field("Fencing-Probe-Window", "0", f.integer(0, 30),
+          "Seconds the fencing probe gives the peer's sbd to answer through the SBD disk before the peer counts "
+          "as dead and is fenced at once (fence_uec_clc_ha_probe(8)); 0 turns the probe off. With the probe, "
+          "Fencing-Delay is paid only in a split (both nodes alive), never after a power loss: the node cut off "
+          "from the Ping-Hosts then waits 2 delays, and fencing the node with the cloud 1 more.",
+          when=_when("Fencing", "sbd")),
     Field("Load-Threshold", "1000", f.integer(10, 100000),
           "CPU load, in percent of the node's cores, above which Pacemaker runs fewer actions at once "
           "(load-threshold; Pacemaker's default is 80). A failover is a handful of actions; throttled, a "
@@ -236,8 +242,25 @@ class Config(types.SimpleNamespace):
         return self.sbd_msgwait_timeout + FENCE_AGENT_MARGIN
 
     @property
-    def fencing_timeout(self):
-        """Seconds Pacemaker allows one fencing of a node (pcmk_reboot_timeout, stonith-timeout), or None.
+    def fencing_probe(self):
+        """True when level 1 of the fencing topology is the probe (SBD fencing, corosync, a window above 0)."""
+        return self.fencing == "sbd" and self.cluster_stack == "corosync" and self.fencing_probe_window > 0
+
+    @property
+    def priority_fencing_delay(self):
+        """Pacemaker's priority-fencing-delay: Fencing-Delay, or 0 when the probe decides the waits."""
+        return 0 if self.fencing_probe else self.fencing_delay
+
+    @property
+    def fence_probe_timeout(self):
+        """Seconds the probe may take (its pcmk_reboot_timeout): the window, its longest wait, a margin; or None."""
+        if not self.fencing_probe:
+            return None
+        return self.fencing_probe_window + 3 * self.fencing_delay + FENCE_AGENT_MARGIN
+
+    @property
+    def fence_device_timeout(self):
+        """Seconds the fencing device itself may take (st_sbd's or st_ipmi's pcmk_reboot_timeout), or None.
 
         Pacemaker before 2.1.6 counts priority-fencing-delay inside this
         timeout (ClusterLabs/pacemaker PR #3082), so the delay is added to
@@ -250,7 +273,15 @@ class Config(types.SimpleNamespace):
             agent = IPMI_REBOOT_TIME
         else:
             return None
-        return self.fencing_delay + agent
+        return self.priority_fencing_delay + agent
+
+    @property
+    def fencing_timeout(self):
+        """Seconds Pacemaker allows one whole fencing of a node (stonith-timeout), or None: the device's time,
+        and the probe's in front of it."""
+        if self.fence_device_timeout is None:
+            return None
+        return self.fence_device_timeout + (self.fence_probe_timeout or 0)
 
     @property
     def fence_peer_timeout(self):

@@ -46,6 +46,9 @@ HA_CF = "/etc/ha.d/ha.cf"
 HA_AUTHKEYS = "/etc/ha.d/authkeys"
 OCF_RESOURCE_D = "/usr/lib/ocf/resource.d"
 LSB_INIT_D = "/etc/init.d"
+STONITH_D = "/usr/sbin"                 # where Pacemaker's fencer looks for fence agents
+# The directory holding the uec_clc_ha package: a fence agent of ours laid over from a source tree imports it.
+LIBRARY_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEARTBEAT_BINARIES = ("/usr/libexec/heartbeat/heartbeat", "/usr/lib/heartbeat/heartbeat")
 SCRATCH = "uec-clc-ha-verify."        # the prefix of the private directory each check works in
 
@@ -63,15 +66,17 @@ _COROSYNC_SH = ('hostname "$1" || exit 111\n'
 # The same where nothing may be mounted (a plain chroot): the hostname only.
 _COROSYNC_NOMOUNT_SH = 'hostname "$1" || exit 111\nshift\nexec "$@"\n'
 
-# $1 and $2 directories of agents to lay over resource.d and /etc/init.d
-# ("" for none), $3 directory standing in for /var/log/crmsh, then the command.
+# $1, $2 and $3 directories of agents to lay over resource.d, /etc/init.d and /usr/sbin
+# ("" for none), $4 directory standing in for /var/log/crmsh, then the command.
 _CRM_SH = (f'[ -z "$1" ] || mount -t overlay uec-clc-ha-verify -o "lowerdir=$1:{OCF_RESOURCE_D}" {OCF_RESOURCE_D}'
            ' || exit 111\n'
            f'[ -z "$2" ] || mount -t overlay uec-clc-ha-verify -o "lowerdir=$2:{LSB_INIT_D}" {LSB_INIT_D}'
            ' || exit 111\n'
-           '[ ! -d /var/log/crmsh ] || mount --bind "$3" /var/log/crmsh || exit 111\n'
+           f'[ -z "$3" ] || mount -t overlay uec-clc-ha-verify -o "lowerdir=$3:{STONITH_D}" {STONITH_D}'
+           ' || exit 111\n'
+           '[ ! -d /var/log/crmsh ] || mount --bind "$4" /var/log/crmsh || exit 111\n'
            + _MASK_SYSLOG +
-           'shift 3\nexec "$@"\n')
+           'shift 4\nexec "$@"\n')
 
 # $1 node, $2 directory with ha.cf/authkeys/haresources, $3 empty scratch
 # directory, $4 heartbeat binary, then the interfaces ha.cf names.  Runs as
@@ -243,29 +248,33 @@ def verify_corosync(system, text, authkey_bytes, node_names):
 
 
 # -- Pacemaker (crm shell) ------------------------------------------------
-def _agent_overlays(agents, tmp):
-    """Directories shaped like resource.d and init.d holding the agents not installed yet.
+AGENT_DIRS = {"ocf": OCF_RESOURCE_D, "lsb": LSB_INIT_D, "stonith": STONITH_D}
 
-    agents maps "ocf:PROVIDER:TYPE" or "lsb:NAME" to a script; the result is
-    (ocf_dir, lsb_dir), "" where nothing needs laying over the host's own.
+
+def _agent_overlays(agents, tmp):
+    """Directories shaped like resource.d, init.d and /usr/sbin holding the agents not installed yet.
+
+    agents maps "ocf:PROVIDER:TYPE", "lsb:NAME" or "stonith:NAME" to a
+    script; the result is (ocf_dir, lsb_dir, stonith_dir), "" where nothing
+    needs laying over the host's own.
     """
-    dirs = {"ocf": "", "lsb": ""}
+    dirs = {"ocf": "", "lsb": "", "stonith": ""}
     for name, script in agents.items():
         standard, *rest = name.split(":")
         if standard not in dirs or len(rest) != (2 if standard == "ocf" else 1):
-            raise ValueError(f"only ocf:PROVIDER:TYPE and lsb:NAME agents can be provided, not {name}")
+            raise ValueError(f"only ocf:PROVIDER:TYPE, lsb:NAME and stonith:NAME agents can be provided, not {name}")
         if not os.path.isfile(script):
             raise NotFound(f"agent {name}: {script} does not exist")
         if _installed_as(name, script):
             continue
         tmp.symlink(os.path.join(standard, *rest), os.path.abspath(script))
         dirs[standard] = tmp.path(standard)
-    return dirs["ocf"], dirs["lsb"]
+    return dirs["ocf"], dirs["lsb"], dirs["stonith"]
 
 
 def _installed_as(name, script):
     standard, *rest = name.split(":")
-    installed = os.path.join(OCF_RESOURCE_D if standard == "ocf" else LSB_INIT_D, *rest)
+    installed = os.path.join(AGENT_DIRS[standard], *rest)
     return os.path.exists(installed) and os.path.samefile(installed, script)
 
 
@@ -309,7 +318,8 @@ def verify_crm(system, text, agents, keep_cib=None, legacy=False):
         # A CIB file has no quorum, which crmsh would report as an ERROR line;
         # a running pair (two_node quorum) has it.
         cib = tmp.write("cib.xml", empty.replace("<cib ", '<cib have-quorum="1" ', 1))
-        env = {"CIB_file": cib, "HOME": home, "TMPDIR": tmp.dir}
+        env = {"CIB_file": cib, "HOME": home, "TMPDIR": tmp.dir,
+               "PYTHONPATH": ":".join(p for p in (LIBRARY_DIR, os.environ.get("PYTHONPATH")) if p)}
         overlays = _agent_overlays(agents, tmp)
         load = [crm, "-n", "-D", "plain", "configure", "load", "update", source]
         if private_mounts_possible():

@@ -28,6 +28,7 @@ class Running(System):
         self.running, self.disk, self.minor = running, disk, minor
         self.sbd = sbd                 # None: not installed; else {"header", "active", "enabled", "peer"}
         self.fs_on = None              # the node crm_mon shows the cloud's filesystem mounted on
+        self.probe = {}                # the nodes' word on the fencing probe: {node: True/False}
         self.cib = Cib()
         if loaded:
             self.cib.load_text(loaded + ADMINS)
@@ -42,9 +43,10 @@ class Running(System):
         elif argv[0] == "crm_mon":
             fs = (f'<group id="rg_uec"><resource id="res_fs_clc" resource_agent="ocf:heartbeat:Filesystem" '
                   f'role="Started"><node name="{self.fs_on}"/></resource></group>') if self.fs_on else ""
-            if "st_sbd" in self.cib.objects:
-                fs += '<resource id="st_sbd" resource_agent="stonith:fence_sbd" role="Started"><node name="clc2"/>' \
-                      '</resource>'
+            for device in ("st_sbd", "st_sbd_probe"):
+                if device in self.cib.objects:
+                    fs += f'<resource id="{device}" resource_agent="stonith:x" role="Started"><node name="clc2"/>' \
+                          '</resource>'
 
             out = ('<pacemaker-result api-version="2.25"><summary><cluster_options maintenance-mode="false"/>'
                    f'</summary><nodes/><resources>{fs}</resources></pacemaker-result>') if self.running else ""
@@ -60,6 +62,12 @@ class Running(System):
             out = "active" if self.sbd["active"] else "inactive"
         elif self.sbd is not None and argv[:2] == ["systemctl", "is-enabled"]:
             out = "enabled" if self.sbd["enabled"] else "disabled"
+        elif argv[:3] == ["attrd_updater", "-Q", "-n"] and argv[3] == live_apply.PROBE_ATTRIBUTE:
+            value = self.probe.get(argv[-1])
+            rc, out = (0, f'name="{argv[3]}" host="{argv[-1]}" value="{int(value)}"') if value is not None \
+                else (6, "")
+        elif argv[:3] == ["attrd_updater", "-n", live_apply.PROBE_ATTRIBUTE]:
+            self.probe["clc1"] = argv[-1] == "1"
         elif self.sbd is not None and argv[:2] == ["attrd_updater", "-Q"]:
             value = self.sbd["peer"] if argv[-1] != "clc1" else self.sbd.get("said")
             rc, out = (0, f'name="uec-clc-ha-sbd" host="{argv[-1]}" value="{int(value)}"') if value is not None \
@@ -214,9 +222,57 @@ def test_every_object_the_package_renders_is_its_own_to_delete(name):
     if name == "heartbeat-legacy":
         overrides = {}
     _, crm = rendered(name, **overrides)
-    for oid in live_apply.OBJECT_RE.findall(crm.decode()):
+    for oid in live_apply.object_ids(crm.decode()):
         assert live_apply.OWNED_RE.match(oid), f"{oid} is rendered but apply would never delete it"
     assert not live_apply.OWNED_RE.match("cli-prefer-rg_uec") and not live_apply.OWNED_RE.match("res_admin_extra")
+
+
+def test_the_probe_and_its_topology_are_the_packages_to_delete():
+    _, crm = rendered(**{"Fencing-Probe-Window": "3"})
+    ids = live_apply.object_ids(crm.decode())
+    assert {"st_sbd_probe", "fencing_topology", "st_sbd"} <= ids
+    assert all(live_apply.OWNED_RE.match(i) for i in ids)
+
+
+SBD_RUNS = {"header": (5, 10), "active": True, "enabled": True, "peer": True, "said": True}
+
+
+def _crm_change(crm, old):
+    return [pipeline.Change("update", RenderedFile(paths.CRM_FILE, crm, 0o600, "crm"), old)]
+
+
+def test_the_probe_is_loaded_once_both_nodes_said_they_have_it_and_goes_with_it(tmp_path):
+    system, _, old = live_pair(tmp_path)
+    system.sbd = dict(SBD_RUNS)
+    config, crm = rendered(**{"Fencing-Probe-Window": "3"})
+    system.write_atomic(paths.CRM_FILE, crm)
+    steps, notes = live_apply.plan(system, config, _crm_change(crm, old))
+    # a rolling upgrade: the peer may not have the agent yet, so nothing is loaded; this node says it has it
+    assert argvs(steps) == [("attrd_updater", "-n", live_apply.PROBE_ATTRIBUTE, "-U", "1")]
+    assert len(notes) == 1 and "clc2 has not said that it has it" in notes[0]
+    live_apply.run(system, steps)
+    assert "st_sbd_probe" not in system.cib.objects
+    system.probe["clc2"] = True
+    steps, notes = live_apply.plan(system, config, _crm_change(crm, old))
+    assert argvs(steps)[:2] == [("crm", "configure", "load", "update", paths.CRM_FILE), STAMP] and notes == []
+    live_apply.run(system, steps)
+    assert {"st_sbd_probe", "fencing_topology"} <= set(system.cib.objects)
+    assert "fencing-level" in system.cib.xml()
+    # the probe turned off: its device and the topology go, st_sbd stays
+    config, plain = rendered(**{"Fencing-Probe-Window": "0"})
+    system.write_atomic(paths.CRM_FILE, plain)
+    steps, _ = live_apply.plan(system, config, _crm_change(plain, crm))
+    assert argvs(steps)[-1] == ("crm", "configure", "delete", "--force", "fencing_topology", "st_sbd_probe")
+    live_apply.run(system, steps)
+    assert "st_sbd" in system.cib.objects and not {"st_sbd_probe", "fencing_topology"} & set(system.cib.objects)
+
+
+def test_an_admins_own_fencing_topology_is_never_deleted(tmp_path):
+    system, config, crm = live_pair(tmp_path)
+    system.cib.load_text("primitive st_admin stonith:fence_dummy\nfencing_topology \\\n\tclc1: st_admin st_sbd\n")
+    cib = live_apply.live_cib(system)
+    assert "fencing_topology" not in cib.parents
+    assert "fencing_topology" not in cib.leftovers(crm.decode())
 
 
 def test_the_cib_the_peer_loaded_from_another_file_is_not_undone(tmp_path):
