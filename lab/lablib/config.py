@@ -93,4 +93,7 @@ def node_dir(node):
 # full partition the active node's fence_sbd (Python, on one emulated vCPU busy with monitors and
 # DRBD's fence-peer handler) took more than 20 s to write its poison pill on 2026-12-03, so with
 # the default 15 s the passive node fenced the active one in two of three cut-the-active runs.
+# Fencing-Probe-Window: UEC_CLC_HA_LAB_PROBE (seconds; unset: the package's default).
 LAB_SETTINGS = {"Fencing-Delay": "40"}
+if os.environ.get("UEC_CLC_HA_LAB_PROBE"):
+    LAB_SETTINGS["Fencing-Probe-Window"] = os.environ["UEC_CLC_HA_LAB_PROBE"]

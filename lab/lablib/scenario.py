@@ -138,9 +138,18 @@ def verify(lab, node, timeout=900):
     return out_of_sync_kib(lab, node)
 
 
-def fencing_race_bound(lab, node):
+def fencing_probe_delay(lab, node):
+    """The fencing probe's delay unit (st_sbd_probe's fencing_delay in the live CIB), or None without a probe."""
+    done = lab.exec(node, "crm_resource", "--resource", "st_sbd_probe", "--get-parameter", "fencing_delay",
+                    "--quiet", timeout=60, check=False)
+    out = done.stdout.strip()
+    return int(out) if done.rc == 0 and out.isdigit() else None
+
+
+def fencing_race_bound(lab, node, cut_off=False):
     """Seconds after a cut before which the losing node's fencing request cannot leave it: corosync's token
-    timeout and consensus (the live values, corosync-cmapctl) plus priority-fencing-delay (the live CIB).
+    timeout and consensus (the live values, corosync-cmapctl) plus the delay it waits: priority-fencing-delay
+    (the live CIB), or with the fencing probe the two delays a node cut off from the ping hosts waits.
 
     A lower bound: the loser's own scheduling and its fence agent's start
     come on top.  A loser reset before it has had its chance to fence.
@@ -148,10 +157,15 @@ def fencing_race_bound(lab, node):
     def cmap(key):
         out = lab.exec(node, "corosync-cmapctl", "-g", key, timeout=60).stdout
         return int(out.rsplit("=", 1)[1]) / 1000
-    delay = lab.exec(node, "crm_attribute", "--type", "crm_config", "--name", "priority-fencing-delay",
-                     "--query", "--quiet", timeout=60, check=False).stdout.strip()
-    m = re.fullmatch(r"(\d+)(s?)", delay)
-    return cmap("runtime.config.totem.token") + cmap("runtime.config.totem.consensus") + (int(m.group(1)) if m else 0)
+    probe = fencing_probe_delay(lab, node)
+    if probe is not None:
+        wait = 2 * probe if cut_off else 0
+    else:
+        delay = lab.exec(node, "crm_attribute", "--type", "crm_config", "--name", "priority-fencing-delay",
+                         "--query", "--quiet", timeout=60, check=False).stdout.strip()
+        m = re.fullmatch(r"(\d+)(s?)", delay)
+        wait = int(m.group(1)) if m else 0
+    return cmap("runtime.config.totem.token") + cmap("runtime.config.totem.consensus") + wait
 
 
 def split_brain_seen(lab, node):

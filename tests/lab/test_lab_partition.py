@@ -1,25 +1,30 @@
 """Full partitions with SBD fencing (scenario 8), and a fenced node that boots alone (scenario 9).
 
 Both links of one node are cut, so neither corosync link joins the two.
-Each side would fence the other; the node running the cloud carries the
-group's priority, so with priority-fencing-delay its fencing goes first:
-the other node is reset by its SBD poison pill.  Exactly one node keeps
-running the cloud, the one that ran it; the fenced node boots alone, stays
-out (two_node: wait_for_all, no quorum), fences nobody and promotes
-nothing; when the links return it rejoins, DRBD resyncs, online verify
-finds no block that differs, and every acknowledged record is there.
+Each side would fence the other, and exactly one wins:
+
+- with the fencing probe (Fencing-Probe-Window above 0), the node that was
+  cut: it reaches none of the ping hosts, so its probe waits two delays more
+  than its peer's (fence_uec_clc_ha_probe(8)); a cut active node loses the
+  cloud to the node that still reaches the public network;
+- with priority-fencing-delay alone, the node that runs the cloud (the
+  group's priority delays the fencing of it), wherever the cut.
+
+The loser is reset by its SBD poison pill, boots alone, stays out (two_node:
+wait_for_all, no quorum), fences nobody and promotes nothing; when the links
+return it rejoins, DRBD resyncs, online verify finds no block that differs,
+and every acknowledged record is there.
 
 Each repetition also times the loser's reset from the host (qemu's RESET
 event on the VM's QMP socket) and prints the fencing delay's margin: how
 long before the loser's own fencing request could have left it (the cut,
-plus corosync's token and consensus, plus priority-fencing-delay) it was
+plus corosync's token and consensus, plus the delay it waits) it was
 already dead.  The margins go to build/lab/run/partition-margins.json.
 
 Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
-while cut); the last cuts the passive node's links (the client keeps being
-served throughout), and runs `uec-clc-ha-ctl status` on both sides and
-`doctor` on the survivor while the links are still cut.  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to
-raise it).
+while cut); the last cuts the passive node's links, and runs `uec-clc-ha-ctl
+status` on both sides and `doctor` on the survivor while the links are still
+cut.  REPS is at least five (UEC_CLC_HA_LAB_PARTITIONS to raise it).
 """
 
 import json
@@ -96,57 +101,64 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     active = pair.active("clc1")
     passive = config.peer(active)
     cut = passive if rep == REPS else active            # scenario 9 on the last repetition: its own links cut
+    # With the fencing probe the node cut off from the ping hosts loses (it waits two delays more);
+    # with priority-fencing-delay alone the node that runs the cloud wins.
+    probe_delay = scenario.fencing_probe_delay(pair, active)
+    loser = cut if probe_delay is not None else passive
+    survivor = config.peer(loser)
     boots = {n: scenario.boot_id(pair, n) for n in config.NODES}
     writer = Writer(pair, f"partition-{rep}")
     writer.start()
     writer.wait_acked()
-    bound = scenario.fencing_race_bound(pair, active)
+    bound = scenario.fencing_race_bound(pair, active, cut_off=loser == cut)
     phases.start("cut, fencing, fenced node's new boot")
-    with qmp.ResetWatch(passive) as passive_resets, qmp.ResetWatch(active) as active_resets:
+    with qmp.ResetWatch(loser) as loser_resets, qmp.ResetWatch(survivor) as survivor_resets:
         t0, cut_at = now(), time.time()
         for link in ("public", "replication"):
             pair.link(cut, link, False)
-        # the passive node is fenced (reset by its SBD poison pill): a new boot
-        wait_for(f"{passive} fenced (rebooted)",
-                 lambda: scenario.boot_id(pair, passive) not in (None, boots[passive]), 600, step=1)
+        # the loser is fenced (reset by its SBD poison pill): a new boot
+        wait_for(f"{loser} fenced (rebooted)",
+                 lambda: scenario.boot_id(pair, loser) not in (None, boots[loser]), 600, step=1)
         fenced_after = now() - t0
-    assert active_resets.first_reset(cut_at) is None, f"qemu reset {active}, which ran the cloud"
-    reset_at = passive_resets.first_reset(cut_at)
-    assert reset_at is not None, f"qemu saw no reset of {passive}: {passive_resets.events}"
-    margin = {"rep": rep, "cut": cut, "reset_after": round(reset_at - cut_at, 1), "bound": bound,
-              "margin": round(cut_at + bound - reset_at, 1)}
-    assert scenario.boot_id(pair, active) == boots[active], f"{active}, which ran the cloud, was fenced"
-    view = pair.view(active)
-    assert pair.active(active) == active and view.quorate
-    assert not view.nodes[passive]["online"]
-    events = scenario.fence_events(pair, active)
-    assert any(t == passive and s == "success" for t, _, s, _ in events), events
-    assert not any(t == active and s == "success" for t, _, s, _ in events), events
-    if cut == passive:
+    assert survivor_resets.first_reset(cut_at) is None, f"qemu reset {survivor}, which should have won"
+    reset_at = loser_resets.first_reset(cut_at)
+    assert reset_at is not None, f"qemu saw no reset of {loser}: {loser_resets.events}"
+    margin = {"rep": rep, "cut": cut, "loser": loser, "reset_after": round(reset_at - cut_at, 1), "bound": bound,
+              "margin": round(cut_at + bound - reset_at, 1), "probe": probe_delay is not None}
+    assert scenario.boot_id(pair, survivor) == boots[survivor], f"{survivor} was fenced"
+    wait_for(f"the cloud running on {survivor}", lambda: pair.active(survivor) == survivor, 600, step=2)
+    view = pair.view(survivor)
+    assert view.quorate and not view.nodes[loser]["online"]
+    events = scenario.fence_events(pair, survivor)
+    assert any(t == loser and s == "success" for t, _, s, _ in events), events
+    assert not any(t == survivor and s == "success" for t, _, s, _ in events), events
+    if survivor == active:
         writer.wait_acked(5)                               # the cloud never stopped serving
     phases.start("lone node up and watched")
-    _stays_out(pair, passive, active, boots[active])
+    _stays_out(pair, loser, survivor, boots[survivor])
     if rep == REPS:
         phases.start("status on both sides of the partition")
-        _status_while_partitioned(pair, active, passive)
+        _status_while_partitioned(pair, survivor, loser)
     phases.start("links back, rejoin, resync")
     for link in ("public", "replication"):
         pair.link(cut, link, True)
     scenario.restore(pair)
-    assert pair.active(active) == active                   # the node that ran the cloud still runs it
+    assert pair.active(survivor) == survivor               # the survivor keeps the cloud: nothing moves back
     phases.start("records read back")
     writer.wait_acked()
     writer.finish()
     assert scenario.lost(pair, writer.acked) == []
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
     phases.start("online verify")
-    assert scenario.verify(pair, active) == 0                # no divergent block between the two copies
+    assert scenario.verify(pair, survivor) == 0              # no divergent block between the two copies
     phases.finish()
     _record(margin)
-    print(f"\npartition {rep}/{REPS} ({cut}'s links cut): {passive} reset {margin['reset_after']} s after the cut, "
-          f"{margin['margin']} s before its own fencing could have left it (token + consensus + delay: "
-          f"{bound:g} s); back after {fenced_after:.1f} s; {active} kept the cloud; client's longest gap "
-          f"{writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")
+    how = (f"the fencing probe: {cut}, cut off, waited two delays more" if probe_delay is not None
+           else f"priority-fencing-delay: {active} ran the cloud")
+    print(f"\npartition {rep}/{REPS} ({cut}'s links cut; {how}): {loser} reset {margin['reset_after']} s after "
+          f"the cut, {margin['margin']} s before its own fencing could have left it ({bound:g} s); back after "
+          f"{fenced_after:.1f} s; {survivor} has the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; "
+          f"{len(writer.acked)} records, none lost")
     print(phases.table(f"partition {rep}"))
 
 

@@ -269,6 +269,16 @@ class Doctor:
                          "load the board's watchdog driver (or softdog, see uec-clc-ha-ctl(8), cluster-init)")
             else:
                 self.add(OK, "watchdog", f"watchdog {wd} present")
+            if self.c.fencing_probe:
+                probe = "/usr/sbin/fence_uec_clc_ha_probe"
+                if self.system.exists(probe):
+                    self.add(OK, "fence-probe", f"the fencing probe looks at {self.c.peer_node} through the disk for "
+                             f"{self.c.fencing_probe_window} s before st_sbd fences it; the delay is paid only in a "
+                             "split")
+                else:
+                    self.add(FAIL, "fence-probe", f"Fencing-Probe-Window is {self.c.fencing_probe_window} but "
+                             f"{probe} is missing: level 1 of this node's fencing cannot run",
+                             "reinstall uec-clc-ha (apt-get install --reinstall uec-clc-ha)")
         else:
             self.add(OK, "fencing", f"IPMI fencing of {self.c.peer_node} at {self.c.ipmi_peer_address}")
 

@@ -75,6 +75,8 @@ class Node(System):
             rc, out = cib
         elif argv[0] == "corosync-cfgtool":
             rc = 0 if self.cluster else 1
+        elif argv[:2] == ["attrd_updater", "-Q"]:
+            rc, out = (0, f'name="{argv[3]}" host="{argv[-1]}" value="1"') if self.cluster else (1, "")
         elif argv[:2] == ["drbdsetup", "show"]:
             rc = 10                                   # (what the kernel runs: live_apply's own tests)
         elif argv[:2] == ["drbdadm", "role"]:
@@ -261,3 +263,16 @@ def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
     line = next(line for line in text.splitlines() if line.startswith("warn") and " applied " in line)
     assert "st_ipmi_clc1" in line and "corosync" in line
     assert "uec-clc-ha-ctl apply" in text.splitlines()[text.splitlines().index(line) + 1]
+
+
+def test_a_probe_without_its_agent_fails(healthy):
+    system = healthy(peer_digest="same")
+    from uec_clc_ha.config import settings_file
+    text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing-Probe-Window": "3"})
+    settings_file.save(system, text)
+    rc, out = run_doctor(system)
+    assert rc == 2 and "fence_uec_clc_ha_probe is missing" in out
+    system.makedirs("/usr/sbin")
+    system.write_atomic("/usr/sbin/fence_uec_clc_ha_probe", b"#!/usr/bin/python3\n", mode=0o755)
+    rc, out = run_doctor(system)
+    assert "fence_uec_clc_ha_probe is missing" not in out and "the delay is paid only in a split" in out
