@@ -26,13 +26,14 @@ class Keys:
     drbd_shared_secret: str      # 48 hex digits (DRBD accepts at most 64 characters)
     heartbeat_sha1_key: str      # 40 hex digits for authkeys "1 sha1 <key>"
     corosync_authkey: bytes      # 256 bytes, as corosync-keygen makes
+    arbiter_enrol_key: str       # 64 hex digits: authenticates enrolment with the arbiter (cluster.arbiter_protocol)
 
     def __repr__(self):
         return "Keys(<derived, not shown>)"
 
     def all_text(self):
         """Every key as text, for scrubbing them out of diagnostics."""
-        return (self.drbd_shared_secret, self.heartbeat_sha1_key, self.corosync_authkey.hex())
+        return (self.drbd_shared_secret, self.heartbeat_sha1_key, self.corosync_authkey.hex(), self.arbiter_enrol_key)
 
 
 def hkdf_expand(prk, info, length):
@@ -56,6 +57,7 @@ def derive(cluster_secret, cluster_name):
         drbd_shared_secret=hkdf_expand(master, b"drbd shared-secret", 24).hex(),
         heartbeat_sha1_key=hkdf_expand(master, b"heartbeat authkeys sha1", 20).hex(),
         corosync_authkey=hkdf_expand(master, b"corosync authkey", 256),
+        arbiter_enrol_key=hkdf_expand(master, b"arbiter enrolment", 32).hex(),
     )
 
 
