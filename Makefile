@@ -27,7 +27,7 @@ LAB_DEPS := qemu-system-x86 qemu-utils debootstrap curl iproute2 e2fsprogs
 TEST_DEPS := $(LAB_DEPS) python3-pytest acl pyflakes3 shellcheck libxml2-utils python3-stdeb \
 	drbd-utils corosync pacemaker pacemaker-cli-utils crmsh heartbeat resource-agents fence-agents \
 	ucf debconf-utils util-linux iproute2 openssl debootstrap arch-test piuparts autopkgtest tmux bash-completion \
-	openipmi ipmitool sbd
+	openipmi ipmitool sbd corosync-qnetd corosync-qdevice libnss3-tools
 
 .PHONY: all deps deps-build deps-lab check lint unit integration test lab-test deb golden generated bench clean lab \
 	lab-down lab-bench

@@ -23,7 +23,8 @@ from checkout import TOP
 
 PACKAGE_DIR = os.path.join(TOP, "src", "uec_clc_ha")
 # The order of the layers: a module may import from its own rank or a lower one.
-RANK = {"errors": 0, "host": 1, "agent": 1, "config": 2, "data": 3, "cluster": 4, "cli": 5, "maint": 5}
+RANK = {"errors": 0, "host": 1, "agent": 1, "config": 2, "data": 3, "cluster": 4, "cli": 5, "maint": 5,
+        "arbiter": 5}
 PARTS = tuple(sorted(p for p in RANK if p != "errors"))
 
 

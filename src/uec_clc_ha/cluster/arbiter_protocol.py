@@ -16,13 +16,15 @@ debconf questions (the secret itself is never stored there).
 One request per connection, one JSON line each way:
 
     {"v": 1, "op": "ca", "cluster": NAME, "nonce": N}
-        -> {"v": 1, "ca": PEM, "mac": MAC("ca", NAME, N, PEM)}
-    {"v": 1, "op": "sign", "cluster": NAME, "node": NODE, "nonce": N, "crq": PEM,
-     "mac": MAC("sign", NAME, NODE, N, PEM)}
-        -> {"v": 1, "crt": PEM, "mac": MAC("crt", NAME, N, PEM)}
+        -> {"v": 1, "ca": B64, "mac": MAC("ca", NAME, N, B64)}
+    {"v": 1, "op": "sign", "cluster": NAME, "node": NODE, "nonce": N, "crq": B64,
+     "mac": MAC("sign", NAME, NODE, N, B64)}
+        -> {"v": 1, "crt": B64, "mac": MAC("crt", NAME, N, B64)}
     any failure -> {"v": 1, "error": TEXT}
 
-MAC is HMAC-SHA256 under the enrolment key over the NUL-joined fields.  The
+B64 is a file's bytes in base64 (the certutils write the request and the
+signed certificate in DER, the CA export as text with its PEM).  MAC is
+HMAC-SHA256 under the enrolment key over the NUL-joined fields.  The
 node checks the arbiter's MAC before it trusts the CA (a host without the
 key cannot hand it a CA of its own) and the arbiter checks the node's
 before it signs (a host without the key gets no certificate for the
@@ -32,6 +34,8 @@ private keys never leave the host that made them, and the key only
 authenticates.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -62,6 +66,20 @@ def _check(key, claimed, *fields):
                             "(a different Cluster-Secret or cluster name on the other side)")
 
 
+def b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text, what):
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ProtocolError(f"the {what} is not base64") from None
+    if not data:
+        raise ProtocolError(f"the message holds no {what}")
+    return data
+
+
 def encode(message):
     return (json.dumps(message, sort_keys=True) + "\n").encode("utf-8")
 
@@ -89,40 +107,41 @@ def ca_request(cluster):
 
 
 def ca_from(key, request, answer):
-    """The CA certificate (PEM) from the arbiter's answer, once its MAC checks."""
+    """The CA certificate file's bytes from the arbiter's answer, once its MAC checks."""
     if "error" in answer:
         raise ProtocolError(f"the arbiter refused: {answer['error']}")
-    pem = answer.get("ca", "")
-    _check(key, answer.get("mac"), "ca", request["cluster"], request["nonce"], pem)
-    if "BEGIN CERTIFICATE" not in pem:
-        raise ProtocolError("the arbiter's answer holds no certificate")
-    return pem
+    text = answer.get("ca", "")
+    _check(key, answer.get("mac"), "ca", request["cluster"], request["nonce"], text)
+    data = unb64(text, "CA certificate")
+    if b"BEGIN CERTIFICATE" not in data:
+        raise ProtocolError("the arbiter's CA file holds no PEM certificate")
+    return data
 
 
 def sign_request(key, cluster, node, crq):
-    n = nonce()
-    return {"v": VERSION, "op": "sign", "cluster": cluster, "node": node, "nonce": n, "crq": crq,
-            "mac": mac(key, "sign", cluster, node, n, crq)}
+    """A request to sign ``crq`` (the certificate request file's bytes)."""
+    n, text = nonce(), b64(crq)
+    return {"v": VERSION, "op": "sign", "cluster": cluster, "node": node, "nonce": n, "crq": text,
+            "mac": mac(key, "sign", cluster, node, n, text)}
 
 
 def crt_from(key, request, answer):
-    """The signed certificate (PEM) from the arbiter's answer, once its MAC checks."""
+    """The signed certificate file's bytes from the arbiter's answer, once its MAC checks."""
     if "error" in answer:
         raise ProtocolError(f"the arbiter refused: {answer['error']}")
-    pem = answer.get("crt", "")
-    _check(key, answer.get("mac"), "crt", request["cluster"], request["nonce"], pem)
-    if "BEGIN CERTIFICATE" not in pem:
-        raise ProtocolError("the arbiter's answer holds no certificate")
-    return pem
+    text = answer.get("crt", "")
+    _check(key, answer.get("mac"), "crt", request["cluster"], request["nonce"], text)
+    return unb64(text, "signed certificate")
 
 
 # -- the arbiter's side --------------------------------------------------------------------------------------
-def answer(request, key_of, ca_pem, sign):
+def answer(request, key_of, ca_file, sign):
     """The arbiter's answer to one request.
 
     ``key_of(cluster)``: the cluster's enrolment key or None (not enrolled
-    here); ``ca_pem()``: the CA certificate; ``sign(cluster, crq)``: the
-    signed certificate.  Errors become {"error"} answers, never exceptions.
+    here); ``ca_file()``: the CA certificate file's bytes; ``sign(cluster,
+    crq)``: the signed certificate's bytes for the request's bytes.  Errors
+    become {"error"} answers, never exceptions.
     """
     try:
         op, cluster = request.get("op"), request.get("cluster", "")
@@ -131,15 +150,13 @@ def answer(request, key_of, ca_pem, sign):
             raise ProtocolError(f"cluster {cluster!r} is not enrolled on this arbiter "
                                 "(`dpkg-reconfigure uec-clc-ha-arbiter` or `uec-clc-ha-arbiter add`)")
         if op == "ca":
-            pem = ca_pem()
-            return {"v": VERSION, "ca": pem, "mac": mac(key, "ca", cluster, request.get("nonce", ""), pem)}
+            text = b64(ca_file())
+            return {"v": VERSION, "ca": text, "mac": mac(key, "ca", cluster, request.get("nonce", ""), text)}
         if op == "sign":
             _check(key, request.get("mac"), "sign", cluster, request.get("node", ""), request.get("nonce", ""),
                    request.get("crq", ""))
-            if "CERTIFICATE REQUEST" not in request.get("crq", ""):
-                raise ProtocolError("no certificate request in the message")
-            pem = sign(cluster, request["crq"])
-            return {"v": VERSION, "crt": pem, "mac": mac(key, "crt", cluster, request["nonce"], pem)}
+            text = b64(sign(cluster, unb64(request.get("crq", ""), "certificate request")))
+            return {"v": VERSION, "crt": text, "mac": mac(key, "crt", cluster, request["nonce"], text)}
         raise ProtocolError(f"unknown operation {op!r}")
     except ProtocolError as e:
         return {"v": VERSION, "error": str(e)}

@@ -21,6 +21,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -276,6 +277,32 @@ class System:
             raise PermissionProblem(f"{host_path} cannot be opened: permission denied") from None
         except OSError as e:
             raise DeviceProblem(f"{host_path} cannot be opened: {e.strerror}") from None
+
+    # -- the network ---------------------------------------------------------
+    def exchange(self, host, port, data, timeout=20, limit=1 << 20):
+        """Send ``data`` over TCP to host:port and return the first line of the answer (bytes, newline kept).
+
+        CommandFailure (exit -1) when the host cannot be reached, closes
+        without a line, or takes longer than ``timeout`` seconds.
+        """
+        argv = ("tcp", f"{host}:{port}")
+        try:
+            with socket.create_connection((host, port), timeout=timeout) as conn:
+                conn.settimeout(timeout)
+                conn.sendall(data)
+                buf = b""
+                while b"\n" not in buf:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    if len(buf) > limit:
+                        raise CommandFailure(argv, -1, f"the answer from {host}:{port} is too long")
+        except OSError as e:
+            raise CommandFailure(argv, -1, f"{host}:{port}: {e.strerror or e}") from None
+        if b"\n" not in buf:
+            raise CommandFailure(argv, -1, f"{host}:{port} closed the connection without an answer")
+        return buf[:buf.index(b"\n") + 1]
 
     # -- commands ----------------------------------------------------------
     def which(self, tool):

@@ -7,9 +7,9 @@ from uec_clc_ha.config import keyring
 
 KEY = keyring.derive("a secret both nodes hold", "uec-clc").arbiter_enrol_key
 OTHER = keyring.derive("a secret both nodes hold", "another-cluster").arbiter_enrol_key
-CA = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"
-CRQ = "-----BEGIN NEW CERTIFICATE REQUEST-----\nR\n-----END NEW CERTIFICATE REQUEST-----\n"
-CRT = "-----BEGIN CERTIFICATE-----\nSIGNED\n-----END CERTIFICATE-----\n"
+CA = b"Certificate:\n    Data: ...\n-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n"
+CRQ = bytes(range(48))                   # DER, as certutil -R writes it
+CRT = b"\x30\x82SIGNED-DER"
 
 
 def arbiter(keys, signed=None):
@@ -63,7 +63,7 @@ def test_a_tampered_certificate_is_refused():
     serve = arbiter({"uec-clc": KEY})
     request = p.sign_request(KEY, "uec-clc", "clc1", CRQ)
     answer = serve(request)
-    answer["crt"] = answer["crt"].replace("SIGNED", "FORGED")
+    answer["crt"] = p.b64(b"\x30\x82FORGED-DER")
     with pytest.raises(p.ProtocolError, match="not authenticated"):
         p.crt_from(KEY, request, answer)
 
