@@ -2,9 +2,9 @@
 
 The arbiter and the node each get a private mount namespace (a holder
 process made by `unshare --mount`, entered with nsenter for every command)
-with empty tmpfs over the directories the certutils write to (their paths
-are fixed: /etc/corosync/qnetd, /etc/corosync/qdevice), so this host's own
-are never touched.  The arbiter answers each connection to its enrolment
+whose /etc is an overlay with its writes in the test's directory: the
+certutils' paths are fixed (/etc/corosync/qnetd, /etc/corosync/qdevice), and
+this host's /etc is never written.  The arbiter answers each connection to its enrolment
 port with `uec-clc-ha-arbiter answer`, as its systemd socket unit does
 (Accept=yes: the connection is the command's standard input and output).
 """
@@ -26,10 +26,13 @@ ENV = dict(os.environ, PYTHONPATH=os.path.join(TOP, "src"), PATH="/usr/sbin:/usr
 
 
 class Namespace:
-    """A private mount namespace with tmpfs over ``dirs``; run() executes argv inside it."""
+    """A private mount namespace whose /etc is an overlay (writes land in ``scratch``); run() executes argv there."""
 
-    def __init__(self, dirs):
-        script = "".join(f"mkdir -p {d} && mount -t tmpfs uec-clc-ha-test {d} && " for d in dirs)
+    def __init__(self, scratch):
+        upper, work = os.path.join(scratch, "upper"), os.path.join(scratch, "work")
+        os.makedirs(upper)
+        os.makedirs(work)
+        script = f"mount -t overlay uec-clc-ha-test -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && "
         self.holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                                         script + "echo ready && exec sleep 3600"],
                                        stdout=subprocess.PIPE, text=True)
@@ -48,9 +51,9 @@ class Namespace:
 
 
 @pytest.fixture
-def arbiter():
-    """An arbiter with its CA, cluster uec-clc allowed, answering on a loopback port: (namespace, port)."""
-    ns = Namespace(["/etc/corosync/qnetd", "/etc/uec-clc-ha-arbiter"])
+def arbiter(tmp_path):
+    """An arbiter with its CA made anew, cluster uec-clc allowed, answering on a loopback port: (namespace, port)."""
+    ns = Namespace(str(tmp_path / "arbiter"))
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     stop = threading.Event()
@@ -68,6 +71,7 @@ def arbiter():
                                stderr=subprocess.DEVNULL, env=ENV, timeout=120, check=False)
     thread = threading.Thread(target=serve, daemon=True)
     try:
+        ns.run(["rm", "-rf", "/etc/corosync/qnetd"])        # this host's own (if any) stays: only the overlay's
         init = ns.run([ARBITER, "init"])
         assert init.returncode == 0, init.stdout + init.stderr
         added = ns.run([ARBITER, "add", CLUSTER], input=SECRET + "\n")
@@ -83,8 +87,8 @@ def arbiter():
 
 
 @pytest.fixture
-def node():
-    ns = Namespace(["/etc/corosync/qdevice", "/etc/uec-clc-ha"])
+def node(tmp_path):
+    ns = Namespace(str(tmp_path / "node"))
     yield ns
     ns.close()
 
