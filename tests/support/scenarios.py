@@ -34,6 +34,10 @@ SCENARIOS = {
                                          "IPMI-User": "fence", "IPMI-Password": "bmc-pw-for-tests",
                                          "Replication-Link-Config": "netplan",
                                          "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
+    # SBD fencing with an arbiter (corosync-qnetd on the cloud's third host) deciding splits by its vote.
+    "corosync-arbiter": dict(BASE, **{"DRBD-Version": "8.4", "Fencing": "sbd", "Image-Store-Proxy": "none",
+                                      "SBD-Device": "/dev/disk/by-id/virtio-sbdshared", "Arbiter": "198.51.100.30",
+                                      "Ping-Hosts": "198.51.100.1 198.51.100.2"}),
     # The legacy Heartbeat stack of the recipe (Pacemaker 1.x systems), no fencing, ifupdown link.
     "heartbeat-legacy": dict(BASE, **{"DRBD-Version": "8.4", "Cluster-Stack": "heartbeat", "Fencing": "none",
                                       "Image-Store-Proxy": "lsb",

@@ -87,6 +87,17 @@ def ipv4(raw):
     return addr
 
 
+def host(raw):
+    """An IPv4 address or a host name (for a third machine this pair reaches by either)."""
+    if re.fullmatch(r"[0-9.]+", raw):
+        return ipv4(raw)
+    try:
+        return hostname(raw)
+    except FieldRule:
+        raise FieldRule("must be an IPv4 address or a host name (letters, digits and hyphens, dot-separated "
+                        "labels of at most 63 characters)") from None
+
+
 def multicast_v4(raw):
     try:
         addr = ipaddress.IPv4Address(raw)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from uec_clc_ha.config import keyring, render, settings, settings_file, verify
-from uec_clc_ha.errors import NotVerifiable, Refused
+from uec_clc_ha.errors import NotVerifiable, Problem, Refused, ValidationError
 from uec_clc_ha.host import detect
 from uec_clc_ha.host.managed_files import diverted_by_us, is_conffile_of
 from uec_clc_ha.host.paths import PACKAGE, SETTINGS_PATH
@@ -151,6 +151,22 @@ def plan(system, files):
         else:
             changes.append(Change("unchanged", new, old))
     return changes
+
+
+def refuse_unwired(config):
+    """ValidationError for settings this version renders and checks but cannot yet bring to a live pair.
+
+    Called by the writers (`apply`, the postinst's configure) before they
+    write anything.  An Arbiter needs each node enrolled with it and
+    corosync-qdevice started in step with the new corosync.conf on both
+    nodes; until apply does that, a quorum device nobody runs would leave a
+    survivor without quorum after its peer's loss.
+    """
+    if config.arbiter_host:
+        raise ValidationError([Problem("Arbiter", "cannot be brought to a running pair by this version of "
+                                                  "uec-clc-ha yet (enrolment and corosync-qdevice are not wired "
+                                                  "into apply): leave it empty (`uec-clc-ha-ctl set --default "
+                                                  "Arbiter`); nothing was written")])
 
 
 def refuse_foreign_conffiles(system, changes, force):

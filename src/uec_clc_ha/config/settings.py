@@ -143,6 +143,14 @@ FIELDS = (
           "peer takes to reset once its SBD slot holds the poison pill (real CPUs: a second or two; the lab's "
           "emulated ones: more than 20 s, so the lab sets 40). It is paid on every failover after the active "
           "node really died."),
+    Field("Arbiter", "", f.optional(f.host),
+          "A third machine whose vote decides which node keeps quorum when the two lose each other "
+          "(corosync-qnetd, from the uec-clc-ha-arbiter package; in a UEC cloud the Cluster Controller or "
+          "Walrus host): its address or name, or empty for none. With it, a split is decided by the vote "
+          "(the node that reaches the Ping-Hosts wins) and no fencing delay is paid.",
+          when=_when("Cluster-Stack", "corosync")),
+    Field("Arbiter-Port", "5403", f.integer(1024, 65535), "TCP port the arbiter's corosync-qnetd listens on.",
+          when=_when("Cluster-Stack", "corosync")),
     Field("Fencing-Probe-Window", "0", f.integer(0, 30),
           "Seconds the fencing probe gives the peer's sbd to answer through the SBD disk before the peer counts "
           "as dead and is fenced at once (fence_uec_clc_ha_probe(8)); 0 turns the probe off. With the probe, "
@@ -242,14 +250,42 @@ class Config(types.SimpleNamespace):
         return self.sbd_msgwait_timeout + FENCE_AGENT_MARGIN
 
     @property
+    def arbiter_host(self):
+        """The arbiter as corosync.conf names it (text), or None: no arbiter, or not the corosync stack."""
+        if self.cluster_stack != "corosync" or not getattr(self, "arbiter", None):
+            return None
+        return str(self.arbiter)
+
+    @property
+    def qdevice_timeout(self):
+        """corosync-qdevice's timeout (ms): QDEVICE_TIMEOUT, within sync_timeout."""
+        return min(QDEVICE_TIMEOUT, self.qdevice_sync_timeout)
+
+    @property
+    def heuristics_timeout(self):
+        """ms the heuristics (reach-any, every ping host at once with a 1 s wait) may take."""
+        return HEURISTICS_TIMEOUT
+
+    @property
+    def qdevice_sync_timeout(self):
+        """corosync-qdevice's sync_timeout (ms): QDEVICE_SYNC_TIMEOUT, at most the SBD watchdog timeout, which sbd
+        requires (it distrusts the quorum otherwise: ClusterLabs/sbd src/sbd-cluster.c)."""
+        if self.fencing == "sbd":
+            return min(QDEVICE_SYNC_TIMEOUT, self.sbd_watchdog_timeout * 1000)
+        return QDEVICE_SYNC_TIMEOUT
+
+    @property
     def fencing_probe(self):
-        """True when level 1 of the fencing topology is the probe (SBD fencing, corosync, a window above 0)."""
-        return self.fencing == "sbd" and self.cluster_stack == "corosync" and self.fencing_probe_window > 0
+        """True when level 1 of the fencing topology is the probe (SBD fencing, corosync, no arbiter, a window
+        above 0)."""
+        return (self.fencing == "sbd" and self.cluster_stack == "corosync" and self.arbiter_host is None
+                and self.fencing_probe_window > 0)
 
     @property
     def priority_fencing_delay(self):
-        """Pacemaker's priority-fencing-delay: Fencing-Delay, or 0 when the probe decides the waits."""
-        return 0 if self.fencing_probe else self.fencing_delay
+        """Pacemaker's priority-fencing-delay: Fencing-Delay, or 0 when the arbiter's vote or the probe decides a
+        split (a partition without quorum cannot fence; Pacemaker would still delay the fencing)."""
+        return 0 if self.fencing_probe or self.arbiter_host else self.fencing_delay
 
     @property
     def fence_probe_timeout(self):
@@ -294,6 +330,9 @@ class Config(types.SimpleNamespace):
         return max(90, (self.fencing_timeout or 0) + FENCE_AGENT_MARGIN)
 
 
+QDEVICE_TIMEOUT = 3000       # ms: corosync-qdevice's heartbeat to qnetd is 0.8 of it, qnetd drops a node after 1.5 beats
+QDEVICE_SYNC_TIMEOUT = 5000  # ms: the same during a membership change
+HEURISTICS_TIMEOUT = 3000    # ms: reach-any pings every Ping-Host at once, waiting 1 s for each
 FENCE_AGENT_MARGIN = 20      # s: an agent's own start and its disk or network round trips, on a loaded node
 IPMI_REBOOT_TIME = 90        # s: fence_ipmilan's reboot: off, power_wait, on, each polled up to power_timeout (20 s)
 
@@ -403,6 +442,18 @@ def _cross_rules(v):
                                f"{_net(v['vip'], v['vip_prefix'])}: use a separate subnet"))
     if have("replication_interface", "vip_interface") and v["replication_interface"] == v["vip_interface"]:
         out.append(Problem("Replication-Interface", "must differ from VIP-Interface (a separate link)"))
+
+    if v.get("arbiter") is not None and v.get("cluster_stack") == "corosync":
+        for key, label in (("vip", "VIP"), ("local_address", "Local-Address"), ("peer_address", "Peer-Address"),
+                           ("replication_local_address", "Replication-Local-Address"),
+                           ("replication_peer_address", "Replication-Peer-Address")):
+            if v.get(key) is not None and str(v[key]) == str(v["arbiter"]):
+                out.append(Problem("Arbiter", f"must be a third machine, not {label} {v[key]}"))
+        for key, label in (("local_node", "Local-Node"), ("peer_node", "Peer-Node")):
+            if v.get(key) and v[key].lower() == str(v["arbiter"]).lower():
+                out.append(Problem("Arbiter", f"must be a third machine, not {label} {v[key]}"))
+        if v.get("arbiter_port") is not None and v.get("drbd_port") == v["arbiter_port"]:
+            out.append(Problem("Arbiter-Port", "must differ from DRBD-Port"))
 
     if v.get("ping_hosts"):
         for host in v["ping_hosts"]:

@@ -88,6 +88,7 @@ def prepare(system, db):
     try:
         text, generated = config_changes.with_answers(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
+        pipeline.refuse_unwired(built.config)
         problems = pipeline.check(system, built)
         if problems:
             raise VerifyError(problems)

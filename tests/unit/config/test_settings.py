@@ -192,3 +192,25 @@ def test_ipmi_fencing_timeout_covers_the_delay():
 def test_no_fencing_has_no_fencing_timeouts():
     config = settings.require_valid(full_raw("heartbeat-legacy"))
     assert config.fencing == "none" and config.fencing_timeout is None and config.fence_peer_timeout == 90
+
+
+def test_an_arbiter_is_rendered_but_not_yet_brought_to_a_live_pair():
+    from uec_clc_ha.config import pipeline
+    from uec_clc_ha.errors import ValidationError
+    config = settings.require_valid(full_raw("corosync-arbiter"))
+    assert config.arbiter_host == "198.51.100.30" and config.priority_fencing_delay == 0
+    assert not settings.require_valid(dict(full_raw("corosync-arbiter"), **{"Fencing-Probe-Window": "3"})).fencing_probe
+    assert config.qdevice_sync_timeout == 5000 and config.qdevice_timeout == 3000
+    assert settings.require_valid(dict(full_raw("corosync-arbiter"), **{"SBD-Watchdog-Timeout": "3",
+                                                                          "SBD-Msgwait-Timeout": "6"})
+                                  ).qdevice_sync_timeout == 3000       # sbd distrusts a longer one
+    with pytest.raises(ValidationError, match="Arbiter: cannot be brought to a running pair"):
+        pipeline.refuse_unwired(config)
+    pipeline.refuse_unwired(settings.require_valid(full_raw("corosync-drbd84")))
+
+
+@pytest.mark.parametrize("value, rule", [("198.51.100.11", "not Local-Address"), ("clc2", "not Peer-Node"),
+                                         ("bad_name!", "IPv4 address or a host name")])
+def test_the_arbiter_is_a_third_machine(value, rule):
+    _, problems = settings.validate(dict(full_raw("corosync-arbiter"), Arbiter=value))
+    assert any(p.field == "Arbiter" and rule in p.rule for p in problems), problems
