@@ -30,7 +30,9 @@ def test_status_on_both_nodes(pair):
         assert doc["quorum"] == {"quorate": True, "two_node": True, "wait_for_all": doc["quorum"]["wait_for_all"]}
         assert doc["drbd"]["connection"] == "Connected" and (doc["drbd"]["disk"], doc["drbd"]["peer_disk"]) == \
             ("UpToDate", "UpToDate")
-        assert doc["fencing"]["enabled"] and doc["fencing"]["devices"] == ["st_sbd"]
+        probe = scenario.fencing_probe_delay(pair, node) is not None
+        assert doc["fencing"]["enabled"] and doc["fencing"]["devices"] == (["st_sbd", "st_sbd_probe"] if probe
+                                                                            else ["st_sbd"])
         assert doc["drift"] == []
     text = pair.exec("clc1", "uec-clc-ha-ctl", "status", timeout=180, check=False).stdout
     assert text.startswith("uec-clc-ha on clc1: SERVING") and "\033[" not in text

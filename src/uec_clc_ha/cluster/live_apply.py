@@ -307,6 +307,13 @@ def _probe_held(system, config, view, steps, notes):
     return False
 
 
+def tell_peer_of_probe(system, config):
+    """Tell the peer that this node has the fencing probe, unless it knows: the postinst does this on an upgrade
+    (so that after both nodes' upgrades the first apply loads it), apply otherwise."""
+    if config.fencing_probe and sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is not True:
+        system.run(("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1"), rcs=None, timeout=30)
+
+
 LOAD = ("crm", "configure", "load", "update")
 MAINTENANCE = ("crm_attribute", "--type", "crm_config", "--name", "maintenance-mode")
 

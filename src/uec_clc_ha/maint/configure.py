@@ -196,6 +196,7 @@ def _say_if_not_applied(system, built):
     """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
     if not system.is_live or crm_mon.read(system) is None:
         return
+    live_apply.tell_peer_of_probe(system, built.config)
     try:
         steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
     except UecError as e:

@@ -138,6 +138,7 @@ def healthy(tmp_path, monkeypatch):
         system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(built.config, crm)}}
         for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
                            ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n"),
+                           ("/usr/sbin/fence_uec_clc_ha_probe", b"#!/usr/bin/python3\n"),
                            ("/etc/os-release", b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n')):
             system.write_atomic(path, data)
         os.chmod(system.path(paths.SETTINGS_PATH), 0o600)
@@ -267,12 +268,8 @@ def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
 
 def test_a_probe_without_its_agent_fails(healthy):
     system = healthy(peer_digest="same")
-    from uec_clc_ha.config import settings_file
-    text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing-Probe-Window": "3"})
-    settings_file.save(system, text)
-    rc, out = run_doctor(system)
-    assert rc == 2 and "fence_uec_clc_ha_probe is missing" in out
-    system.makedirs("/usr/sbin")
-    system.write_atomic("/usr/sbin/fence_uec_clc_ha_probe", b"#!/usr/bin/python3\n", mode=0o755)
     rc, out = run_doctor(system)
     assert "fence_uec_clc_ha_probe is missing" not in out and "the delay is paid only in a split" in out
+    system.remove("/usr/sbin/fence_uec_clc_ha_probe")
+    rc, out = run_doctor(system)
+    assert rc == 2 and "fence_uec_clc_ha_probe is missing" in out

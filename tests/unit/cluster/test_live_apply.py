@@ -28,7 +28,7 @@ class Running(System):
         self.running, self.disk, self.minor = running, disk, minor
         self.sbd = sbd                 # None: not installed; else {"header", "active", "enabled", "peer"}
         self.fs_on = None              # the node crm_mon shows the cloud's filesystem mounted on
-        self.probe = {}                # the nodes' word on the fencing probe: {node: True/False}
+        self.probe = {"clc1": True, "clc2": True}     # the nodes' word on the fencing probe
         self.cib = Cib()
         if loaded:
             self.cib.load_text(loaded + ADMINS)
@@ -209,8 +209,8 @@ def test_a_fencing_change_made_through_the_postinst_leaves_no_device_behind(tmp_
     applied.record(system, paths.CRM_FILE, crm)
     steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     # (seen with the goldens: st_sbd beside both st_ipmi_*, image-store-proxy a free primitive)
-    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "res_uec_image_store_proxy",
-                                    "st_sbd")]
+    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "fencing_topology",
+                                    "res_uec_image_store_proxy", "st_sbd", "st_sbd_probe")]
     live_apply.run(system, steps)
     assert [o for o in system.cib.objects if o.startswith("st_")] == ["st_ipmi_clc1", "st_ipmi_clc2"]
     assert "res_uec_image_store_proxy" not in system.cib.objects
@@ -242,8 +242,9 @@ def _crm_change(crm, old):
 
 
 def test_the_probe_is_loaded_once_both_nodes_said_they_have_it_and_goes_with_it(tmp_path):
-    system, _, old = live_pair(tmp_path)
+    system, _, old = live_pair(tmp_path, **{"Fencing-Probe-Window": "0"})      # loaded by an earlier version
     system.sbd = dict(SBD_RUNS)
+    system.probe = {}
     config, crm = rendered(**{"Fencing-Probe-Window": "3"})
     system.write_atomic(paths.CRM_FILE, crm)
     steps, notes = live_apply.plan(system, config, _crm_change(crm, old))
