@@ -32,7 +32,7 @@ def complete(line):
     ("uec-clc-ha-ctl st", ["standby", "status"]),
     ("uec-clc-ha-ctl --root /tmp cl", ["cloud-ip", "cluster-init"]),
     ("uec-clc-ha-ctl status --", ["--help", "--json", "--no-clc-check", "--root"]),
-    ("uec-clc-ha-ctl set Fencing", ["Fencing-Delay=", "Fencing="]),
+    ("uec-clc-ha-ctl set Fencing", ["Fencing-Delay=", "Fencing-Probe-Window=", "Fencing="]),
     ("uec-clc-ha-ctl set Fencing=s", ["sbd"]),
     ("uec-clc-ha-ctl set DRBD-Version=", ["8.4", "9", "auto"]),
     ("uec-clc-ha-ctl show VIP", ["VIP", "VIP-Interface", "VIP-Prefix"]),
