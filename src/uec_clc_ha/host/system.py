@@ -232,35 +232,29 @@ class System:
     def read_sector(self, host_path, index, size):
         """Sector ``index`` (of ``size`` bytes) as the disk holds it: O_DIRECT on a block device, so no
         page cache answers for the peer's writes."""
-        fd = self._open_disk(host_path, os.O_RDONLY)
-        try:
-            buf = mmap.mmap(-1, size)           # page-aligned, as O_DIRECT needs
-            try:
-                got = os.preadv(fd, [buf], index * size)
-                if got != size:
-                    raise DeviceProblem(f"{host_path}: short read of sector {index} ({got} of {size} bytes)")
-                return bytes(buf)
-            finally:
-                buf.close()
-        except OSError as e:
-            raise DeviceProblem(f"{host_path}: cannot read sector {index}: {e.strerror}") from None
-        finally:
-            os.close(fd)
+        return self._sector_io(host_path, index, size, os.O_RDONLY, None)
 
     def write_sector(self, host_path, index, data):
         """Write one whole sector, synchronously and past the page cache (O_DIRECT | O_SYNC)."""
-        fd = self._open_disk(host_path, os.O_WRONLY | os.O_SYNC)
+        self._sector_io(host_path, index, len(data), os.O_WRONLY | os.O_SYNC, data)
+
+    def _sector_io(self, host_path, index, size, flags, data):
+        verb = "read" if data is None else "write"
+        fd = self._open_disk(host_path, flags)
         try:
-            buf = mmap.mmap(-1, len(data))
+            buf = mmap.mmap(-1, size)           # page-aligned, as O_DIRECT needs
             try:
-                buf.write(data)
-                got = os.pwritev(fd, [buf], index * len(data))
-                if got != len(data):
-                    raise DeviceProblem(f"{host_path}: short write of sector {index}")
+                if data is not None:
+                    buf.write(data)
+                io = os.preadv if data is None else os.pwritev
+                got = io(fd, [buf], index * size)
+                if got != size:
+                    raise DeviceProblem(f"{host_path}: short {verb} of sector {index} ({got} of {size} bytes)")
+                return bytes(buf) if data is None else None
             finally:
                 buf.close()
         except OSError as e:
-            raise DeviceProblem(f"{host_path}: cannot write sector {index}: {e.strerror}") from None
+            raise DeviceProblem(f"{host_path}: cannot {verb} sector {index}: {e.strerror}") from None
         finally:
             os.close(fd)
 
