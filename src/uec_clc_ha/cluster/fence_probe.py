@@ -110,7 +110,9 @@ def reaches_any(system, hosts):
 
 
 def runs_resource(system, resource, node):
-    """True/False: whether this node's CIB says ``node`` runs ``resource``; None when it cannot tell."""
+    """True/False: whether this node's CIB says ``node`` runs ``resource``; None when it cannot tell, or the
+    resource runs nowhere (between a stop and a start): both nodes then fall back to the same tie-break,
+    where answering False on both would let them fence each other at once."""
     try:
         done = system.run(["crm_resource", "--locate", "--resource", resource], rcs=None, timeout=20)
     except (CommandFailure, UecError):
@@ -121,8 +123,6 @@ def runs_resource(system, resource, node):
     for line in done.stdout.splitlines():
         if "is running on:" in line:
             where.add(line.rsplit(":", 1)[1].split()[0])
-    if not where and "NOT running" in done.stdout:
-        return False
     return (node in where) if where else None
 
 

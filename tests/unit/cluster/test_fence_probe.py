@@ -107,6 +107,17 @@ def test_a_cib_that_cannot_tell_falls_back_to_the_names(root, monkeypatch):
     assert slept == []        # clc1 sorts first: it fences first
 
 
+def test_a_cloud_running_nowhere_falls_back_to_the_names_on_both_sides(root, monkeypatch):
+    # between a stop and a start: "not running" on both sides would make both wait 0 and fence each other
+    node = Node(root.root, cloud_on=None)
+    make_disk(node)
+    monkeypatch.setattr(sbd_slots, "ask", lambda *a, **k: answered())
+    assert fence_probe.runs_resource(node, "rg_uec", "clc2") is None
+    slept = []
+    fence_probe.run(node, request(), lambda t, plain=False: None, sleep=slept.append)
+    assert slept == []                                  # clc1 sorts first; clc2 would wait one delay
+
+
 def test_a_broken_disk_means_fence_now(root):
     node = Node(root.root)
     slept, said = [], []
