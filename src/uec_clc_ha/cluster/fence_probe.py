@@ -168,11 +168,8 @@ def run(system, request, log, sleep=time.sleep):
     if request.action in ("monitor", "validate-all"):
         return monitor(system, request, log)
     if request.action == "list":
-        disk = sbd_slots.Disk(system, request.device)
-        for slot in range(disk.header.slots):
-            raw = system.read_sector(request.device, sbd_slots.slot_sector(slot), disk.size)
-            if raw[0]:
-                log(raw[1:1 + sbd_slots.NAME_MAX].split(b"\0", 1)[0].decode("utf-8", "replace"), plain=True)
+        for _, name in sbd_slots.Disk(system, request.device).names():
+            log(name, plain=True)
         return 0
     if not request.target:
         raise BadParameter("plug: the node to fence is required")

@@ -295,9 +295,9 @@ def _probe_held(system, config, view, steps, notes):
     """
     if not config.fencing_probe or any(r.id == "st_sbd_probe" for r in view.resources):
         return False
-    if sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is not True:
-        steps.append(Step(f"tell {config.peer_node} that this node has the fencing probe",
-                          ("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1")))
+    tell = _probe_word_argv(system, config)
+    if tell:
+        steps.append(Step(f"tell {config.peer_node} that this node has the fencing probe", tell))
     if sbd.said(system, config.peer_node, PROBE_ATTRIBUTE) is not True:
         notes.append(
             f"{CRM_FILE} is not loaded yet: its fencing starts with the probe fence_uec_clc_ha_probe, and "
@@ -307,11 +307,19 @@ def _probe_held(system, config, view, steps, notes):
     return False
 
 
+def _probe_word_argv(system, config):
+    """The command that tells the peer this node has the fencing probe, or None when it said so already."""
+    if sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is True:
+        return None
+    return ("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1")
+
+
 def tell_peer_of_probe(system, config):
     """Tell the peer that this node has the fencing probe, unless it knows: the postinst does this on an upgrade
     (so that after both nodes' upgrades the first apply loads it), apply otherwise."""
-    if config.fencing_probe and sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is not True:
-        system.run(("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1"), rcs=None, timeout=30)
+    tell = _probe_word_argv(system, config) if config.fencing_probe else None
+    if tell:
+        system.run(tell, rcs=None, timeout=30)
 
 
 LOAD = ("crm", "configure", "load", "update")

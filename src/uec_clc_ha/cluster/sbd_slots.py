@@ -90,11 +90,17 @@ class Disk:
             raise DeviceProblem(f"{device}: the SBD header says sectors of {self.header.sector_size} bytes, "
                                 f"the device has {self.size}")
 
-    def slot_of(self, node):
-        """The slot allocated to ``node``, or DeviceProblem when it has none."""
+    def names(self):
+        """(slot, node name) of each allocated slot, read one sector at a time (a caller may stop early)."""
         for slot in range(self.header.slots):
             raw = self.system.read_sector(self.device, slot_sector(slot), self.size)
-            if raw[0] and _name(raw, 1) == node:
+            if raw[0]:
+                yield slot, _name(raw, 1)
+
+    def slot_of(self, node):
+        """The slot allocated to ``node``, or DeviceProblem when it has none."""
+        for slot, name in self.names():
+            if name == node:
                 return slot
         raise DeviceProblem(f"{self.device}: no SBD slot for {node} (its sbd has never started on this disk)")
 
