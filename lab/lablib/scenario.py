@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from . import config, guest, net
-from .observe import RUNNING, wait_for
+from .observe import MILESTONES, RUNNING, wait_for
 
 GROUP = "rg_uec"
 CLC = "res_uec"
@@ -281,6 +281,15 @@ def after(lab, node, cur, pattern):
             except ValueError:
                 continue
     return found
+
+
+def fencings_after(lab, node, cur, target):
+    """[(guest time, line)] of the fencings of target that node's journal confirms after cursor `cur`.
+
+    The fencer's history (fence_events) keeps only the latest fencing of each node, so it cannot tell this
+    scenario's fencing from an earlier one's; the journal after a cursor taken before the scenario can."""
+    confirmed = dict(MILESTONES)["fencing confirmed"].pattern.format(target=re.escape(target))
+    return after(lab, node, cur, confirmed)
 
 
 OPERATION = r"Result of (start|stop|promote|demote) operation for (\S+) on "
