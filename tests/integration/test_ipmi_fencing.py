@@ -12,6 +12,8 @@ address pointed at the simulator.
     off         a hard off at once, and `status` then reports it off
     wrong password  the agent fails and powers nothing
     no BMC      the agent fails within the device's pcmk_reboot_timeout (the cloud then waits: nothing is promoted)
+    doctor      its `bmc` check (uec_clc_ha.cluster.bmc) asks the same BMC with the same agent: on, off, a wrong
+                password and no BMC each told apart, the password never shown
 """
 
 import os
@@ -24,7 +26,9 @@ import pytest
 
 from lablib import bmc
 from scenarios import full_raw
+from uec_clc_ha.cluster import bmc as peer_bmc
 from uec_clc_ha.config import keyring, render, settings
+from uec_clc_ha.host.system import System
 
 PORT_SEARCH = range(19623, 19700)
 
@@ -127,3 +131,19 @@ def test_a_bmc_that_does_not_answer_fails_within_the_devices_timeout():
     done, took = _fence(params, "reboot", port, timeout)
     assert done.returncode != 0
     assert took < timeout, f"fence_ipmilan took {took:.0f} s, the device allows {timeout} s"
+
+
+def test_doctors_bmc_check_tells_on_off_refused_and_silent_apart(powered):
+    b, params, timeout = powered
+    _, _, c = _device()
+    live = System("/")
+    assert peer_bmc.status(live, c, "127.0.0.1", port=b.port) == ("on", "power on")
+    wrong = settings.require_valid(dict(full_raw("corosync-drbd9-ipmi"), **{"IPMI-Cipher": "3",
+                                                                               "IPMI-Password": "not-the-pw"}))
+    state, detail = peer_bmc.status(live, wrong, "127.0.0.1", port=b.port)
+    assert state == "failed" and "not-the-pw" not in detail, detail
+    assert bmc.machine_boots(b.machine) == 1                  # asking powers nothing
+    assert _fence(params, "off", b.port, timeout)[0].returncode == 0
+    assert peer_bmc.status(live, c, "127.0.0.1", port=b.port) == ("off", "power off")
+    state, detail = peer_bmc.status(live, c, "127.0.0.1", port=_free_udp_port())
+    assert state == "failed" and c.ipmi_password not in detail, detail

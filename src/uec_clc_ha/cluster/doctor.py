@@ -26,7 +26,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import live_apply, pair_status
+from uec_clc_ha.cluster import bmc, live_apply, pair_status
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import CommandFailure, ToolMissing, UecError
 from uec_clc_ha.host import paths
@@ -281,6 +281,24 @@ class Doctor:
                              "reinstall uec-clc-ha (apt-get install --reinstall uec-clc-ha)")
         else:
             self.add(OK, "fencing", f"IPMI fencing of {self.c.peer_node} at {self.c.ipmi_peer_address}")
+            self.peer_bmc()
+
+    def peer_bmc(self):
+        """The peer's BMC asked for its power state with the CIB's user and password (this node's own BMC is
+        checked by doctor on the peer, the node that would fence through it)."""
+        peer, address = self.c.peer_node, self.c.ipmi_peer_address
+        state, detail = bmc.status(self.system, self.c, address)
+        if state == "on":
+            self.add(OK, "bmc", f"{peer}'s BMC at {address} answers fence_ipmilan ({detail})")
+        elif state == "off":
+            self.add(WARN, "bmc", f"{peer}'s BMC at {address} answers: {peer} is powered off",
+                     f"power {peer} on (ipmitool -I lanplus -H {address} -U {self.c.ipmi_user} -a chassis power on)")
+        else:
+            self.add(FAIL, "bmc", f"{peer}'s BMC at {address} does not answer fence_ipmilan with the settings' "
+                     f"IPMI-User and IPMI-Password ({detail}): fencing {peer} would fail, and if {peer} were lost "
+                     "the cloud would wait instead of moving here",
+                     f"check the BMC's network and user (ipmitool -I lanplus -H {address} -U {self.c.ipmi_user} -a "
+                     "chassis power status), or set IPMI-Peer-Address / IPMI-User / IPMI-Password and apply")
 
     def fencer_priority(self):
         """Pacemaker's fencer (and so every fence agent) at a negative nice: the drop-in

@@ -325,6 +325,13 @@ def collect(config, outputs, clc=None, drift=None):
             problems.append(f"DRBD disks {d['disk']}/{d['peer_disk']}")
     if not doc["fencing"]["enabled"] or not devices:
         problems.append("fencing is not configured: a split can corrupt the cloud's data")
+    elif doc["quorum"]["quorate"]:
+        # a device that failed its start or monitor (a BMC that does not answer) is not used to fence
+        for r in view["resources"]:
+            if r["agent"].startswith("stonith:") and r["role"] != "Started":
+                problems.append(f"fencing device {r['id']} does not run ({r['role'] or 'stopped'}): a fencing "
+                                "through it fails, and the cloud then waits instead of moving "
+                                "(uec-clc-ha-ctl doctor on both nodes says why)")
     for ban in doc["constraints"]:
         if ban["id"].startswith("drbd-fence-by-handler"):
             problems.append(f"DRBD's fence constraint keeps {ban['resource']} from being promoted on {ban['node']} "

@@ -52,8 +52,9 @@ class Node(System):
 
     def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
                  enabled="disabled", ping=0, fencer_nice=-10, peer_release="debian=12 pacemaker=2.1.5",
-                 pacemaker="2.1.5"):
+                 pacemaker="2.1.5", bmc=(0, "Status: ON\n", "")):
         super().__init__(root)
+        self.bmc, self.bmc_asked = bmc, []
         self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
         with open(NORMAL) as fh:
@@ -107,6 +108,9 @@ class Node(System):
         elif argv[0] == "systemctl":
             out = self.enabled + "\n"
             rc = 0 if self.enabled == "enabled" else 1
+        elif argv == ["/usr/sbin/fence_ipmilan"]:
+            self.bmc_asked.append(kwargs["input"])
+            return Completed(tuple(argv), *self.bmc)
         elif argv[0] == "timedatectl":
             out = self.ntp + "\n"
         elif argv[0] == "pgrep" and argv[1:] == ["-x", "pacemaker-fence"]:
@@ -124,10 +128,10 @@ def healthy(tmp_path, monkeypatch):
     """A node laid out as uec-clc-ha leaves clc1 of the lab: settings, generated files, data on DRBD."""
     monkeypatch.setattr(doctor, "is_block_device", lambda system, path: system.exists(path))
 
-    def make(**node_args):
+    def make(settings=None, **node_args):
         root = tmp_path / "root"
         system = Node(str(root), **node_args)
-        write_settings(system, "corosync-drbd84")
+        write_settings(system, "corosync-drbd84", **(settings or {}))
         raw = pipeline.load_raw(system)
         built = pipeline.build(system, raw)
         for f in built.files.values():
@@ -273,3 +277,37 @@ def test_a_probe_without_its_agent_fails(healthy):
     system.remove("/usr/sbin/fence_uec_clc_ha_probe")
     rc, out = run_doctor(system)
     assert rc == 2 and "fence_uec_clc_ha_probe is missing" in out
+
+
+IPMI = {"Fencing": "ipmilan", "IPMI-Local-Address": "192.0.2.11", "IPMI-Peer-Address": "192.0.2.12",
+        "IPMI-User": "fence", "IPMI-Password": "bmc-pw-for-tests", "IPMI-Cipher": "3"}
+
+
+def test_ipmi_fencing_asks_the_peers_bmc_as_the_fencer_would(healthy):
+    system = healthy(settings=IPMI, peer_digest="same")
+    rc, text = run_doctor(system)
+    assert "ok   bmc" in text and "clc2's BMC at 192.0.2.12 answers fence_ipmilan (power on)" in text, text
+    # the device's parameters on standard input, never on the command line
+    assert system.bmc_asked == ["ip=192.0.2.12\nusername=fence\npassword=bmc-pw-for-tests\nlanplus=1\n"
+                                "cipher=3\naction=status\n"]
+    assert "bmc-pw-for-tests" not in text
+
+
+def test_a_bmc_that_refuses_fails_naming_the_fields_and_masks_the_password(healthy):
+    said = "Failed: Unable to obtain correct plug status (ipmitool -P bmc-pw-for-tests ...)\n"
+    rc, text = run_doctor(healthy(settings=IPMI, peer_digest="same", bmc=(1, "", said)))
+    assert rc == 2, text
+    line = next(line for line in text.splitlines() if line.split()[:2] == ["fail", "bmc"])
+    assert "does not answer fence_ipmilan" in line and "fencing clc2 would fail" in line, text
+    assert "IPMI-Password" in text and "bmc-pw-for-tests" not in text and "********" in text
+
+
+def test_a_peer_powered_off_is_a_warning(healthy):
+    rc, text = run_doctor(healthy(settings=IPMI, peer_digest="same", bmc=(2, "Status: OFF\n", "")))
+    assert rc == 1 and "clc2 is powered off" in text, text
+
+
+def test_sbd_fencing_does_not_ask_a_bmc(healthy):
+    system = healthy(peer_digest="same")
+    run_doctor(system)
+    assert system.bmc_asked == []

@@ -219,3 +219,19 @@ def test_pacemakerd_state_of_pacemaker_2_1_6_and_later_is_read_from_the_summary(
     doc = pair_status.collect(config_for("clc1"), sources, clc=HEALTHY, drift=[])
     assert doc["cluster"] == cluster
     assert (doc["state"] == "serving") == (state == "running")
+
+
+def test_a_fencing_device_that_does_not_run_is_named():
+    # a device whose start or monitor failed (a BMC that does not answer): the fencer does not use it
+    fx = load(os.path.join(FIXTURES, "bookworm", "normal", "clc1.json"))
+    sources = dict(fx["sources"])
+    xml = sources["crm_mon"]["stdout"]
+    device = '<resource id="st_sbd" resource_agent="stonith:fence_sbd" role="Started"'
+    assert device in xml
+    sources["crm_mon"] = dict(sources["crm_mon"], stdout=xml.replace(device, device.replace("Started", "Stopped")))
+    doc = pair_status.collect(config_for("clc1"), sources, clc=HEALTHY, drift=[])
+    assert doc["state"] == "degraded", doc["problems"]
+    assert any(p.startswith("fencing device st_sbd does not run (Stopped)") and "doctor" in p
+               for p in doc["problems"]), doc["problems"]
+    # as recorded (started): nothing said
+    assert pair_status.collect(config_for("clc1"), fx["sources"], clc=HEALTHY, drift=[])["problems"] == []
