@@ -302,6 +302,12 @@ def collect(config, outputs, clc=None, drift=None):
         problems.append("no designated controller: this node has not joined a cluster, the nodes' states "
                         "are not known here")
     for name, n in doc["nodes"].items() if doc["dc"] is not None else ():   # without a DC they are unknown
+        latest = next((e for e in view["fences"] if e["target"] == name), None)     # the history: newest first
+        if not n["online"] and latest is not None and latest["status"] == "failed":
+            problems.append(f"fencing {name} failed: the cloud waits (DRBD is promoted only once {name} is "
+                            f"fenced); bring {name}'s fencing device back (uec-clc-ha-ctl doctor says what fails), "
+                            f"or, only if {name} is powered off for certain, confirm it: stonith_admin --confirm "
+                            f"{name}")
         if not n["online"]:
             problems.append(f"{name} is offline: no standby node")
         elif n["standby"]:

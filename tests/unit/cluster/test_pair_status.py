@@ -235,3 +235,20 @@ def test_a_fencing_device_that_does_not_run_is_named():
                for p in doc["problems"]), doc["problems"]
     # as recorded (started): nothing said
     assert pair_status.collect(config_for("clc1"), fx["sources"], clc=HEALTHY, drift=[])["problems"] == []
+
+
+def test_a_failed_fencing_of_the_offline_peer_says_the_cloud_waits_and_how_to_go_on():
+    fx = load(os.path.join(FIXTURES, "bookworm", "one-node-down", "clc1.json"))
+    xml = fx["sources"]["crm_mon"]["stdout"]
+    offline = next(n for n, v in pair_status.crm(xml)["nodes"].items() if not v["online"])
+    failed = (f'<fence_history>\n    <fence_event action="reboot" target="{offline}" client="pacemaker-controld.344" '
+              f'origin="clc1" status="failed" exit-reason="" delegate="clc1"/>\n')
+    assert "<fence_history>\n" in xml
+    sources = dict(fx["sources"], crm_mon=dict(fx["sources"]["crm_mon"],
+                                               stdout=xml.replace("<fence_history>\n", failed, 1)))
+    doc = pair_status.collect(config_for(fx["node"]), sources, clc=HEALTHY, drift=[])
+    said = [p for p in doc["problems"] if p.startswith(f"fencing {offline} failed")]
+    assert said and "the cloud waits" in said[0] and f"stonith_admin --confirm {offline}" in said[0], doc["problems"]
+    # as recorded (its fencing succeeded): not said
+    doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
+    assert not any(p.startswith("fencing ") and " failed" in p for p in doc["problems"]), doc["problems"]
