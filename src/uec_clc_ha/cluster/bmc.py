@@ -10,12 +10,15 @@ hands them: the password is never on a command line, and whatever the agent
 prints is shown with the password masked.
 """
 
+import re
+
 from uec_clc_ha.errors import CommandFailure, ToolMissing
 
 AGENT = "/usr/sbin/fence_ipmilan"
 # fence agents' exit codes for `status`: 0 on, 2 off; anything else is a failure to ask
 ON, OFF = 0, 2
 MASK = "********"
+STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[,.]\d+ ")     # fence-agents' logging prefix
 
 
 def request(c, address, action="status", port=None):
@@ -43,7 +46,7 @@ def read_status(done, c):
     if done.rc == OFF:
         return "off", "power off"
     lines = [line.strip() for line in (done.stderr + "\n" + done.stdout).splitlines() if line.strip()]
-    reason = lines[-1] if lines else f"exit code {done.rc}"
+    reason = STAMP.sub("", lines[-1]) if lines else f"exit code {done.rc}"
     return "failed", masked(reason, c)
 
 

@@ -297,12 +297,13 @@ def test_ipmi_fencing_asks_the_peers_bmc_as_the_fencer_would(healthy):
 
 
 def test_a_bmc_that_refuses_fails_naming_the_fields_and_masks_the_password(healthy):
-    said = "Failed: Unable to obtain correct plug status (ipmitool -P bmc-pw-for-tests ...)\n"
+    said = "2026-12-05 21:06:20,237 ERROR: Failed: Unable to obtain correct plug status (ipmitool -P bmc-pw-for-tests)\n"
     rc, text = run_doctor(healthy(settings=IPMI, peer_digest="same", bmc=(1, "", said)))
     assert rc == 2, text
     line = next(line for line in text.splitlines() if line.split()[:2] == ["fail", "bmc"])
     assert "does not answer fence_ipmilan" in line and "fencing clc2 would fail" in line, text
     assert "IPMI-Password" in text and "bmc-pw-for-tests" not in text and "********" in text
+    assert "(ERROR: Failed: Unable to obtain" in line and "21:06:20" not in line
 
 
 def test_a_peer_powered_off_is_a_warning(healthy):
