@@ -303,9 +303,10 @@ def collect(config, outputs, clc=None, drift=None):
                         "are not known here")
     for name, n in doc["nodes"].items() if doc["dc"] is not None else ():   # without a DC they are unknown
         latest = next((e for e in view["fences"] if e["target"] == name), None)     # the history: newest first
-        if not n["online"] and latest is not None and latest["status"] == "failed":
-            problems.append(f"fencing {name} failed: the cloud waits (DRBD is promoted only once {name} is "
-                            f"fenced); bring {name}'s fencing device back (uec-clc-ha-ctl doctor says what fails), "
+        if not n["online"] and latest is not None and latest["status"] in ("failed", "pending"):
+            problems.append(f"fencing {name} {'failed' if latest['status'] == 'failed' else 'is not done yet'}: "
+                            f"the cloud waits (DRBD is promoted only once {name} is fenced); if it does not go "
+                            f"through, bring {name}'s fencing device back (uec-clc-ha-ctl doctor says what fails), "
                             f"or, only if {name} is powered off for certain, confirm it: stonith_admin --confirm "
                             f"{name}")
         if not n["online"]:

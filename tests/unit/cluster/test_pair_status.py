@@ -249,6 +249,11 @@ def test_a_failed_fencing_of_the_offline_peer_says_the_cloud_waits_and_how_to_go
     doc = pair_status.collect(config_for(fx["node"]), sources, clc=HEALTHY, drift=[])
     said = [p for p in doc["problems"] if p.startswith(f"fencing {offline} failed")]
     assert said and "the cloud waits" in said[0] and f"stonith_admin --confirm {offline}" in said[0], doc["problems"]
+    # still trying (a device that does not answer: the fencer retries until its timeout)
+    sources["crm_mon"]["stdout"] = sources["crm_mon"]["stdout"].replace('status="failed"', 'status="pending"')
+    doc = pair_status.collect(config_for(fx["node"]), sources, clc=HEALTHY, drift=[])
+    assert any(p.startswith(f"fencing {offline} is not done yet: the cloud waits") for p in doc["problems"]), \
+        doc["problems"]
     # as recorded (its fencing succeeded): not said
     doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
     assert not any(p.startswith("fencing ") and " failed" in p for p in doc["problems"]), doc["problems"]
