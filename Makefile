@@ -65,11 +65,13 @@ integration:
 # The long lab scenarios are deselected (pytest prints how many): make lab-test runs them.
 # The 25 slowest tests are listed at the end (what to look at when the run nears CI's limit).
 test: deps lint
-	$(PYTEST) -q --durations=25 -m 'not lab_extended' tests
+	$(PYTEST) -q --durations=25 -m 'not lab_extended and not lab_ipmi' tests
 
 # Every scenario on the lab pair, the long ones included (brings the pair up unless it serves).
 lab-test: deps
-	$(PYTEST) -q tests/lab
+	$(PYTEST) -q -m 'not lab_ipmi' tests/lab
+	lab/labctl down
+	UEC_CLC_HA_LAB_FENCING=ipmilan $(PYTEST) -q -m lab_ipmi tests/lab
 
 deb: deps-build
 	tools/build-deb.sh

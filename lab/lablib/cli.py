@@ -8,7 +8,8 @@ Run by lab/labctl (python3 -m lablib.cli, with lab/ and src/ on Python's path); 
   labctl client [--timeout S] -- CMD...      CMD in the client namespace (curl; the VIP is reachable)
   labctl kill NODE                   power loss: the node's qemu is killed
   labctl boot NODE                   power on again (same disks)
-  labctl link NODE public|replication down|up
+  labctl link NODE public|replication down|up   (and management, with BMCs)
+  labctl bmc NODE stop|start         with BMCs (UEC_CLC_HA_LAB_FENCING=ipmilan): a dead BMC, and back
   labctl status [--json]             each VM (running, qemu pid, addresses), the VIP, the lab's directories
   labctl capture STATE [--note TEXT] what `uec-clc-ha-ctl status` reads, from both nodes, as test fixtures
                                      (tests/fixtures/status/RELEASE/STATE/NODE.json)
@@ -30,13 +31,16 @@ def status():
     links = net.link_states()
     vms = {}
     for node, n in config.NODES.items():
-        pid = st.get("vms", {}).get(node, {}).get("pid")
-        alive = vm.running(pid, node)
-        vms[node] = {"running": alive, "qemu_pid": pid if alive else None, "public": n["public"],
+        pid = vm.pid_of(node, st)
+        alive = pid is not None
+        vms[node] = {"running": alive, "qemu_pid": pid, "public": n["public"],
                      "replication": n["replication"], "links": links[node],
                      "rss_mib": vm.rss_mib(pid) if alive else None,
                      "console": os.path.join(config.node_dir(node), "console.log")}
-    return {"vms": vms, "vip": config.VIP, "client": {"namespace": config.CLIENT_NS, "address": config.CLIENT},
+        if st.get("fencing") == "ipmilan":
+            vms[node].update(management=n["management"],
+                             bmc={"address": n["bmc"], "running": vm.bmc_pid(node, st) is not None})
+    return {"vms": vms, "fencing": st.get("fencing", "sbd"), "vip": config.VIP, "client": {"namespace": config.CLIENT_NS, "address": config.CLIENT},
             "namespace": config.NAMESPACE, "accel": st.get("accel"), "directories": {
                 "build": config.BUILD, "images": config.IMAGES, "dist": config.DIST, "run": config.RUN}}
 
@@ -53,6 +57,9 @@ def main(argv):
     c.add_argument("--timeout", type=float, default=120)
     for name in ("kill", "boot"):
         sub.add_parser(name).add_argument("node", choices=sorted(config.NODES))
+    b = sub.add_parser("bmc")
+    b.add_argument("node", choices=sorted(config.NODES))
+    b.add_argument("state", choices=("stop", "start"))
     li = sub.add_parser("link")
     li.add_argument("node", choices=sorted(config.NODES))
     li.add_argument("link", choices=net.LINKS)
@@ -92,11 +99,20 @@ def main(argv):
         sys.stderr.write(err)
         return rc
     elif args.cmd == "kill":
-        pid = state.load().get("vms", {}).get(args.node, {}).get("pid")
+        pid = vm.pid_of(args.node)
         print(f"{args.node}: {'power cut (qemu pid ' + str(pid) + ' killed)' if vm.kill(pid, args.node) else 'not running'}")
+    elif args.cmd == "bmc":
+        if state.load().get("fencing") != "ipmilan":
+            print("labctl bmc: this lab runs without BMCs (UEC_CLC_HA_LAB_FENCING=ipmilan at `labctl up`)",
+                  file=sys.stderr)
+            return 1
+        if args.state == "stop":
+            print(f"{args.node}'s BMC: {'stopped (it answers nothing now)' if vm.stop_bmc(args.node) else 'not running'}")
+        else:
+            print(f"{args.node}'s BMC: running (ipmi_sim pid {vm.start_bmc(args.node)})")
     elif args.cmd == "boot":
         st = state.load()
-        if vm.running(st.get("vms", {}).get(args.node, {}).get("pid"), args.node):
+        if vm.pid_of(args.node, st):
             print(f"{args.node}: running already")
         else:
             pid = pair.boot(args.node, st["image"], st["accel"], fresh=False)

@@ -59,9 +59,24 @@ CLIENT = "198.51.100.50"
 REPLICATION_PREFIX = 30
 
 NODES = {
-    "clc1": {"public": "198.51.100.11", "replication": "192.0.2.1", "index": 1},
-    "clc2": {"public": "198.51.100.12", "replication": "192.0.2.2", "index": 2},
+    "clc1": {"public": "198.51.100.11", "replication": "192.0.2.1", "index": 1,
+             "management": "203.0.113.11", "bmc": "203.0.113.111"},
+    "clc2": {"public": "198.51.100.12", "replication": "192.0.2.2", "index": 2,
+             "management": "203.0.113.12", "bmc": "203.0.113.112"},
 }
+# IPMI fencing (UEC_CLC_HA_LAB_FENCING=ipmilan): each node's BMC, OpenIPMI's ipmi_sim in the lab
+# namespace at NODES[n]["bmc"] on the management bridge (lablib.bmc: a hard power off, a power state
+# that is the VM's); each VM gets a third NIC there (its "management" address: how it reaches its
+# peer's BMC) and the BMC's KCS interface (qemu's ipmi-bmc-extern + isa-ipmi-kcs), and its qemu is
+# started and stopped by its BMC.  The public and replication links can be cut without cutting it,
+# as in a machine room with a management network of its own.
+FENCING = os.environ.get("UEC_CLC_HA_LAB_FENCING") or "sbd"
+if FENCING not in ("sbd", "ipmilan"):
+    raise SystemExit(f"lab: UEC_CLC_HA_LAB_FENCING must be sbd or ipmilan, not {FENCING!r}")
+MANAGEMENT_BRIDGE = "brmgmt"
+MANAGEMENT_NET = "203.0.113.0/24"
+BMC_USER = "fence"
+BMC_KCS_PORT = 9000          # + the node's index: the BMC's end of its VM's KCS link, on the lab's loopback
 MEMORY_MIB = 1024
 VCPUS = 1
 # Online verify reads and hashes every block at each partition scenario: 512 MiB took 213 s under
@@ -72,13 +87,16 @@ SBD_DEVICE = "/dev/disk/by-id/virtio-sbdshared"
 DRBD_DEVICE = "/dev/vdb"
 
 
+LINK_NUMBER = {"public": 0, "replication": 1, "management": 2}
+
+
 def mac(node, link):
     """Fixed MAC addresses: the image's networkd files match them, so one image serves both nodes."""
-    return f"52:54:00:4c:{NODES[node]['index']:02x}:{0 if link == 'public' else 1:02x}"
+    return f"52:54:00:4c:{NODES[node]['index']:02x}:{LINK_NUMBER[link]:02x}"
 
 
 def tap(node, link):
-    return f"t{node}{'p' if link == 'public' else 'r'}"
+    return f"t{node}{link[0]}"
 
 
 def peer(node):
@@ -94,6 +112,9 @@ def node_dir(node):
 # DRBD's fence-peer handler) took more than 20 s to write its poison pill on 2026-12-03, so with
 # the default 15 s the passive node fenced the active one in two of three cut-the-active runs.
 # Fencing-Probe-Window: UEC_CLC_HA_LAB_PROBE (seconds; unset: the package's default).
+# IPMI-Cipher: ipmi_sim lists no cipher suites (ipmitool would spend about 14 s per command finding one).
 LAB_SETTINGS = {"Fencing-Delay": "40"}
+if FENCING == "ipmilan":
+    LAB_SETTINGS["IPMI-Cipher"] = "3"
 if os.environ.get("UEC_CLC_HA_LAB_PROBE"):
     LAB_SETTINGS["Fencing-Probe-Window"] = os.environ["UEC_CLC_HA_LAB_PROBE"]

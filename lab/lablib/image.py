@@ -207,6 +207,12 @@ def configure(rootfs):
                f"[Match]\nMACAddress={config.mac(name, 'replication')}\n\n[Link]\nRequiredForOnline=no\n\n"
                f"[Network]\nAddress={n['replication']}/{config.REPLICATION_PREFIX}\nLinkLocalAddressing=no\n"
                "IPv6AcceptRA=no\nConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\nKeepConfiguration=yes\n")
+        # the management network (IPMI fencing: the BMCs); the NIC exists only when the lab runs with BMCs
+        _write(rootfs, f"/etc/systemd/network/12-{name}-management.network",
+               f"[Match]\nMACAddress={config.mac(name, 'management')}\n\n[Link]\nRequiredForOnline=no\n\n"
+               f"[Network]\nAddress={n['management']}/{config.MANAGEMENT_NET.split('/')[1]}\n"
+               "LinkLocalAddressing=no\nIPv6AcceptRA=no\nConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\n"
+               "KeepConfiguration=yes\n")
     os.makedirs(os.path.join(rootfs, "var/log/journal"), exist_ok=True)
     with open(AGENT, encoding="utf-8") as fh:
         _write(rootfs, "/usr/local/sbin/lab-guest-agent", fh.read(), 0o755)

@@ -9,6 +9,10 @@ namespaces the lab creates:
                  brrep (no address) with each VM's replication tap
   uecha-client   the client of the cloud: 198.51.100.50/24, no default route
 
+With IPMI fencing (config.FENCING ipmilan) the lab namespace also has
+brmgmt, the management network: each VM's management tap, and the BMCs'
+addresses (203.0.113.111 and .112, where each node's ipmi_sim listens).
+
 A cut link is the tap set down: the VM's frames go nowhere and none reach
 it, whatever the VM does, and it stays cut across the VM's reboots and
 restarts until `labctl link NODE LINK up`.
@@ -16,7 +20,7 @@ restarts until `labctl link NODE LINK up`.
 
 from . import config, host
 
-LINKS = ("public", "replication")
+LINKS = ("public", "replication") + (("management",) if config.FENCING == "ipmilan" else ())
 
 
 def _ns_exists(name):
@@ -38,7 +42,9 @@ def create():
             host.run(["ip", "netns", "add", ns])
         _ip(ns, "link", "set", "lo", "up")
     lab = config.NAMESPACE
-    for bridge in (config.PUBLIC_BRIDGE, config.REPLICATION_BRIDGE):
+    ipmi = config.FENCING == "ipmilan"
+    bridges = (config.PUBLIC_BRIDGE, config.REPLICATION_BRIDGE) + ((config.MANAGEMENT_BRIDGE,) if ipmi else ())
+    for bridge in bridges:
         if not _has_link(lab, bridge):
             _ip(lab, "link", "add", bridge, "type", "bridge")
             # no STP delay: a VM's link is forwarding as soon as it comes up
@@ -47,8 +53,17 @@ def create():
     prefix = config.PUBLIC_NET.split("/")[1]
     if config.GATEWAY not in _ip(lab, "-4", "addr", "show", config.PUBLIC_BRIDGE).stdout:
         _ip(lab, "addr", "add", f"{config.GATEWAY}/{prefix}", "dev", config.PUBLIC_BRIDGE)
+    if ipmi:
+        have = _ip(lab, "-4", "addr", "show", config.MANAGEMENT_BRIDGE).stdout
+        for n in config.NODES.values():
+            if f"{n['bmc']}/" not in have:
+                _ip(lab, "addr", "add", f"{n['bmc']}/{config.MANAGEMENT_NET.split('/')[1]}", "dev",
+                    config.MANAGEMENT_BRIDGE)
     for node in config.NODES:
-        for link, bridge in (("public", config.PUBLIC_BRIDGE), ("replication", config.REPLICATION_BRIDGE)):
+        links = [("public", config.PUBLIC_BRIDGE), ("replication", config.REPLICATION_BRIDGE)]
+        if ipmi:
+            links.append(("management", config.MANAGEMENT_BRIDGE))
+        for link, bridge in links:
             tap = config.tap(node, link)
             if not _has_link(lab, tap):
                 _ip(lab, "tuntap", "add", "dev", tap, "mode", "tap")

@@ -57,10 +57,10 @@ class Lab:
 
     # -- the machines ------------------------------------------------------------
     def running(self, node):
-        return vm.running(state.load().get("vms", {}).get(node, {}).get("pid"), node)
+        return vm.pid_of(node) is not None
 
     def kill(self, node):
-        return vm.kill(state.load().get("vms", {}).get(node, {}).get("pid"), node)
+        return vm.kill(vm.pid_of(node), node)
 
     def boot(self, node):
         st = state.load()

@@ -55,12 +55,16 @@ def preseed(node, secret, adopting=False):
         "replication-peer-address": ("string", other["replication"]),
         "replication-prefix": ("string", str(config.REPLICATION_PREFIX)),
         "drbd-disk": ("string", config.DRBD_DEVICE), "cluster-stack": ("select", "corosync"),
-        "cluster-secret": ("password", secret), "fencing": ("select", "sbd"),
+        "cluster-secret": ("password", secret), "fencing": ("select", config.FENCING),
         "sbd-device": ("string", config.SBD_DEVICE), "ping-hosts": ("string", config.GATEWAY),
         "disable-boot-startup": ("boolean", "true"), "initial-primary": ("boolean", "true" if first else "false"),
         "initialize-drbd": ("boolean", "true"), "migrate-data": ("boolean", "true" if first else "false"),
         "prepare-secondary": ("boolean", "false" if first else "true"), "start-cluster": ("boolean", "true"),
     }
+    if config.FENCING == "ipmilan":
+        answers.update({"ipmi-local-address": ("string", n["bmc"]), "ipmi-peer-address": ("string", other["bmc"]),
+                        "ipmi-user": ("string", config.BMC_USER),
+                        "ipmi-password": ("password", state.load()["bmc_password"])})
     if adopting:
         answers.update({q: ("boolean", "false") for q in ("initialize-drbd", "migrate-data", "prepare-secondary",
                                                          "start-cluster")})
@@ -125,15 +129,26 @@ def both(step):
 
 def running_vms():
     st = state.load()
-    return {n: st.get("vms", {}).get(n, {}).get("pid") for n in config.NODES
-            if vm.running(st.get("vms", {}).get(n, {}).get("pid"), n)}
+    pids = {n: vm.pid_of(n, st) for n in config.NODES}
+    return {n: pid for n, pid in pids.items() if pid}
+
+
+def same_lab(suite=None):
+    """True when both VMs run, on ``suite`` (config.SUITE unless given), fenced as config.FENCING says."""
+    st = state.load()
+    return (len(running_vms()) == len(config.NODES) and st.get("suite") == (suite or config.SUITE)
+            and st.get("fencing", "sbd") == config.FENCING)
 
 
 def boot(node, img, accel_mode, fresh):
     vm.disks(node, img, fresh)
+    if vm.with_bmcs():
+        vm.start_bmc(node)
     pid = vm.start(node, img, accel_mode)
     st = state.load()
     st.setdefault("vms", {})[node] = {"pid": pid, "started": time.time()}
+    if vm.with_bmcs(st):
+        st["vms"][node]["machine"] = vm.bmc_of(node, st).machine
     state.save(st)
     return pid
 
@@ -158,7 +173,9 @@ def fresh_vms(tl, suite):
     accel_mode, why = vm.accel(img, tl.log)
     secret = "lab pair " + secrets.token_urlsafe(18)
     state.save({"image": img, "suite": suite, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
-                "began": time.time(), "ours": ours, "standin": standin})
+                "began": time.time(), "ours": ours, "standin": standin, "fencing": config.FENCING,
+                # the BMCs' password (IPMI fencing): IPMI's 20 bytes at most
+                "bmc_password": secrets.token_urlsafe(12)[:16]})
     tl.finish(f"{accel_mode}: {why}")
     tl.start("boot clc1 and clc2")
     for node in config.NODES:
@@ -214,8 +231,7 @@ def up(out, release=None, suite=None):
     ``suite``: the nodes' Debian release (config.SUITE unless given: the release upgrade starts on bookworm)."""
     suite = suite or config.SUITE
     tl = Timeline(out)
-    if (release is None and len(running_vms()) == len(config.NODES) and state.load().get("suite") == suite
-            and serving()):
+    if release is None and same_lab(suite) and serving():
         tl.log("the lab is up already: both VMs run and the VIP serves (`labctl down` first for a fresh pair)")
         return state.load()
     if running_vms():
@@ -246,9 +262,13 @@ def up(out, release=None, suite=None):
 
 def down(out):
     st = state.load()
-    for node, info in st.get("vms", {}).items():
-        if vm.kill(info.get("pid"), node):
-            out.write(f"stopped {node} (qemu pid {info['pid']})\n")
+    for node in st.get("vms", {}):
+        pid = vm.pid_of(node, st)
+        if vm.kill(pid, node):
+            out.write(f"stopped {node} (qemu pid {pid})\n")
+    for node in st.get("bmcs", {}):
+        if vm.stop_bmc(node):
+            out.write(f"stopped {node}'s BMC\n")
     net.destroy()
     for node in config.NODES:
         for name in ("root.qcow2", "drbd.img"):

@@ -14,7 +14,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-from . import config, guest, net
+from . import config, guest, net, vm
 from .observe import MILESTONES, RUNNING, wait_for
 
 GROUP = "rg_uec"
@@ -226,6 +226,9 @@ def restore(lab, timeout=900):
     for node in config.NODES:
         for link in net.LINKS:
             net.set_link(node, link, True)
+    if vm.with_bmcs():
+        for node in config.NODES:
+            vm.start_bmc(node)                             # a BMC a scenario stopped answers again
     for node in config.NODES:
         if not lab.running(node):
             lab.boot(node)

@@ -15,6 +15,17 @@ boot uses: a release upgrade reboots into the new release's kernel).  qemu runs 
 lab's network namespace, in a session of its own, so it outlives labctl;
 its pid is recorded in state.json and only that pid is ever killed.
 
+With IPMI fencing (config.FENCING ipmilan) each node also has a BMC:
+OpenIPMI's ipmi_sim in the lab namespace (lablib.bmc), started before its
+VM, with the VM as its machine: the VM is powered on through the BMC
+(`chassis power on`: the BMC's chassis control starts this qemu command),
+its pid is the machine's (RUN/NODE/machine/pid), a fencing power-cycles it
+(a new qemu, the same command line), and the VM has a third NIC on the
+management bridge and the BMC's KCS interface (ipmi-bmc-extern +
+isa-ipmi-kcs).  A BMC powers the qemu command it was given at power-on: a
+kernel installed later (the lab's bootloader) is booted from the next
+power-on through `labctl boot`, not from a fencing's power cycle.
+
 Acceleration is probed, not assumed: KVM is used only where it boots the
 image's kernel to its first process within a minute (the result is cached
 per host kernel, qemu version and image); otherwise software emulation with
@@ -35,7 +46,7 @@ import signal
 import subprocess
 import time
 
-from . import config, guest, host
+from . import bmc, config, guest, host, state
 
 from uec_clc_ha.agent import clc_process  # pid identity: alive, not a zombie, its command line
 
@@ -141,6 +152,7 @@ def argv(node, image, accel_mode):
             "-device", f"virtio-net-pci,netdev=pub,mac={config.mac(node, 'public')}",
             "-netdev", f"tap,id=rep,ifname={config.tap(node, 'replication')},script=no,downscript=no",
             "-device", f"virtio-net-pci,netdev=rep,mac={config.mac(node, 'replication')}",
+            *(_management(node) if with_bmcs() else ()),
             "-device", "virtio-serial-pci",
             *[arg for port in range(guest.PORTS) for arg in (
                 "-chardev", f"socket,id=agent{port},path={os.path.join(d, f'agent{port}.sock')},server=on,wait=off",
@@ -153,8 +165,74 @@ def argv(node, image, accel_mode):
             "-device", "virtio-rng-pci"]
 
 
-def start(node, image, accel_mode):
-    """Start the node's qemu in the lab namespace; its pid."""
+def _management(node):
+    """The VM's third NIC (the management network) and its BMC's KCS interface."""
+    return ("-netdev", f"tap,id=mgmt,ifname={config.tap(node, 'management')},script=no,downscript=no",
+            "-device", f"virtio-net-pci,netdev=mgmt,mac={config.mac(node, 'management')}",
+            "-chardev", f"socket,id=ipmi0,host=127.0.0.1,port={bmc_kcs_port(node)},reconnect=10",
+            "-device", "ipmi-bmc-extern,id=bmc0,chardev=ipmi0", "-device", "isa-ipmi-kcs,bmc=bmc0")
+
+
+def with_bmcs(st=None):
+    """True when the lab was brought up with BMCs (config.FENCING ipmilan at `labctl up`: state.json says)."""
+    return (state.load() if st is None else st).get("fencing") == "ipmilan"
+
+
+def bmc_kcs_port(node):
+    return config.BMC_KCS_PORT + config.NODES[node]["index"]
+
+
+def bmc_of(node, st=None):
+    """The node's BMC (config.FENCING ipmilan): where it listens, its user and password, its machine."""
+    st = state.load() if st is None else st
+    d = config.node_dir(node)
+    return bmc.Bmc(f"{node}-bmc", config.NODES[node]["bmc"], bmc.IPMI_PORT, config.BMC_USER, st["bmc_password"],
+                   os.path.join(d, "machine"), os.path.join(d, "bmc"))
+
+
+def bmc_pid(node, st=None):
+    """The pid of the node's ipmi_sim while it runs (checked by its command line), else None."""
+    st = state.load() if st is None else st
+    pid = st.get("bmcs", {}).get(node)
+    if not pid or clc_process.state(pid) != "alive":
+        return None
+    args = clc_process.cmdline(pid)
+    return pid if args and os.path.basename(args[0]) == "ipmi_sim" and \
+        os.path.join(config.node_dir(node), "bmc", "lan.conf") in args else None
+
+
+def start_bmc(node):
+    """Start the node's BMC in the lab namespace (unless it runs); its pid, recorded in state.json."""
+    st = state.load()
+    pid = bmc_pid(node, st)
+    if pid is None:
+        b = bmc_of(node, st)
+        os.makedirs(b.workdir, exist_ok=True)
+        pid = b.start(prefix=host.in_ns(config.NAMESPACE, []), qemu_port=bmc_kcs_port(node)).pid
+        st = state.load()
+        st.setdefault("bmcs", {})[node] = pid
+        state.save(st)
+    return pid
+
+
+def stop_bmc(node):
+    """Stop the node's BMC (a dead BMC: it answers nothing, its machine keeps running); True when it ran."""
+    pid = bmc_pid(node)
+    if pid is None:
+        return False
+    bmc.stop(pid)
+    return True
+
+
+def pid_of(node, st=None):
+    """The node's qemu pid while it runs, else None: the BMC's machine's (IPMI) or the one state.json holds."""
+    st = state.load() if st is None else st
+    info = st.get("vms", {}).get(node, {})
+    pid = bmc.machine_pid(info["machine"]) if info.get("machine") else info.get("pid")
+    return pid if running(pid, node) else None
+
+
+def _clear_sockets(node):
     d = config.node_dir(node)
     for name in [f"agent{port}.sock" for port in range(guest.PORTS)] + ["qmp.sock"]:
         try:
@@ -163,17 +241,40 @@ def start(node, image, accel_mode):
             pass
     with open(os.path.join(d, "console.log"), "ab") as fh:
         fh.write(f"\n===== lab: starting {node} at {time.strftime('%H:%M:%S')} =====\n".encode())
+
+
+def _wait_sockets(node, exited):
+    """Wait for the new qemu's agent socket; ``exited()``: why it is gone, or None while it may come."""
+    d = config.node_dir(node)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(os.path.join(d, "agent0.sock")):
+        why = exited()
+        if why:
+            raise RuntimeError(f"qemu for {node} {why}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"qemu for {node} did not open its sockets; see {os.path.join(d, 'qemu.log')}")
+        time.sleep(0.1)
+
+
+def start(node, image, accel_mode):
+    """Start the node's qemu in the lab namespace (through its BMC with IPMI fencing); its pid."""
+    d = config.node_dir(node)
+    _clear_sockets(node)
+    if with_bmcs():
+        b = bmc_of(node)
+        bmc.machine_define(b.machine, argv(node, image, accel_mode))
+        done = b.ipmitool(host.in_ns(config.NAMESPACE, []), "chassis", "power", "on")
+        if done.returncode != 0:
+            raise RuntimeError(f"{node}'s BMC did not power it on: {done.stderr.strip() or done.stdout.strip()}")
+        _wait_sockets(node, lambda: None if bmc.machine_pid(b.machine) else
+                      f"is not running after power on; see {os.path.join(b.machine, 'log')}")
+        return bmc.machine_pid(b.machine)
     with open(os.path.join(d, "qemu.log"), "ab") as log:
         proc = subprocess.Popen(host.in_ns(config.NAMESPACE, argv(node, image, accel_mode)), stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, start_new_session=True,
                                 env={"PATH": host.PATH})
-    deadline = time.monotonic() + 30
-    while not os.path.exists(os.path.join(d, "agent0.sock")):
-        if proc.poll() is not None:
-            raise RuntimeError(f"qemu for {node} exited {proc.returncode}; see {os.path.join(d, 'qemu.log')}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"qemu for {node} did not open its sockets; see {os.path.join(d, 'qemu.log')}")
-        time.sleep(0.1)
+    _wait_sockets(node, lambda: None if proc.poll() is None else
+                  f"exited {proc.returncode}; see {os.path.join(d, 'qemu.log')}")
     return qemu_pid(proc.pid) or proc.pid
 
 

@@ -21,7 +21,7 @@ def pair():
 
     if os.geteuid() != 0:
         pytest.fail("the VM lab needs root (namespaces, taps, qemu)")
-    already = len(lab_pair.running_vms()) == 2 and lab_pair.serving()
+    already = lab_pair.same_lab() and lab_pair.serving()
     state = lab_pair.up(sys.stdout)
     yield Lab(state)
     if not already:
