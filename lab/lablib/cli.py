@@ -37,7 +37,7 @@ def status():
                      "replication": n["replication"], "links": links[node],
                      "rss_mib": vm.rss_mib(pid) if alive else None,
                      "console": os.path.join(config.node_dir(node), "console.log")}
-        if st.get("fencing") == "ipmilan":
+        if vm.with_bmcs(st):
             vms[node].update(management=n["management"],
                              bmc={"address": n["bmc"], "running": vm.bmc_pid(node, st) is not None})
     return {"vms": vms, "fencing": st.get("fencing", "sbd"), "vip": config.VIP, "client": {"namespace": config.CLIENT_NS, "address": config.CLIENT},
@@ -102,7 +102,7 @@ def main(argv):
         pid = vm.pid_of(args.node)
         print(f"{args.node}: {'power cut (qemu pid ' + str(pid) + ' killed)' if vm.kill(pid, args.node) else 'not running'}")
     elif args.cmd == "bmc":
-        if state.load().get("fencing") != "ipmilan":
+        if not vm.with_bmcs():
             print("labctl bmc: this lab runs without BMCs (UEC_CLC_HA_LAB_FENCING=ipmilan at `labctl up`)",
                   file=sys.stderr)
             return 1

@@ -21,6 +21,8 @@ restarts until `labctl link NODE LINK up`.
 from . import config, host
 
 LINKS = ("public", "replication") + (("management",) if config.FENCING == "ipmilan" else ())
+BRIDGE = {"public": config.PUBLIC_BRIDGE, "replication": config.REPLICATION_BRIDGE,
+          "management": config.MANAGEMENT_BRIDGE}
 
 
 def _ns_exists(name):
@@ -42,9 +44,7 @@ def create():
             host.run(["ip", "netns", "add", ns])
         _ip(ns, "link", "set", "lo", "up")
     lab = config.NAMESPACE
-    ipmi = config.FENCING == "ipmilan"
-    bridges = (config.PUBLIC_BRIDGE, config.REPLICATION_BRIDGE) + ((config.MANAGEMENT_BRIDGE,) if ipmi else ())
-    for bridge in bridges:
+    for bridge in (BRIDGE[link] for link in LINKS):
         if not _has_link(lab, bridge):
             _ip(lab, "link", "add", bridge, "type", "bridge")
             # no STP delay: a VM's link is forwarding as soon as it comes up
@@ -53,17 +53,14 @@ def create():
     prefix = config.PUBLIC_NET.split("/")[1]
     if config.GATEWAY not in _ip(lab, "-4", "addr", "show", config.PUBLIC_BRIDGE).stdout:
         _ip(lab, "addr", "add", f"{config.GATEWAY}/{prefix}", "dev", config.PUBLIC_BRIDGE)
-    if ipmi:
+    if "management" in LINKS:
         have = _ip(lab, "-4", "addr", "show", config.MANAGEMENT_BRIDGE).stdout
         for n in config.NODES.values():
             if f"{n['bmc']}/" not in have:
                 _ip(lab, "addr", "add", f"{n['bmc']}/{config.MANAGEMENT_NET.split('/')[1]}", "dev",
                     config.MANAGEMENT_BRIDGE)
     for node in config.NODES:
-        links = [("public", config.PUBLIC_BRIDGE), ("replication", config.REPLICATION_BRIDGE)]
-        if ipmi:
-            links.append(("management", config.MANAGEMENT_BRIDGE))
-        for link, bridge in links:
+        for link, bridge in ((link, BRIDGE[link]) for link in LINKS):
             tap = config.tap(node, link)
             if not _has_link(lab, tap):
                 _ip(lab, "tuntap", "add", "dev", tap, "mode", "tap")
