@@ -47,7 +47,7 @@ deps: deps-build
 lint:
 	$(PYTHON) -m pyflakes src tests lab tools setup.py lab/guest-agent lab/bmc-chassis lab/standin/eucalyptus-cloud \
 		lab/standin/image-store-proxy
-	shellcheck -x lab/labctl tools/build-deb.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst \
+	shellcheck -x lab/labctl tools/build-deb.sh tests/bench/shell_monitor .ci/run debian/config debian/postinst debian/uec-clc-ha-arbiter.config debian/uec-clc-ha-arbiter.postinst debian/uec-clc-ha-arbiter.postrm \
 		debian/prerm debian/postrm src/completion/uec-clc-ha-ctl src/lib/apt-guard src/lib/drbd-handler src/lib/reach-any \
 		src/lib/pacemaker-compat/cibadmin \
 		lab/standin/package/etc/init.d/* lab/standin/package/DEBIAN/postinst lab/standin/package/DEBIAN/prerm

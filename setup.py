@@ -28,7 +28,7 @@ setup(
     url="https://uec-clc-ha.invalid/",
     python_requires=">=3.9",
     packages=["uec_clc_ha", "uec_clc_ha.agent", "uec_clc_ha.cli", "uec_clc_ha.cluster", "uec_clc_ha.config",
-              "uec_clc_ha.data", "uec_clc_ha.host", "uec_clc_ha.maint", "uec_clc_ha.templates"],
+              "uec_clc_ha.data", "uec_clc_ha.host", "uec_clc_ha.maint", "uec_clc_ha.arbiter", "uec_clc_ha.templates"],
     package_dir={"": "src", "uec_clc_ha.templates": "conf"},
     package_data={"uec_clc_ha.templates": ["*.j2"]},
     install_requires=["jinja2", "python-debian", "psutil"],

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Build the uec-clc-ha source and binary packages and check them with lintian.
+# Build the uec-clc-ha source and binary packages (uec-clc-ha,
+# python3-uec-clc-ha, uec-clc-ha-arbiter) and check them with lintian.
 #
 # Run from anywhere in the work tree (the Makefile's `deb` target calls it).
 # The build runs in a clean copy of the work tree in a temporary directory:
@@ -20,6 +21,7 @@ top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 cd "$top"
 source=$(dpkg-parsechangelog -S Source)
 version=$(dpkg-parsechangelog -S Version)
+mapfile -t packages < <(sed -n 's/^Package: *//p' debian/control)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/$source-build.XXXXXX")
 if [[ ${KEEP_BUILD_DIR:-0} == 1 ]]; then
@@ -49,9 +51,15 @@ echo "building $source $version in $tree" >&2
 
 dist=${DIST_DIR:-$top/dist}
 mkdir -p "$dist"
-rm -f "$dist/${source}_"*
+for p in "${packages[@]}"; do
+    rm -f "$dist/${p}_"*
+done
 shopt -s nullglob
-artifacts=("$work/${source}_${version}_all.deb" "$work/${source}_${version}.dsc"
+artifacts=()
+for p in "${packages[@]}"; do
+    artifacts+=("$work/${p}_${version}_all.deb")
+done
+artifacts+=("$work/${source}_${version}.dsc"
            "$work/${source}_${version}.tar.xz" "$work/${source}_${version}_"*.changes
            "$work/${source}_${version}_"*.buildinfo)
 for f in "${artifacts[@]}"; do
@@ -73,4 +81,6 @@ if grep -qE '^[EW]: ' "$dist/lintian.txt"; then
     echo "build-deb: lintian reported E: or W: tags ($dist/lintian.txt)" >&2
     exit 1
 fi
-echo "build-deb: built" "$dist/${source}_${version}"* >&2
+for p in "${packages[@]}"; do
+    echo "build-deb: built" "$dist/${p}_${version}"* >&2
+done

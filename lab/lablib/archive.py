@@ -36,7 +36,7 @@ import subprocess
 import tempfile
 import urllib.parse
 
-from . import chroot, config
+from . import chroot, config, packages
 
 ARCH = "amd64"
 GUEST_ROOT = "/mnt/lab-dist/archive"
@@ -127,10 +127,13 @@ def _uris(old, new, deb, log):
     base = chroot.base_root(config.image_packages(), suite=old)
     with tempfile.TemporaryDirectory() as tmp:
         with chroot.ChrootRoot(base, tmp, network=True) as root:
-            root.copy_in(deb, "/tmp/uec-clc-ha.deb")
+            inside = []
+            for each in packages.with_library(deb):
+                inside.append(f"/tmp/{os.path.basename(each)}")
+                root.copy_in(each, inside[-1])
             # unpacked, not configured (nothing to configure here): apt's resolver weighs its Depends
             # (fence-agents-sbd once fence-agents is 4.16) as on a node
-            root.run(["dpkg", "--unpack", "/tmp/uec-clc-ha.deb"], timeout=600)
+            root.run(["dpkg", "--unpack", *inside], timeout=600)
             _, lines = chroot.host_sources(new)
             root.write("/etc/apt/sources.list", "".join(lines))
             root.run(["apt-get", "update"], timeout=1800)

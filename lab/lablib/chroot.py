@@ -69,21 +69,35 @@ def control_depends(control=os.path.join(TOP, "debian", "control"), package="uec
 
     Alternatives and versions are kept ("fence-agents-sbd | fence-agents (<< 4.16~)"):
     apt picks what the suite has, as it does for the .deb itself.  ${python3:Depends}
-    stands for python3; ${misc:Depends} for debconf, which minbase has.
-    Recommends and Suggests are left out on purpose: the package must work with
-    --no-install-recommends.
+    stands for python3; ${misc:Depends} for debconf, which minbase has.  A
+    relation on a package of this source (python3-uec-clc-ha) stands for that
+    package's own Depends: its .deb is installed beside the package's, never
+    from the archive.  Recommends and Suggests are left out on purpose: the
+    package must work with --no-install-recommends.
     """
     with open(control, encoding="utf-8") as fh:
         paragraphs = re.split(r"\n\s*\n", fh.read())
-    para = next(p for p in paragraphs if re.search(rf"^Package:\s*{re.escape(package)}\s*$", p, re.M))
-    field = re.search(r"^Depends:(.*(?:\n[ \t].*)*)", para, re.M).group(1)
+    stanzas = {}
+    for para in paragraphs:
+        name = re.search(r"^Package:\s*(\S+)\s*$", para, re.M)
+        if name:
+            field = re.search(r"^Depends:(.*(?:\n[ \t].*)*)", para, re.M)
+            stanzas[name.group(1)] = field.group(1) if field else ""
     relations = []
-    for item in field.replace("\n", " ").split(","):
-        item = " ".join(item.split())
-        if item == "${python3:Depends}":
-            relations.append("python3")
-        elif item and not item.startswith("${"):
-            relations.append(item)
+
+    def add(name):
+        for item in stanzas[name].replace("\n", " ").split(","):
+            item = " ".join(item.split())
+            if item == "${python3:Depends}":
+                item = "python3"
+            if not item or item.startswith("${"):
+                continue
+            own = relation_names(item)[0]
+            if own in stanzas:
+                add(own)
+            elif item not in relations:
+                relations.append(item)
+    add(package)
     return relations
 
 
@@ -98,6 +112,7 @@ def relation_names(relation):
 # systemd's tools (not as PID 1) for the boot start-up tests, ps.
 TEST_TOOLS = ["debconf-utils", "sysvinit-utils", "init-system-helpers", "systemd", "procps"]
 CLC_PACKAGES = control_depends() + TEST_TOOLS
+ARBITER_PACKAGES = control_depends(package="uec-clc-ha-arbiter") + TEST_TOOLS
 SETUP_FAILED = 111
 
 # snapshot() leaves out: the mount points run() covers (proc sys dev run), scratch

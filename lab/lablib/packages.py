@@ -10,12 +10,16 @@ stand-in by lab/standin/build_package.py.
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 
 from . import config, host
 
 STANDIN = os.path.join(config.TOP, "lab", "standin")
+OURS_RE = re.compile(r"^uec-clc-ha_([^_]+)_all\.deb$")
+LIBRARY = "python3-uec-clc-ha"
+ARBITER = "uec-clc-ha-arbiter"
 PREVIOUS = "0.3.0"           # the release a pair is upgraded from (tests/fixtures/README.md)
 
 
@@ -62,13 +66,35 @@ def _cached(name, digest, build):
 
 
 def ours():
-    """(path of uec-clc-ha_VERSION_all.deb, built now?)."""
+    """(path of uec-clc-ha_VERSION_all.deb, built now?); its siblings: with_library(), arbiter_of()."""
     def build():
         out = os.path.join(config.DIST, "uec-clc-ha")
         host.run([os.path.join(config.TOP, "tools", "build-deb.sh")], timeout=1200,
                  env={"PATH": host.PATH, "DIST_DIR": out, "LC_ALL": "C.UTF-8", "HOME": "/root"})
-        return next(os.path.join(out, n) for n in sorted(os.listdir(out)) if n.endswith("_all.deb"))
+        return next(os.path.join(out, n) for n in sorted(os.listdir(out)) if OURS_RE.match(n))
     return _cached("uec-clc-ha", _tree_hash(_source_files()), build)
+
+
+def _sibling(deb, package):
+    version = OURS_RE.match(os.path.basename(deb)).group(1)
+    return os.path.join(os.path.dirname(deb), f"{package}_{version}_all.deb")
+
+
+def with_library(deb):
+    """The .debs that install uec-clc-ha from ``deb``: [python3-uec-clc-ha's .deb beside it, deb] since 0.6.0
+    (the library split out then), [deb] for an earlier release (tests/fixtures)."""
+    library = library_of(deb)
+    return [library, deb] if os.path.exists(library) else [deb]
+
+
+def library_of(deb):
+    """The python3-uec-clc-ha .deb built with ``deb``."""
+    return _sibling(deb, LIBRARY)
+
+
+def arbiter_of(deb):
+    """The uec-clc-ha-arbiter .deb built with ``deb``."""
+    return _sibling(deb, ARBITER)
 
 
 def previous():

@@ -84,7 +84,8 @@ def mount_dist(node):
 
 def install_deb(node, deb, timeout, env=None):
     mount_dist(node)
-    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", dist_path(deb)],
+    debs = [dist_path(d) for d in packages.with_library(deb)]
+    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", *debs],
                        timeout=timeout, env=env)
     with open(os.path.join(config.node_dir(node), f"install-{os.path.basename(deb)}.log"), "w") as fh:
         fh.write(done.stdout + done.stderr)

@@ -2,7 +2,8 @@
 
 The arbiter and the node each get a private mount namespace (a holder
 process made by `unshare --mount`, entered with nsenter for every command)
-whose /etc is an overlay with its writes in the test's directory: the
+whose /etc is an overlay with its writes in the test's directory (and
+/run/lock a tmpfs of its own, for the arbiter's signing lock): the
 certutils' paths are fixed (/etc/corosync/qnetd, /etc/corosync/qdevice), and
 this host's /etc is never written.  The arbiter answers each connection to its enrolment
 port with `uec-clc-ha-arbiter answer`, as its systemd socket unit does
@@ -32,7 +33,8 @@ class Namespace:
         upper, work = os.path.join(scratch, "upper"), os.path.join(scratch, "work")
         os.makedirs(upper)
         os.makedirs(work)
-        script = f"mount -t overlay uec-clc-ha-test -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && "
+        script = (f"mount -t overlay uec-clc-ha-test -o lowerdir=/etc,upperdir={upper},workdir={work} /etc && "
+                  "mount -t tmpfs uec-clc-ha-test /run/lock && ")
         self.holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                                         script + "echo ready && exec sleep 3600"],
                                        stdout=subprocess.PIPE, text=True)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lablib import chroot
+from lablib import chroot, packages
 from checkout import TOP
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("autopkgtest", path="/usr/bin")
@@ -25,7 +25,8 @@ MOUNTS = ('set -e; R=$1; shift; mount -t proc proc "$R/proc"; mount --rbind /dev
 def test_autopkgtest_passes(deb, tmp_path):
     with chroot.ChrootRoot(chroot.base_root(chroot.CLC_PACKAGES), tmp_path, network=True) as root:
         done = subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MOUNTS, "sh",
-                               root.path, "autopkgtest", TOP + "/", deb, "--", "chroot", root.path],
+                               root.path, "autopkgtest", TOP + "/", *packages.with_library(deb), "--", "chroot",
+                               root.path],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200, cwd=TOP)
     assert done.returncode == 0, done.stdout[-5000:]
     assert "installed-agent-and-ctl PASS" in done.stdout

@@ -1,4 +1,4 @@
-"""The .deb is built for real (dpkg-buildpackage, source + binary) and lintian-clean.
+"""The .debs are built for real (dpkg-buildpackage, source + three binaries) and lintian-clean.
 
 The session's build (the dist fixture runs tools/build-deb.sh once) is
 checked here: lintian's verdict and the package's contents.
@@ -22,21 +22,55 @@ def test_lintian_has_no_errors_or_warnings(dist):
     assert bad == [], "\n".join(bad)
 
 
-def test_deb_contents(dist):
-    deb = dist / f"uec-clc-ha_{version()}_all.deb"
+def _listing(dist, package):
+    deb = dist / f"{package}_{version()}_all.deb"
     assert deb.exists()
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], stdout=subprocess.PIPE, text=True, check=True).stdout
-    rows = {line.split()[-1]: line.split()[0] for line in listing.splitlines()}
+    return {line.split()[-1]: line.split()[0] for line in listing.splitlines()}
+
+
+def _field(dist, package, field):
+    return subprocess.run(["dpkg-deb", "-f", str(dist / f"{package}_{version()}_all.deb"), field],
+                          stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+
+
+def test_deb_contents(dist):
+    rows = _listing(dist, "uec-clc-ha")
     assert rows["./usr/lib/ocf/resource.d/ubuntu/eucaclc"] == "-rwxr-xr-x"
     assert rows["./usr/sbin/uec-clc-ha-ctl"] == "-rwxr-xr-x"
     assert "./usr/share/man/man8/uec-clc-ha-ctl.8.gz" in rows
     assert "./usr/share/man/man7/ocf_ubuntu_eucaclc.7.gz" in rows
     assert rows["./usr/share/bash-completion/completions/uec-clc-ha-ctl"] == "-rw-r--r--"
-    assert "./usr/lib/python3/dist-packages/uec_clc_ha/config/settings.py" in rows
-    assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
     # the guides an installed system's messages point to (cluster-init's SBD steps: configuration.md)
     for guide in ("README.md", "install.md", "configuration.md", "adopt.md", "upgrade.md"):
         assert f"./usr/share/doc/uec-clc-ha/{guide}.gz" in rows, guide
+    assert not [path for path in rows if "dist-packages" in path], "the library is python3-uec-clc-ha's"
+    assert f"python3-uec-clc-ha (= {version()})" in _field(dist, "uec-clc-ha", "Depends")
+
+
+def test_the_library_is_its_own_package_and_takes_its_files_over_from_an_older_uec_clc_ha(dist):
+    rows = _listing(dist, "python3-uec-clc-ha")
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/config/settings.py" in rows
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/templates/corosync.conf.j2" in rows
+    assert "./usr/lib/python3/dist-packages/uec_clc_ha/arbiter/service.py" in rows
+    assert not [path for path in rows if "/sbin/" in path or "/ocf/" in path]
+    for field in ("Breaks", "Replaces"):
+        assert _field(dist, "python3-uec-clc-ha", field) == "uec-clc-ha (<< 0.6.0~)"
+
+
+def test_the_arbiter_package_holds_its_command_socket_and_debconf(dist):
+    rows = _listing(dist, "uec-clc-ha-arbiter")
+    assert rows["./usr/sbin/uec-clc-ha-arbiter"] == "-rwxr-xr-x"
+    assert "./usr/lib/systemd/system/uec-clc-ha-arbiter.socket" in rows
+    assert "./usr/lib/systemd/system/uec-clc-ha-arbiter@.service" in rows
+    assert "./usr/share/man/man8/uec-clc-ha-arbiter.8.gz" in rows
+    assert not [path for path in rows if "dist-packages" in path or path.startswith("./lib/")]
+    depends = _field(dist, "uec-clc-ha-arbiter", "Depends")
+    assert "corosync-qnetd" in depends and f"python3-uec-clc-ha (= {version()})" in depends
+    control = subprocess.run(["dpkg-deb", "-I", str(dist / f"uec-clc-ha-arbiter_{version()}_all.deb")],
+                             stdout=subprocess.PIPE, text=True, check=True).stdout
+    for script in ("config", "templates", "postinst", "postrm"):
+        assert f" {script} " in control, script
 
 
 def test_source_package_was_built_too(dist):

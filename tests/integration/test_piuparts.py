@@ -1,4 +1,5 @@
-"""piuparts installs, removes and purges the .deb in its own fresh Debian 12 chroot."""
+"""piuparts installs, removes and purges the .debs (uec-clc-ha with its library, and uec-clc-ha-arbiter) in its
+own fresh Debian 12 chroot."""
 
 import glob
 import os
@@ -7,7 +8,7 @@ import subprocess
 
 import pytest
 
-from lablib import chroot
+from lablib import chroot, packages
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("piuparts", path="/usr/sbin:/usr/bin"),
                                 reason="needs root and piuparts")
@@ -22,7 +23,7 @@ def test_piuparts_passes(deb, tmp_path):
     os.makedirs(chroot.CACHE_DIR, exist_ok=True)
     log = tmp_path / "piuparts.log"
     done = subprocess.run(["piuparts", "--no-eatmydata", "-d", "bookworm", "-m", mirror, f"--tmpdir={tmp_path}",
-                           "-l", str(log), *base, deb],
+                           "-l", str(log), *base, *packages.with_library(deb), packages.arbiter_of(deb)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
                           env=dict(os.environ, PATH="/usr/sbin:/usr/bin:/sbin:/bin"))
     text = log.read_text() if log.exists() else done.stdout

@@ -11,6 +11,7 @@ inside the root.
 
 import os
 
+from lablib import packages
 from scenarios import SCENARIOS
 
 SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
@@ -66,5 +67,9 @@ def preseed(root, name="corosync-drbd84", **overrides):
 
 
 def install(root, deb, check=True):
-    root.copy_in(deb, "/tmp/uec-clc-ha.deb")
-    return root.run(["apt-get", "install", "-y", "--no-install-recommends", "/tmp/uec-clc-ha.deb"], check=check)
+    """apt-get install of ``deb`` and, since 0.6.0, the python3-uec-clc-ha .deb built with it."""
+    inside = []
+    for each in packages.with_library(deb):
+        inside.append(f"/tmp/{os.path.basename(each)}")
+        root.copy_in(each, inside[-1])
+    return root.run(["apt-get", "install", "-y", "--no-install-recommends", *inside], check=check)

@@ -16,6 +16,7 @@ package's postinst may have made them already).
 """
 
 import re
+import time
 
 from uec_clc_ha.cluster import arbiter_protocol as protocol
 from uec_clc_ha.config import keyring
@@ -26,6 +27,8 @@ CLUSTERS_DIR = "/etc/uec-clc-ha-arbiter/clusters"
 QNETD_DB = "/etc/corosync/qnetd/nssdb"
 CA_EXPORT = f"{QNETD_DB}/qnetd-cacert.crt"
 CERTUTIL = "corosync-qnetd-certutil"
+SIGN_LOCK = "/run/lock/uec-clc-ha-arbiter.lock"    # one signing at a time (the CA's serial number file)
+SIGN_WAIT = 60                                     # seconds a request waits for another one's signing
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")       # Cluster-Name's rule (config.fields.name)
 
 
@@ -41,7 +44,7 @@ def init(system, say=print):
     if system.exists(CA_EXPORT):
         return False
     system.require(CERTUTIL, "corosync-qnetd")
-    system.run([CERTUTIL, "-i"], timeout=300)
+    system.run([CERTUTIL, "-i", "-G"], timeout=300)     # -G: corosync-qnetd (group coroqnetd) reads it
     say(f"uec-clc-ha-arbiter: corosync-qnetd's certificate authority made ({CA_EXPORT})")
     return True
 
@@ -80,12 +83,27 @@ def key_of(system, cluster):
     return key if re.fullmatch(r"[0-9a-f]{64}", key) else None
 
 
-def sign(system, cluster, crq):
-    """corosync-qnetd-certutil signs the request (DER bytes); the certificate's bytes."""
-    with Scratch("uec-clc-ha-arbiter.") as tmp:
-        request = tmp.write("qdevice-net-node.crq", crq)
-        system.run([CERTUTIL, "-s", "-c", request, "-n", cluster], timeout=120)
-    return system.read_bytes(f"{QNETD_DB}/cluster-{cluster}.crt")
+class _Busy(Exception):
+    pass
+
+
+def sign(system, cluster, crq, sleep=time.sleep):
+    """corosync-qnetd-certutil signs the request (DER bytes); the certificate's bytes.
+
+    Both nodes of a pair may ask at once: one signing at a time (the CA's
+    serial number file), a request waiting up to SIGN_WAIT seconds.
+    """
+    system.makedirs("/run/lock")
+    for _ in range(SIGN_WAIT):
+        try:
+            with system.exclusive_lock(SIGN_LOCK, _Busy):
+                with Scratch("uec-clc-ha-arbiter.") as tmp:
+                    request = tmp.write("qdevice-net-node.crq", crq)
+                    system.run([CERTUTIL, "-s", "-c", request, "-n", cluster], timeout=120)
+                return system.read_bytes(f"{QNETD_DB}/cluster-{cluster}.crt")
+        except _Busy:
+            sleep(1)
+    raise protocol.ProtocolError(f"another request held the arbiter's CA for {SIGN_WAIT} s; try again")
 
 
 def answer_line(system, line):

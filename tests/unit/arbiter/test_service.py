@@ -71,7 +71,27 @@ def test_init_makes_the_ca_once(tmp_path):
     system = Arbiter(str(tmp_path))
     assert service.init(system, say=lambda t: None) is True
     assert service.init(system, say=lambda t: None) is False
-    assert system.ran == [[service.CERTUTIL, "-i"]]
+    assert system.ran == [[service.CERTUTIL, "-i", "-G"]]
+
+
+def test_a_signing_waits_for_the_one_that_holds_the_ca_and_gives_up_after_a_minute(tmp_path):
+    system = Arbiter(str(tmp_path))
+    service.init(system, say=lambda t: None)
+    system.makedirs("/run/lock")
+    held = system.exclusive_lock(service.SIGN_LOCK, RuntimeError)
+    held.__enter__()
+    slept = []
+
+    def the_other_one_finishes(seconds):
+        slept.append(seconds)
+        held.__exit__(None, None, None)
+    assert service.sign(system, "uec-clc", b"CRQ", sleep=the_other_one_finishes) == b"SIGNED:CRQ"
+    assert slept == [1]
+    with system.exclusive_lock(service.SIGN_LOCK, RuntimeError):
+        waited = []
+        with pytest.raises(protocol.ProtocolError, match="held the arbiter's CA for 60 s"):
+            service.sign(system, "uec-clc", b"CRQ", sleep=waited.append)
+        assert len(waited) == service.SIGN_WAIT
 
 
 def test_answer_serves_the_ca_and_signs_for_a_node_with_the_key(tmp_path):
