@@ -8,10 +8,12 @@ stays true, files the settings no longer call for are retired, and every
 file is removed on purge); a hand-edited file apply replaces is kept in
 /var/lib/uec-clc-ha/replaced/.  /etc/corosync/corosync.conf is a conffile
 of the corosync package: on a root whose corosync package owns it, it is
-written only when uec-clc-ha has diverted it, or with --force.
+written only when uec-clc-ha has diverted it, or with --force.  With an
+Arbiter, this node is enrolled with it before anything is written (an
+arbiter that does not answer, or not with this cluster's CA, is refused).
 """
 
-from uec_clc_ha.cluster import live_apply
+from uec_clc_ha.cluster import arbiter, live_apply
 from uec_clc_ha.host import managed_files
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import VerifyError
@@ -36,6 +38,8 @@ def run(args, system, out):
         raise VerifyError(problems)
     changes = pipeline.plan(system, built.files)
     forced = pipeline.refuse_foreign_conffiles(system, changes, args.force)
+    if system.is_live and built.config.cluster_stack == "corosync":
+        arbiter.prepare(system, built.config, say=lambda message: print(message, file=out), dry_run=args.dry_run)
     pending = [c for c in changes if c.action != "unchanged"]
     steps, notes = live_apply.plan(system, built.config, changes, args.force) if system.is_live else ([], [])
     if args.dry_run:

@@ -1,8 +1,9 @@
 """This node's side of the arbiter: its qdevice certificate, got from the arbiter's enrolment service.
 
 Called when this node is to vote through the arbiter named by the Arbiter
-setting (uec-clc-ha-ctl's `arbiter enrol`, and `apply` once corosync.conf
-names a quorum device).  Each node enrols by itself, with nothing copied
+setting: prepare() by `uec-clc-ha-ctl apply` before it writes anything
+(--dry-run only asks for the CA) and by cluster-init before corosync starts
+with the quorum device.  Each node enrols by itself, with nothing copied
 between the nodes and no ssh: it asks the arbiter for its CA (the answer
 authenticated by the enrolment key both sides derive from the cluster's
 secret: uec_clc_ha.cluster.arbiter_protocol), initialises corosync-qdevice's
@@ -17,6 +18,7 @@ arbiter, or the arbiter's CA made anew) is enrolled afresh.
 """
 
 from uec_clc_ha.cluster import arbiter_protocol as protocol
+from uec_clc_ha.config import keyring
 from uec_clc_ha.errors import CommandFailure, Refused
 
 CERTUTIL = "corosync-qdevice-net-certutil"
@@ -78,3 +80,22 @@ def enrol(system, host, cluster, node, key, say=print, port=protocol.ENROL_PORT)
     system.run([CERTUTIL, "-M", "-c", crt_path], timeout=120)
     say(f"arbiter: {node} enrolled with {host} (its qdevice certificate for cluster {cluster} is in {NSSDB})")
     return True
+
+
+def prepare(system, config, say=print, dry_run=False):
+    """Before corosync gets the quorum device: True when this node was enrolled now.
+
+    Refused, with nothing changed, when the arbiter does not answer or its
+    CA is not authenticated by this cluster's enrolment key (another
+    secret or cluster name there, or not an arbiter of this pair);
+    ``dry_run`` stops after that check.  Nothing to do without an Arbiter.
+    """
+    if not config.arbiter_host:
+        return False
+    key = keyring.derive(config.cluster_secret, config.cluster_name).arbiter_enrol_key
+    host = str(config.arbiter_host)
+    if dry_run:
+        served_ca(system, host, config.cluster_name, key)
+        say(f"arbiter: {host} answers and its CA is this cluster's")
+        return False
+    return enrol(system, host, config.cluster_name, config.local_node, key, say=say)

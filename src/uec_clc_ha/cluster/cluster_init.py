@@ -21,7 +21,11 @@ in order; a run on a pair that is up changes nothing and says so:
              DRBD's own boot service disabled.  Left as it is when the
              stored CIB is in maintenance mode (the cloud runs on it while
              the stack restarts: a change of the SBD header's timeouts).
-  stack      corosync and pacemaker enabled and started.
+  arbiter    with an Arbiter: this node enrolled with it (a qdevice
+             certificate from its CA) and corosync-qdevice enabled;
+             without: corosync-qdevice disabled.
+  stack      corosync and pacemaker enabled and started (and
+             corosync-qdevice with an Arbiter).
   membership waits (with progress) until both nodes are members and the
              partition is quorate; says plainly when it waits for the peer
              (two_node's wait_for_all: a node that starts alone takes over
@@ -40,7 +44,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import crm_mon, live_apply, sbd
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -48,6 +52,7 @@ from uec_clc_ha.host import applied
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
 
 GROUP = "rg_uec"
+QDEVICE = "corosync-qdevice.service"
 GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
 TRUE = ("true", "yes", "on", "y", "1")
 
@@ -254,23 +259,37 @@ class Stages:
         view = crm_mon.read(self.system)
         return bool(view and any(r.agent == "ocf:linbit:drbd" for r in view.resources))
 
+    def arbiter(self):
+        if not self.c.arbiter_host:
+            if self.system.which("corosync-qdevice"):
+                self.disable(QDEVICE)
+            return
+        self.system.require("corosync-qdevice", "corosync-qdevice")
+        if arbiter.prepare(self.system, self.c, say=self.say):
+            self.changed.append(f"enrolled with the arbiter {self.c.arbiter_host}")
+        self.enable(QDEVICE)
+
     def stack(self):
         for unit in ("corosync.service", "pacemaker.service"):
             self.enable(unit)
-        if self.active("corosync.service") and self.active("pacemaker.service"):
-            return
-        self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
-                                                      else ""))
-        if self._systemd():
-            self._start_systemd(attempts=3)
-        else:
-            self.system.run(["service", "corosync", "start"], timeout=300)
-            self.system.run(["service", "pacemaker", "start"], timeout=300)
-        for path in (COROSYNC_CONF, COROSYNC_AUTHKEY):      # what the corosync just started read
-            content = self.system.read_or_none(path)
-            if content is not None:
-                applied.record(self.system, path, content)
-        self.changed.append("started corosync and pacemaker")
+        if not (self.active("corosync.service") and self.active("pacemaker.service")):
+            self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
+                                                          else ""))
+            if self._systemd():
+                self._start_systemd(attempts=3)
+            else:
+                self.system.run(["service", "corosync", "start"], timeout=300)
+                self.system.run(["service", "pacemaker", "start"], timeout=300)
+            for path in (COROSYNC_CONF, COROSYNC_AUTHKEY):      # what the corosync just started read
+                content = self.system.read_or_none(path)
+                if content is not None:
+                    applied.record(self.system, path, content)
+            self.changed.append("started corosync and pacemaker")
+        if self.c.arbiter_host and not self.active(QDEVICE):
+            # --no-block: it connects to the arbiter on its own time (and is restarted until it can)
+            self.system.run(["systemctl", "start", "--no-block", QDEVICE] if self._systemd()
+                            else ["service", "corosync-qdevice", "start"], timeout=120)
+            self.changed.append(f"started {QDEVICE}")
 
     def _start_systemd(self, attempts):
         """systemctl start, again when sbd gave up its start-up while the partition was still forming.
@@ -399,6 +418,7 @@ def init(system, config, out, yes=False, force=False, membership_wait=90, servin
     s.foreign()
     s.sbd()
     s.drbd()
+    s.arbiter()
     s.stack()
     joined = s.membership(membership_wait)
     s.cib()

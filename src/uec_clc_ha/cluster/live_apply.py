@@ -19,7 +19,10 @@ idempotent).  Only services that run on this node:
                         from the live CIB, not from a copy of the last file,
                         so what an earlier version or cluster-init left
                         behind goes too.
-  corosync.conf changed `corosync-cfgtool -R` (every node re-reads it)
+  corosync.conf changed `corosync-cfgtool -R` (every node re-reads it); a
+                        change of quorum (the arbiter added or removed)
+                        in step with the peer, and corosync-qdevice
+                        started or stopped: uec_clc_ha.cluster.quorum_device
   the DRBD resource     `drbdadm adjust RESOURCE`
 
 Refused, with the way to do it, before anything is written: a CIB that the
@@ -39,7 +42,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import crm_mon, sbd
+from uec_clc_ha.cluster import crm_mon, quorum_device, sbd
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import Refused
@@ -194,12 +197,18 @@ def plan(system, config, changes, force=False):
             "pacemaker and corosync on both nodes (the cloud keeps running), `uec-clc-ha-ctl apply` on both, "
             "start corosync and pacemaker on both, then `crm configure property maintenance-mode=false`. Or put "
             "the old secret back (`uec-clc-ha-ctl set --force Cluster-Secret=...`). Nothing was written.")
+    reload = None
     if COROSYNC_CONF in differs:
         if corosync_runs:
-            steps.append(Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
-                              (COROSYNC_CONF, differs[COROSYNC_CONF].new.content)))
+            reload = Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
+                          (COROSYNC_CONF, differs[COROSYNC_CONF].new.content))
         else:
             notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
+    if corosync_runs and config.cluster_stack == "corosync":
+        steps, more = quorum_device.arrange(system, config, steps, reload, Step)
+        notes += more
+    elif reload is not None:
+        steps.append(reload)
     steps += _drbd_steps(system, config, differs, notes)
     return steps, notes
 

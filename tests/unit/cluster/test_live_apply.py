@@ -58,9 +58,9 @@ class Running(System):
         elif self.sbd is not None and argv[:2] == ["sbd", "-d"]:
             h = self.sbd["header"]
             rc, out = (0, f"Timeout (watchdog) : {h[0]}\nTimeout (msgwait)  : {h[1]}\n") if h else (1, "")
-        elif self.sbd is not None and argv[:2] == ["systemctl", "is-active"]:
+        elif self.sbd is not None and argv[:3] == ["systemctl", "is-active", "sbd.service"]:
             out = "active" if self.sbd["active"] else "inactive"
-        elif self.sbd is not None and argv[:2] == ["systemctl", "is-enabled"]:
+        elif self.sbd is not None and argv[:3] == ["systemctl", "is-enabled", "sbd.service"]:
             out = "enabled" if self.sbd["enabled"] else "disabled"
         elif argv[:3] == ["attrd_updater", "-Q", "-n"] and argv[3] == live_apply.PROBE_ATTRIBUTE:
             value = self.probe.get(argv[-1])

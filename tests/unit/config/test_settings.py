@@ -204,7 +204,7 @@ def test_an_arbiter_is_rendered_but_not_yet_brought_to_a_live_pair():
     assert settings.require_valid(dict(full_raw("corosync-arbiter"), **{"SBD-Watchdog-Timeout": "3",
                                                                           "SBD-Msgwait-Timeout": "6"})
                                   ).qdevice_sync_timeout == 3000       # sbd distrusts a longer one
-    with pytest.raises(ValidationError, match="Arbiter: cannot be brought to a running pair"):
+    with pytest.raises(ValidationError, match="Arbiter: is not yet brought to a running pair"):
         pipeline.refuse_unwired(config)
     pipeline.refuse_unwired(settings.require_valid(full_raw("corosync-drbd84")))
 

@@ -1,0 +1,128 @@
+"""This node's quorum on a live pair: two_node, or the arbiter's vote through corosync-qdevice, and how apply changes it.
+
+Called by uec_clc_ha.cluster.live_apply.plan (`uec-clc-ha-ctl apply`) when
+corosync runs here, to order the CIB steps and corosync's reload, and by
+status and doctor for what runs (running(), qdevice_unit()).
+
+Adding or removing the arbiter changes the quorum section of both nodes'
+corosync.conf, and votequorum takes it on a reload (`corosync-cfgtool -R`
+makes every node re-read its own file).  Reloaded while only one node's
+file has the change, the two nodes would count votes differently (one
+with two_node, one expecting the arbiter), and a node lost in that window
+could leave the survivor without quorum.  So the change is reloaded once,
+by the second node's apply, when both files have it, the way pcs pushes
+the file to every node before its one reload:
+
+  first node's apply    writes corosync.conf, tells its peer which quorum
+                        its file has (a transient node attribute, as for
+                        sbd), and holds the reload and the CIB; adding the
+                        arbiter, it enables corosync-qdevice and starts it
+                        (it cannot connect before the reload gives corosync
+                        the device, and systemd restarts it until then:
+                        the package's drop-in), removing it, it stops
+                        corosync-qdevice (the peer's still votes).
+  second node's apply   sees its peer's word: adding, reloads both nodes,
+                        starts corosync-qdevice here, then loads the CIB
+                        (priority-fencing-delay 0: from now on the
+                        arbiter's vote decides a split); removing, loads the
+                        CIB first (the fencing delay back before two_node
+                        returns), reloads both nodes, then stops
+                        corosync-qdevice here.
+
+A node enrols with the arbiter before any of this (uec_clc_ha.cluster.arbiter,
+from apply), so corosync-qdevice has its certificate when it starts.  An
+arbiter replaced by another on a running pair is refused: remove it, then add
+the new one.
+"""
+
+import re
+from dataclasses import dataclass
+
+from uec_clc_ha.errors import Refused
+
+WORD = "uec-clc-ha-quorum"          # transient node attribute: the quorum this node's corosync.conf file has
+UNIT = "corosync-qdevice.service"
+TWO_NODE = "two_node"
+
+
+def wanted(config):
+    """The quorum the settings call for, as the nodes' word says it."""
+    return f"arbiter {config.arbiter_host}:{config.arbiter_port}" if config.arbiter_host else TWO_NODE
+
+
+def running(system):
+    """The quorum corosync runs with here (its cmap), as the nodes' word says it."""
+    def key(name):
+        key = f"quorum.device.net.{name}"
+        done = system.run(["corosync-cmapctl", "-g", key], rcs=None, timeout=15)
+        m = re.search(rf"^{re.escape(key)} \(\w+\) = (\S+)$", done.stdout, re.M) if done.rc == 0 else None
+        return m.group(1) if m else None
+    host = key("host")
+    if host is None:
+        return TWO_NODE
+    return f"arbiter {host}:{key('port') or '5403'}"
+
+
+def said(system, node):
+    """The quorum ``node`` last said its corosync.conf has, or None (nothing since it joined)."""
+    done = system.run(["attrd_updater", "-Q", "-n", WORD, "-N", node], rcs=None, timeout=30)
+    found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class UnitState:
+    enabled: bool
+    active: bool
+
+
+def qdevice_unit(system):
+    """corosync-qdevice's unit here: enabled at boot, running (or being restarted)."""
+    enabled = system.run(["systemctl", "is-enabled", UNIT], rcs=None, timeout=30).stdout.strip() == "enabled"
+    active = system.run(["systemctl", "is-active", UNIT], rcs=None, timeout=30).stdout.strip() in (
+        "active", "activating", "reloading")
+    return UnitState(enabled, active)
+
+
+def arrange(system, config, cib_steps, reload_step, step):
+    """(steps, notes): the CIB steps and corosync's reload in the order the quorum needs, with corosync-qdevice's.
+
+    ``cib_steps``: the steps that load cluster.crm (and what goes with it);
+    ``reload_step``: `corosync-cfgtool -R`, or None when corosync.conf is
+    applied already; ``step(what, argv)`` makes a live_apply.Step.  Only
+    called when corosync runs here.
+    """
+    want, now = wanted(config), running(system)
+    unit = qdevice_unit(system)
+    start = [step(f"{UNIT} enabled and started (it votes through the arbiter {config.arbiter_host})",
+                  ("systemctl", "enable", UNIT)),
+             step(f"{UNIT} started", ("systemctl", "start", "--no-block", UNIT))]
+    stop = [step(f"{UNIT} stopped and disabled (no arbiter)", ("systemctl", "disable", "--now", UNIT))]
+    reload = [reload_step] if reload_step else []
+    if want == now:
+        if config.arbiter_host:
+            qdevice = [] if unit.enabled and unit.active else start
+        else:
+            qdevice = stop if unit.enabled or unit.active else []
+        return cib_steps + reload + qdevice, []
+    if now != TWO_NODE and want != TWO_NODE:
+        raise Refused(f"the arbiter changes from {now[len('arbiter '):]} to {want[len('arbiter '):]} on a running "
+                      "pair: corosync-qdevice keeps its connection to the arbiter it started with. Remove the "
+                      "arbiter first (`uec-clc-ha-ctl set --default Arbiter` and `uec-clc-ha-ctl apply` on both "
+                      "nodes), then set the new one and apply on both nodes. Nothing was written.")
+    reload = [reload_step or step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"))]
+    tell = [] if said(system, config.local_node) == want else [
+        step(f"tell {config.peer_node} that corosync.conf here has {want}", ("attrd_updater", "-n", WORD, "-U", want))]
+    adding = want != TWO_NODE
+    if said(system, config.peer_node) != want:
+        what = f"the arbiter {config.arbiter_host}" if adding else "two_node (no arbiter)"
+        notes = [f"corosync.conf here now has {what}, and corosync keeps its quorum ({now}) until "
+                 f"{config.peer_node}'s corosync.conf has it too: run `uec-clc-ha-ctl apply` on "
+                 f"{config.peer_node}; that apply reloads both nodes at once (corosync-cfgtool -R) and loads "
+                 f"the new cluster.crm. Until then the pair keeps its present quorum and fencing."]
+        qdevice = (start if not (unit.enabled and unit.active) else []) if adding else \
+            (stop if unit.enabled or unit.active else [])
+        return tell + qdevice, notes
+    if adding:
+        return tell + reload + start + cib_steps, []
+    return tell + cib_steps + reload + stop, []
