@@ -97,7 +97,7 @@ def test_default_install_configures_checks_and_purges_cleanly(clc, deb):
     assert check.returncode == 0, check.stdout + check.stderr
     assert "verified /etc/uec-clc-ha/cluster.crm (crm configure load + crm_verify)" in check.stdout, check.stdout
     assert "WARNING" not in done.stderr, done.stderr
-    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha", "python3-uec-clc-ha"])
     added, removed, _ = diff_snapshots(before, clc.snapshot())
     assert (added, removed) == ([], []), (added, removed)
 
@@ -107,7 +107,8 @@ def test_trixies_lintian_has_no_errors_or_warnings(base, dist, tmp_path):
     with ChrootRoot(base, tmp_path) as root:
         os.makedirs(root.host_path("/tmp/dist"))
         for name in os.listdir(dist):
-            if name.startswith(f"uec-clc-ha_{version}"):
+            if name.split("_", 1)[0] in ("uec-clc-ha", "python3-uec-clc-ha", "uec-clc-ha-arbiter") and \
+                    name.split("_")[1].startswith(version):
                 shutil.copy2(dist / name, root.host_path(f"/tmp/dist/{name}"))
         changes = next(n for n in os.listdir(dist) if n.endswith(".changes"))
         done = root.run(["lintian", "-I", "-E", "--pedantic", f"/tmp/dist/{changes}"], check=False, timeout=900)

@@ -200,7 +200,7 @@ def test_purge_puts_the_root_back(clc, deb):
     clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/vip string 198.51.100.101\n")
     clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])     # leaves a .ucf-dist behind
     assert clc.exists("/etc/uec-clc-ha/cluster.crm.ucf-dist")
-    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha", "python3-uec-clc-ha"])
     after = clc.snapshot()
     assert diff_snapshots(before, after) == ([], [], ["/var/cache/debconf/config.dat"])
     assert b"Name: uec-clc-ha/" not in clc.read("/var/cache/debconf/config.dat")   # only ucf's own prompt
@@ -239,7 +239,7 @@ def test_unanswered_install_is_left_unconfigured(clc, deb):
     assert "not configured yet" in done.stdout + done.stderr
     settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
     assert "Local-Node:" in settings and not clc.exists("/etc/drbd.d/uec-clc.res")
-    clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    clc.run(["apt-get", "purge", "-y", "uec-clc-ha", "python3-uec-clc-ha"])
     assert diff_snapshots(before, clc.snapshot()) == ([], [], [])
 
 
