@@ -103,8 +103,12 @@ def fail_count(lab, node, on, rsc=CLC):
 
 
 def fence_events(lab, node):
-    """Every fencing action the cluster recorded, as node sees it: [(target, action, status, completed)]."""
-    done = lab.exec(node, "stonith_admin", "--history", "*", "--output-as=xml", timeout=60, check=False)
+    """Every fencing action the cluster recorded, as node sees it: [(target, action, status, completed)].
+
+    --verbose: without it `stonith_admin --history` prints one event only (its help: "the last successful
+    fencing operation"; Pacemaker 3.0 picks one of the completed ones), so a new fencing could go unseen."""
+    done = lab.exec(node, "stonith_admin", "--history", "*", "--verbose", "--output-as=xml", timeout=60,
+                    check=False)
     if "<pacemaker-result" not in done.stdout:
         return []
     root = ET.fromstring(done.stdout)
@@ -289,8 +293,8 @@ def after(lab, node, cur, pattern):
 def fencings_after(lab, node, cur, target):
     """[(guest time, line)] of the fencings of target that node's journal confirms after cursor `cur`.
 
-    The fencer's history (fence_events) keeps only the latest fencing of each node, so it cannot tell this
-    scenario's fencing from an earlier one's; the journal after a cursor taken before the scenario can."""
+    The fencer's history (fence_events) has no marker of when a scenario began; the journal after a cursor
+    taken before the scenario does."""
     confirmed = dict(MILESTONES)["fencing confirmed"].pattern.format(target=re.escape(target))
     return after(lab, node, cur, confirmed)
 

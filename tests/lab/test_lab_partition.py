@@ -134,8 +134,8 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     wait_for(f"the cloud running on {survivor}", lambda: pair.active(survivor) == survivor, 600, step=2)
     view = pair.view(survivor)
     assert view.quorate and not view.nodes[loser]["online"]
-    # this repetition's fencing, from the survivor's journal after the cut (the fencer's history keeps each
-    # node's latest fencing only: under the probe a repetition's survivor may have lost an earlier one)
+    # this repetition's fencing, from the survivor's journal after the cut (the fencer's history holds every
+    # repetition's: under the probe a repetition's survivor may have lost an earlier one)
     assert scenario.fencings_after(pair, survivor, cursors[survivor], loser), f"{survivor} confirmed no fencing"
     assert not scenario.fencings_after(pair, survivor, cursors[survivor], survivor), f"{survivor} was fenced"
     events = scenario.fence_events(pair, survivor)

@@ -1,8 +1,8 @@
 """This node's quorum on a live pair: two_node, or the arbiter's vote through corosync-qdevice, and how apply changes it.
 
-Called by uec_clc_ha.cluster.live_apply.plan (`uec-clc-ha-ctl apply`) when
-corosync runs here, to order the CIB steps and corosync's reload, and by
-status and doctor for what runs (running(), qdevice_unit()).
+Called by uec_clc_ha.cluster.live_apply.plan (`uec-clc-ha-ctl apply`, and
+doctor's `applied` check, which lists what apply would run) when corosync
+runs here, to order the CIB steps and corosync's reload.
 
 Adding or removing the arbiter changes the quorum section of both nodes'
 corosync.conf, and votequorum takes it on a reload (`corosync-cfgtool -R`
