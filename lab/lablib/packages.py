@@ -81,8 +81,10 @@ def _sibling(deb, package):
 
 
 def with_library(deb):
-    """The .debs that install uec-clc-ha from ``deb``: [python3-uec-clc-ha's .deb beside it, deb] since 0.6.0
-    (the library split out then), [deb] for an earlier release (tests/fixtures)."""
+    """The .debs that install ``deb``: for uec-clc-ha, [python3-uec-clc-ha's .deb beside it, deb] since 0.6.0
+    (the library split out then), [deb] for an earlier release (tests/fixtures); any other .deb alone."""
+    if not OURS_RE.match(os.path.basename(deb)):
+        return [deb]                  # not uec-clc-ha's (the stand-in eucalyptus-cloud)
     library = library_of(deb)
     return [library, deb] if os.path.exists(library) else [deb]
 
