@@ -127,10 +127,7 @@ def _uris(old, new, deb, log):
     base = chroot.base_root(config.image_packages(), suite=old)
     with tempfile.TemporaryDirectory() as tmp:
         with chroot.ChrootRoot(base, tmp, network=True) as root:
-            inside = []
-            for each in packages.with_library(deb):
-                inside.append(f"/tmp/{os.path.basename(each)}")
-                root.copy_in(each, inside[-1])
+            inside = [root.copy_in(each, "/tmp") for each in packages.with_library(deb)]
             # unpacked, not configured (nothing to configure here): apt's resolver weighs its Depends
             # (fence-agents-sbd once fence-agents is 4.16) as on a node
             root.run(["dpkg", "--unpack", *inside], timeout=600)

@@ -43,10 +43,7 @@ def install(root, deb, name=CLUSTER, secret=SECRET, check=True):
                                f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-secret password {secret}\n")
     root.run(["debconf-set-selections", "/tmp/preseed"])
     root.run(["rm", "/tmp/preseed"])
-    inside = []
-    for each in (packages.library_of(deb), packages.arbiter_of(deb)):
-        inside.append(f"/tmp/{os.path.basename(each)}")
-        root.copy_in(each, inside[-1])
+    inside = [root.copy_in(each, "/tmp") for each in (packages.library_of(deb), packages.arbiter_of(deb))]
     return root.run(["apt-get", "install", "-y", "--no-install-recommends", *inside], check=check)
 
 

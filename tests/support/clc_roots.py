@@ -68,8 +68,5 @@ def preseed(root, name="corosync-drbd84", **overrides):
 
 def install(root, deb, check=True):
     """apt-get install of ``deb`` and, since 0.6.0, the python3-uec-clc-ha .deb built with it."""
-    inside = []
-    for each in packages.with_library(deb):
-        inside.append(f"/tmp/{os.path.basename(each)}")
-        root.copy_in(each, inside[-1])
+    inside = [root.copy_in(each, "/tmp") for each in packages.with_library(deb)]
     return root.run(["apt-get", "install", "-y", "--no-install-recommends", *inside], check=check)
