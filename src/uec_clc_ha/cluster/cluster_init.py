@@ -48,7 +48,7 @@ from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
-from uec_clc_ha.host import applied
+from uec_clc_ha.host import applied, units
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
 
 GROUP = "rg_uec"
@@ -95,8 +95,7 @@ class Stages:
         return self.system.exists("/run/systemd/system")
 
     def service_enabled(self, unit):
-        done = self.system.run(["systemctl", "is-enabled", unit], rcs=None)
-        return done.stdout.strip() in ("enabled", "enabled-runtime", "static", "alias")
+        return units.enabled_word(self.system, unit) in units.NEEDS_NO_ENABLE
 
     def enable(self, unit):
         if self._systemd():
@@ -108,7 +107,7 @@ class Stages:
 
     def disable(self, unit):
         if self._systemd():
-            if self.system.run(["systemctl", "is-enabled", unit], rcs=None).stdout.strip() == "enabled":
+            if units.enabled(self.system, unit):
                 self.system.run(["systemctl", "disable", unit])
                 self.changed.append(f"disabled {unit}")
         else:
@@ -116,7 +115,7 @@ class Stages:
 
     def active(self, unit):
         if self._systemd():
-            return self.system.run(["systemctl", "is-active", unit], rcs=None).stdout.strip() == "active"
+            return units.active(self.system, unit)
         return self.system.run(["service", unit.removesuffix(".service"), "status"], rcs=None).rc == 0
 
     # -- stages -------------------------------------------------------------

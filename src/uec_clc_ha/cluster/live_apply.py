@@ -42,7 +42,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import crm_mon, quorum_device, sbd
+from uec_clc_ha.cluster import crm_mon, node_word, quorum_device, sbd
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import Refused
@@ -197,17 +197,15 @@ def plan(system, config, changes, force=False):
             "pacemaker and corosync on both nodes (the cloud keeps running), `uec-clc-ha-ctl apply` on both, "
             "start corosync and pacemaker on both, then `crm configure property maintenance-mode=false`. Or put "
             "the old secret back (`uec-clc-ha-ctl set --force Cluster-Secret=...`). Nothing was written.")
-    reload = None
-    if COROSYNC_CONF in differs:
-        if corosync_runs:
-            reload = Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
-                          (COROSYNC_CONF, differs[COROSYNC_CONF].new.content))
-        else:
-            notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
+    changed = COROSYNC_CONF in differs
+    if changed and not corosync_runs:
+        notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
+    reload = Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
+                  (COROSYNC_CONF, differs[COROSYNC_CONF].new.content) if changed else ())
     if corosync_runs and config.cluster_stack == "corosync":
-        steps, more = quorum_device.arrange(system, config, steps, reload, Step)
+        steps, more = quorum_device.arrange(system, config, steps, reload, changed, Step)
         notes += more
-    elif reload is not None:
+    elif corosync_runs and changed:
         steps.append(reload)
     steps += _drbd_steps(system, config, differs, notes)
     return steps, notes
@@ -307,7 +305,7 @@ def _probe_held(system, config, view, steps, notes):
     tell = _probe_word_argv(system, config)
     if tell:
         steps.append(Step(f"tell {config.peer_node} that this node has the fencing probe", tell))
-    if sbd.said(system, config.peer_node, PROBE_ATTRIBUTE) is not True:
+    if node_word.flag(system, config.peer_node, PROBE_ATTRIBUTE) is not True:
         notes.append(
             f"{CRM_FILE} is not loaded yet: its fencing starts with the probe fence_uec_clc_ha_probe, and "
             f"{config.peer_node} has not said that it has it: upgrade uec-clc-ha there (0.5.0 or later) and run "
@@ -318,9 +316,9 @@ def _probe_held(system, config, view, steps, notes):
 
 def _probe_word_argv(system, config):
     """The command that tells the peer this node has the fencing probe, or None when it said so already."""
-    if sbd.said(system, config.local_node, PROBE_ATTRIBUTE) is True:
+    if node_word.flag(system, config.local_node, PROBE_ATTRIBUTE) is True:
         return None
-    return ("attrd_updater", "-n", PROBE_ATTRIBUTE, "-U", "1")
+    return node_word.tell_argv(PROBE_ATTRIBUTE, "1")
 
 
 def tell_peer_of_probe(system, config):

@@ -36,9 +36,10 @@ the new one.
 """
 
 import re
-from dataclasses import dataclass
 
+from uec_clc_ha.cluster import node_word
 from uec_clc_ha.errors import Refused
+from uec_clc_ha.host import units
 
 WORD = "uec-clc-ha-quorum"          # transient node attribute: the quorum this node's corosync.conf file has
 UNIT = "corosync-qdevice.service"
@@ -65,54 +66,39 @@ def running(system):
 
 def said(system, node):
     """The quorum ``node`` last said its corosync.conf has, or None (nothing since it joined)."""
-    done = system.run(["attrd_updater", "-Q", "-n", WORD, "-N", node], rcs=None, timeout=30)
-    found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
-    return found.group(1) if found else None
+    return node_word.said(system, node, WORD)
 
 
-@dataclass(frozen=True)
-class UnitState:
-    enabled: bool
-    active: bool
-
-
-def qdevice_unit(system):
-    """corosync-qdevice's unit here: enabled at boot, running (or being restarted)."""
-    enabled = system.run(["systemctl", "is-enabled", UNIT], rcs=None, timeout=30).stdout.strip() == "enabled"
-    active = system.run(["systemctl", "is-active", UNIT], rcs=None, timeout=30).stdout.strip() in (
-        "active", "activating", "reloading")
-    return UnitState(enabled, active)
-
-
-def arrange(system, config, cib_steps, reload_step, step):
+def arrange(system, config, cib_steps, reload_step, reload_needed, step):
     """(steps, notes): the CIB steps and corosync's reload in the order the quorum needs, with corosync-qdevice's.
 
     ``cib_steps``: the steps that load cluster.crm (and what goes with it);
-    ``reload_step``: `corosync-cfgtool -R`, or None when corosync.conf is
-    applied already; ``step(what, argv)`` makes a live_apply.Step.  Only
-    called when corosync runs here.
+    ``reload_step``: `corosync-cfgtool -R` (with the file it applies when
+    corosync.conf changed), ``reload_needed`` whether the file changed;
+    ``step(what, argv)`` makes a live_apply.Step.  Only called when
+    corosync runs here.
     """
     want, now = wanted(config), running(system)
-    unit = qdevice_unit(system)
+    up = units.active(system, UNIT, starting=True)
+    at_boot = units.enabled(system, UNIT)
     start = [step(f"{UNIT} enabled and started (it votes through the arbiter {config.arbiter_host})",
                   ("systemctl", "enable", UNIT)),
              step(f"{UNIT} started", ("systemctl", "start", "--no-block", UNIT))]
     stop = [step(f"{UNIT} stopped and disabled (no arbiter)", ("systemctl", "disable", "--now", UNIT))]
-    reload = [reload_step] if reload_step else []
     if want == now:
         if config.arbiter_host:
-            qdevice = [] if unit.enabled and unit.active else start
+            qdevice = [] if at_boot and up else start
         else:
-            qdevice = stop if unit.enabled or unit.active else []
-        return cib_steps + reload + qdevice, []
+            qdevice = stop if at_boot or up else []
+        return cib_steps + ([reload_step] if reload_needed else []) + qdevice, []
     if now != TWO_NODE and want != TWO_NODE:
         raise Refused(f"the arbiter changes from {now[len('arbiter '):]} to {want[len('arbiter '):]} on a running "
                       "pair: corosync-qdevice keeps its connection to the arbiter it started with. Remove the "
                       "arbiter first (`uec-clc-ha-ctl set --default Arbiter` and `uec-clc-ha-ctl apply` on both "
                       "nodes), then set the new one and apply on both nodes. Nothing was written.")
-    reload = [reload_step or step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"))]
+    reload = [reload_step]
     tell = [] if said(system, config.local_node) == want else [
-        step(f"tell {config.peer_node} that corosync.conf here has {want}", ("attrd_updater", "-n", WORD, "-U", want))]
+        step(f"tell {config.peer_node} that corosync.conf here has {want}", node_word.tell_argv(WORD, want))]
     adding = want != TWO_NODE
     if said(system, config.peer_node) != want:
         what = f"the arbiter {config.arbiter_host}" if adding else "two_node (no arbiter)"
@@ -120,8 +106,7 @@ def arrange(system, config, cib_steps, reload_step, step):
                  f"{config.peer_node}'s corosync.conf has it too: run `uec-clc-ha-ctl apply` on "
                  f"{config.peer_node}; that apply reloads both nodes at once (corosync-cfgtool -R) and loads "
                  f"the new cluster.crm. Until then the pair keeps its present quorum and fencing."]
-        qdevice = (start if not (unit.enabled and unit.active) else []) if adding else \
-            (stop if unit.enabled or unit.active else [])
+        qdevice = (start if not (at_boot and up) else []) if adding else (stop if at_boot or up else [])
         return tell + qdevice, notes
     if adding:
         return tell + reload + start + cib_steps, []

@@ -11,6 +11,9 @@ set; it goes when the node leaves the cluster.
 
 import re
 
+from uec_clc_ha.cluster import node_word
+from uec_clc_ha.host import units
+
 ATTRIBUTE = "uec-clc-ha-sbd"
 
 
@@ -29,26 +32,23 @@ def parse_header(dump):
 
 
 def active(system):
-    return system.run(["systemctl", "is-active", "sbd.service"], rcs=None).stdout.strip() == "active"
+    return units.active(system, "sbd.service")
 
 
 def enabled(system):
-    return system.run(["systemctl", "is-enabled", "sbd.service"], rcs=None).stdout.strip() == "enabled"
+    return units.enabled(system, "sbd.service")
 
 
 def publish_argv(system, node, running):
     """The command that tells the peer whether sbd runs on ``node`` (this node), or None when it said so already."""
     if said(system, node) == running:
         return None
-    return ("attrd_updater", "-n", ATTRIBUTE, "-U", "1" if running else "0")
+    return node_word.tell_argv(ATTRIBUTE, "1" if running else "0")
 
 
-def said(system, node, attribute=ATTRIBUTE):
-    """What ``node`` last said about its sbd (or ``attribute``'s subject): True, False, or None (nothing since it
-    joined)."""
-    done = system.run(["attrd_updater", "-Q", "-n", attribute, "-N", node], rcs=None, timeout=30)
-    found = re.search(r'value="([^"]*)"', done.stdout) if done.rc == 0 else None
-    return None if found is None else found.group(1) == "1"
+def said(system, node):
+    """What ``node`` last said about its sbd: True (it runs), False, or None (nothing since it joined)."""
+    return node_word.flag(system, node, ATTRIBUTE)
 
 
 def reads_slot(system, device, node, msgwait):

@@ -47,8 +47,8 @@ def config(arbiter=""):
     return settings.require_valid(raw)
 
 
-def arrange(node, cfg, reload=RELOAD):
-    steps, notes = qd.arrange(node, cfg, list(CIB), reload, Step)
+def arrange(node, cfg, changed=True):
+    steps, notes = qd.arrange(node, cfg, list(CIB), RELOAD, changed, Step)
     return [s.argv for s in steps], notes
 
 
@@ -70,13 +70,19 @@ def test_adding_the_arbiter_the_second_node_reloads_both_then_starts_qdevice_the
     assert argvs == [TELL, RELOAD.argv, *START, CIB[0].argv] and notes == []
 
 
+def test_a_second_node_whose_file_was_written_by_an_earlier_apply_still_reloads_both(tmp_path):
+    node = Node(str(tmp_path), words={"clc1": WORD, "clc2": WORD})      # that apply stopped before its reload
+    argvs, notes = arrange(node, config("203.0.113.50"), changed=False)
+    assert argvs == [RELOAD.argv, *START, CIB[0].argv] and notes == []
+
+
 def test_once_reloaded_the_first_nodes_next_apply_only_catches_up(tmp_path):
     node = Node(str(tmp_path), arbiter="203.0.113.50:5403", words={"clc1": WORD, "clc2": WORD}, enabled=True,
                 active=True)
     assert arrange(node, config("203.0.113.50")) == ([CIB[0].argv, RELOAD.argv], [])
-    assert arrange(node, config("203.0.113.50"), reload=None) == ([CIB[0].argv], [])
+    assert arrange(node, config("203.0.113.50"), changed=False) == ([CIB[0].argv], [])
     node.active = False                   # a node rebooted without it, or stopped by hand
-    assert arrange(node, config("203.0.113.50"), reload=None)[0] == [CIB[0].argv, *START]
+    assert arrange(node, config("203.0.113.50"), changed=False)[0] == [CIB[0].argv, *START]
 
 
 def test_removing_the_arbiter_the_cib_gets_its_fencing_delay_back_before_two_node_returns(tmp_path):
@@ -90,7 +96,7 @@ def test_removing_the_arbiter_the_cib_gets_its_fencing_delay_back_before_two_nod
     assert arrange(second, config()) == ([tell, CIB[0].argv, RELOAD.argv, *STOP], [])
     # without the arbiter and without qdevice, nothing more
     done = Node(str(tmp_path), words={"clc1": "two_node", "clc2": "two_node"})
-    assert arrange(done, config(), reload=None) == ([CIB[0].argv], [])
+    assert arrange(done, config(), changed=False) == ([CIB[0].argv], [])
 
 
 def test_another_arbiter_on_a_running_pair_is_refused(tmp_path):
