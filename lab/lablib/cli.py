@@ -3,6 +3,7 @@
 Run by lab/labctl (python3 -m lablib.cli, with lab/ and src/ on Python's path); `make lab` runs `labctl up`.
 
   labctl up                          build what is missing, boot clc1 and clc2, install, wait for the VIP
+                                     (UEC_CLC_HA_LAB_ARBITER=1: then the arbiter host cc1, added to the pair)
   labctl down                        stop the VMs (by pid), remove the namespaces and taps
   labctl exec NODE [--timeout S] -- CMD...   CMD as root in the guest: its output and exit code
   labctl client [--timeout S] -- CMD...      CMD in the client namespace (curl; the VIP is reachable)
@@ -14,7 +15,8 @@ Run by lab/labctl (python3 -m lablib.cli, with lab/ and src/ on Python's path); 
   labctl capture STATE [--note TEXT] what `uec-clc-ha-ctl status` reads, from both nodes, as test fixtures
                                      (tests/fixtures/status/RELEASE/STATE/NODE.json)
 
-NODE is clc1 or clc2.  Exit codes: a command's own for exec and client;
+NODE is clc1, clc2 or cc1 (the arbiter host: exec, kill, boot, link public, status; `boot cc1` on a lab
+without it powers it on with a fresh disk).  Exit codes: a command's own for exec and client;
 otherwise 0, 1 on failure, 2 on usage.
 """
 
@@ -23,21 +25,25 @@ import json
 import os
 import sys
 
-from lablib import capture, config, guest, host, net, pair, state, vm
+from lablib import arbiter, capture, config, guest, host, net, pair, state, vm
 
 
 def status():
     st = state.load()
     links = net.link_states()
     vms = {}
-    for node, n in config.NODES.items():
+    for node, n in config.MACHINES.items():
         pid = vm.pid_of(node, st)
         alive = pid is not None
+        if node == config.ARBITER and not alive and node not in st.get("vms", {}):
+            continue                      # a lab without its arbiter host
         vms[node] = {"running": alive, "qemu_pid": pid, "public": n["public"],
-                     "replication": n["replication"], "links": links[node],
+                     "replication": n.get("replication"), "links": links[node],
                      "rss_mib": vm.rss_mib(pid) if alive else None,
                      "console": os.path.join(config.node_dir(node), "console.log")}
-        if vm.with_bmcs(st):
+        if node == config.ARBITER:
+            vms[node]["role"] = "arbiter"
+        if vm.with_bmcs(st) and node in config.NODES:
             vms[node].update(management=n["management"],
                              bmc={"address": n["bmc"], "running": vm.bmc_pid(node, st) is not None})
     return {"vms": vms, "fencing": st.get("fencing", "sbd"), "vip": config.VIP, "client": {"namespace": config.CLIENT_NS, "address": config.CLIENT},
@@ -51,17 +57,17 @@ def main(argv):
     sub.add_parser("up")
     sub.add_parser("down")
     e = sub.add_parser("exec")
-    e.add_argument("node", choices=sorted(config.NODES))
+    e.add_argument("node", choices=sorted(config.MACHINES))
     e.add_argument("--timeout", type=float, default=300)
     c = sub.add_parser("client")
     c.add_argument("--timeout", type=float, default=120)
     for name in ("kill", "boot"):
-        sub.add_parser(name).add_argument("node", choices=sorted(config.NODES))
+        sub.add_parser(name).add_argument("node", choices=sorted(config.MACHINES))
     b = sub.add_parser("bmc")
     b.add_argument("node", choices=sorted(config.NODES))
     b.add_argument("state", choices=("stop", "start"))
     li = sub.add_parser("link")
-    li.add_argument("node", choices=sorted(config.NODES))
+    li.add_argument("node", choices=sorted(config.MACHINES))
     li.add_argument("link", choices=net.LINKS)
     li.add_argument("state", choices=("down", "up"))
     s = sub.add_parser("status")
@@ -81,6 +87,8 @@ def main(argv):
         return 1
     if args.cmd == "up":
         pair.up(sys.stdout)
+        if config.WITH_ARBITER and not arbiter.running():
+            arbiter.up(sys.stdout)
     elif args.cmd == "down":
         pair.down(sys.stdout)
     elif args.cmd in ("exec", "client"):
@@ -115,10 +123,15 @@ def main(argv):
         if vm.pid_of(args.node, st):
             print(f"{args.node}: running already")
         else:
-            pid = pair.boot(args.node, st["image"], st["accel"], fresh=False)
+            fresh = args.node == config.ARBITER and args.node not in st.get("vms", {})
+            pid = pair.boot(args.node, st["image"], st["accel"], fresh=fresh)
             print(f"{args.node}: powered on (qemu pid {pid})")
     elif args.cmd == "link":
-        net.set_link(args.node, args.link, args.state == "up")
+        try:
+            net.set_link(args.node, args.link, args.state == "up")
+        except ValueError as e:
+            print(f"labctl link: {e}", file=sys.stderr)
+            return 2
         print(f"{args.node}: {args.link} link {args.state}")
     elif args.cmd == "capture":
         capture.capture(args.state, args.note, sys.stdout)
@@ -129,9 +142,11 @@ def main(argv):
             sys.stdout.write("\n")
         else:
             for node, v in info["vms"].items():
+                rep = f", replication {v['replication']} ({v['links']['replication']})" if v["replication"] else \
+                    " (the arbiter host)"
                 print(f"{node}: {'running, qemu pid ' + str(v['qemu_pid']) if v['running'] else 'not running'}; "
-                      f"public {v['public']} ({v['links']['public']}), replication {v['replication']} "
-                      f"({v['links']['replication']})" + (f"; qemu RSS {v['rss_mib']} MiB" if v["rss_mib"] else ""))
+                      f"public {v['public']} ({v['links']['public']}){rep}"
+                      + (f"; qemu RSS {v['rss_mib']} MiB" if v["rss_mib"] else ""))
             print(f"VIP {info['vip']}; client {info['client']['address']} in namespace {info['client']['namespace']}")
             print(f"acceleration: {info['accel']}; directories: {info['directories']['run']}")
     return 0

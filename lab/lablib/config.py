@@ -37,8 +37,16 @@ IMAGE_EXTRAS = [
 
 
 def image_packages():
+    """What the image installs: IMAGE_EXTRAS, uec-clc-ha's Depends and uec-clc-ha-arbiter's but corosync-qnetd
+    itself (the arbiter host installs it from LOCAL_ARCHIVE; the nodes never run it)."""
     from .chroot import control_depends
-    return IMAGE_EXTRAS + control_depends()
+    nodes = control_depends()
+    arbiter = [r for r in control_depends(package="uec-clc-ha-arbiter")
+               if r.split()[0] != ARBITER_DAEMON and r not in nodes]
+    return IMAGE_EXTRAS + nodes + arbiter
+
+
+ARBITER_DAEMON = "corosync-qnetd"
 
 
 # Room for a release upgrade in place: Debian 12 -> 13 installs about 2 GiB more (the transitional
@@ -64,6 +72,18 @@ NODES = {
     "clc2": {"public": "198.51.100.12", "replication": "192.0.2.2", "index": 2,
              "management": "203.0.113.12", "bmc": "203.0.113.112"},
 }
+# The arbiter host: the cloud's Cluster Controller host, a third, smaller VM on the public network
+# only (no DRBD disk, no SBD disk, no watchdog), which gets uec-clc-ha-arbiter with apt (lablib.arbiter).
+# It is booted by `labctl up` with UEC_CLC_HA_LAB_ARBITER=1, or later by `labctl boot cc1` on a serving
+# pair (a scenario adds it live).  MACHINES: every VM the lab can run.
+ARBITER = "cc1"
+ARBITER_HOST = {"public": "198.51.100.13", "index": 3}
+MACHINES = {**NODES, ARBITER: ARBITER_HOST}
+WITH_ARBITER = os.environ.get("UEC_CLC_HA_LAB_ARBITER", "") not in ("", "0")
+ARBITER_MEMORY_MIB = 512
+# Where the image keeps corosync-qnetd's .deb (the arbiter host's local archive, as an air-gapped
+# site carries one): the arbiter host installs it with apt beside uec-clc-ha-arbiter's .debs.
+LOCAL_ARCHIVE = "/var/lib/lab-archive"
 # IPMI fencing (UEC_CLC_HA_LAB_FENCING=ipmilan): each node's BMC, OpenIPMI's ipmi_sim in the lab
 # namespace at NODES[n]["bmc"] on the management bridge (lablib.bmc: a hard power off, a power state
 # that is the VM's); each VM gets a third NIC there (its "management" address: how it reaches its
@@ -92,11 +112,16 @@ LINK_NUMBER = {"public": 0, "replication": 1, "management": 2}
 
 def mac(node, link):
     """Fixed MAC addresses: the image's networkd files match them, so one image serves both nodes."""
-    return f"52:54:00:4c:{NODES[node]['index']:02x}:{LINK_NUMBER[link]:02x}"
+    return f"52:54:00:4c:{MACHINES[node]['index']:02x}:{LINK_NUMBER[link]:02x}"
 
 
 def tap(node, link):
     return f"t{node}{link[0]}"
+
+
+def links_of(machine, links):
+    """The links of ``links`` a machine has: the arbiter host only a public one."""
+    return ("public",) if machine == ARBITER else links
 
 
 def peer(node):

@@ -10,10 +10,12 @@ Recipe: debootstrap (minbase) of config.SUITE (the lab's release: Debian 12
 or 13) from the mirror this machine's apt uses (its own release's mirrors for
 the other), the packages of config.image_packages() (the stock kernel with its
 DRBD 8.4 module, python3 and what the stand-in needs, and uec-clc-ha's Depends
-through `apt-get satisfy`), then:
-one image for both nodes (the node's name comes from the kernel command
+and uec-clc-ha-arbiter's through `apt-get satisfy`), corosync-qnetd's .deb
+kept in config.LOCAL_ARCHIVE (installed, copied there, purged: only the
+arbiter host installs it, from there), then:
+one image for every VM (the machine's name comes from the kernel command
 line, its addresses from systemd-networkd files matching each NIC's fixed
-MAC address), /etc/hosts naming both nodes, a persistent journal, the guest
+MAC address), /etc/hosts naming both nodes and the arbiter host, a persistent journal, the guest
 agent as a service, corosync, pacemaker and sbd disabled (Debian enables
 them on install; the cluster is started by uec-clc-ha, not by the image),
 apt's timers masked.  The root filesystem becomes a 6 GiB sparse ext4 image
@@ -171,6 +173,10 @@ def build(directory, log, suite):
     packages = config.image_packages()
     step(f"installing {len(packages)} packages (the kernel, the cluster stack, python3)",
          ["apt-get", "satisfy", "-y", "--no-install-recommends", *packages])
+    step(f"{config.ARBITER_DAEMON} for the arbiter host, kept in the image's {config.LOCAL_ARCHIVE}", ["sh", "-c",
+         f"apt-get install -y --no-install-recommends {config.ARBITER_DAEMON} && mkdir -p {config.LOCAL_ARCHIVE} && "
+         f"cp /var/cache/apt/archives/{config.ARBITER_DAEMON}_*.deb {config.LOCAL_ARCHIVE}/ && "
+         f"apt-get purge -y {config.ARBITER_DAEMON}"])
     configure(rootfs)
     step("services of the image", ["sh", "-c",
          "systemctl enable systemd-networkd.service lab-guest-agent.service && "
@@ -191,13 +197,17 @@ def build(directory, log, suite):
 
 
 def configure(rootfs):
-    """The files that make one image serve both nodes."""
+    """The files that make one image serve both nodes and the arbiter host."""
     _write(rootfs, "/etc/fstab", "/dev/vda / ext4 defaults,errors=remount-ro 0 1\n")
     if os.path.exists(os.path.join(rootfs, "etc/hostname")):
         os.unlink(os.path.join(rootfs, "etc/hostname"))
-    hosts = "127.0.0.1 localhost\n" + "".join(f"{n['public']} {name}\n" for name, n in config.NODES.items())
+    hosts = "127.0.0.1 localhost\n" + "".join(f"{n['public']} {name}\n" for name, n in config.MACHINES.items())
     _write(rootfs, "/etc/hosts", hosts)
     prefix = config.PUBLIC_NET.split("/")[1]
+    _write(rootfs, f"/etc/systemd/network/10-{config.ARBITER}-public.network",
+           f"[Match]\nMACAddress={config.mac(config.ARBITER, 'public')}\n\n[Link]\nRequiredForOnline=no\n\n"
+           f"[Network]\nAddress={config.ARBITER_HOST['public']}/{prefix}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+           "ConfigureWithoutCarrier=yes\nIgnoreCarrierLoss=yes\nKeepConfiguration=yes\n")
     for name, n in config.NODES.items():
         _write(rootfs, f"/etc/systemd/network/10-{name}-public.network",
                f"[Match]\nMACAddress={config.mac(name, 'public')}\n\n[Link]\nRequiredForOnline=no\n\n"

@@ -5,7 +5,8 @@ Called by `labctl up` (create, idempotent), `labctl down` (destroy) and
 namespaces the lab creates:
 
   uecha-lab      the qemu processes; brpub (198.51.100.1/24: the pair's ping
-                 host) with each VM's public tap and the client's veth;
+                 host) with each VM's public tap (the arbiter host's too:
+                 it has only that link) and the client's veth;
                  brrep (no address) with each VM's replication tap
   uecha-client   the client of the cloud: 198.51.100.50/24, no default route
 
@@ -59,8 +60,8 @@ def create():
             if f"{n['bmc']}/" not in have:
                 _ip(lab, "addr", "add", f"{n['bmc']}/{config.MANAGEMENT_NET.split('/')[1]}", "dev",
                     config.MANAGEMENT_BRIDGE)
-    for node in config.NODES:
-        for link, bridge in ((link, BRIDGE[link]) for link in LINKS):
+    for node in config.MACHINES:
+        for link, bridge in ((link, BRIDGE[link]) for link in config.links_of(node, LINKS)):
             tap = config.tap(node, link)
             if not _has_link(lab, tap):
                 _ip(lab, "tuntap", "add", "dev", tap, "mode", "tap")
@@ -85,17 +86,17 @@ def destroy():
 
 
 def set_link(node, link, up):
-    if link not in LINKS:
-        raise ValueError(f"link must be one of {', '.join(LINKS)}")
+    if link not in config.links_of(node, LINKS):
+        raise ValueError(f"{node}'s link must be one of {', '.join(config.links_of(node, LINKS))}")
     _ip(config.NAMESPACE, "link", "set", config.tap(node, link), "up" if up else "down")
 
 
 def link_states():
-    """{node: {link: "up" | "down" | "absent"}}."""
+    """{machine: {link: "up" | "down" | "absent"}} (the nodes and the arbiter host)."""
     out = {}
-    for node in config.NODES:
+    for node in config.MACHINES:
         out[node] = {}
-        for link in LINKS:
+        for link in config.links_of(node, LINKS):
             done = _ip(config.NAMESPACE, "-o", "link", "show", config.tap(node, link), check=False) \
                 if _ns_exists(config.NAMESPACE) else None
             if done is None or done.returncode != 0:

@@ -142,13 +142,15 @@ def same_lab(suite=None):
 
 
 def boot(node, img, accel_mode, fresh):
+    """Power a VM on (a node, or the arbiter host: lablib.arbiter) with its disks (``fresh``: new ones)."""
     vm.disks(node, img, fresh)
-    if vm.with_bmcs():
+    bmc = vm.with_bmcs() and node in config.NODES
+    if bmc:
         vm.start_bmc(node)
     pid = vm.start(node, img, accel_mode)
     st = state.load()
     st.setdefault("vms", {})[node] = {"pid": pid, "started": time.time()}
-    if vm.with_bmcs(st):
+    if bmc:
         st["vms"][node]["machine"] = vm.bmc_of(node, st).machine
     state.save(st)
     return pid
@@ -271,7 +273,7 @@ def down(out):
         if vm.stop_bmc(node):
             out.write(f"stopped {node}'s BMC\n")
     net.destroy()
-    for node in config.NODES:
+    for node in config.MACHINES:
         for name in ("root.qcow2", "drbd.img"):
             try:
                 os.unlink(os.path.join(config.node_dir(node), name))

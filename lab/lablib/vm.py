@@ -15,6 +15,10 @@ boot uses: a release upgrade reboots into the new release's kernel).  qemu runs 
 lab's network namespace, in a session of its own, so it outlives labctl;
 its pid is recorded in state.json and only that pid is ever killed.
 
+The arbiter host (config.ARBITER, lablib.arbiter) is smaller: 512 MiB, its
+root overlay, the public NIC, the agent's ports, the two shares and QMP;
+no DRBD or SBD disk, no watchdog, no BMC.
+
 With IPMI fencing (config.FENCING ipmilan) each node also has a BMC:
 OpenIPMI's ipmi_sim in the lab namespace (lablib.bmc), started before its
 VM, with the VM as its machine: the VM is powered on through the BMC
@@ -117,6 +121,8 @@ def disks(node, image, fresh):
     sbd = os.path.join(config.RUN, "sbd.img")
     if fresh or not os.path.exists(root):
         host.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image["image"], root])
+    if node == config.ARBITER:
+        return root, None, None
     if fresh or not os.path.exists(drbd):
         with open(drbd, "wb") as fh:
             fh.truncate(config.DRBD_DISK_MIB << 20)
@@ -133,6 +139,8 @@ def argv(node, image, accel_mode):
                        os.path.join(config.RUN, "sbd.img"))
     accel_args = ["-accel", "kvm", "-cpu", "host"] if accel_mode == "kvm" else \
         ["-accel", "tcg,tb-size=1024", "-cpu", "max,la57=off"]
+    if node == config.ARBITER:
+        return _arbiter_argv(d, vmlinuz, initrd, root, accel_args, accel_mode)
     return [QEMU, "-name", node, *accel_args, "-m", str(config.MEMORY_MIB), "-smp", str(config.VCPUS),
             "-nodefaults", "-display", "none", "-vga", "none",
             "-serial", f"file:{os.path.join(d, 'console.log')}",
@@ -160,6 +168,30 @@ def argv(node, image, accel_mode):
             # the lab's .debs, read-only: the guest mounts it (9p) to install from it
             "-virtfs", f"local,path={config.DIST},mount_tag=labdist,security_model=none,readonly=on",
             # the lab's bootloader: where the node's kernel hook leaves a newly installed kernel
+            "-virtfs", f"local,path={boot_dir(node)},mount_tag=labboot,security_model=none",
+            "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
+            "-device", "virtio-rng-pci"]
+
+
+def _arbiter_argv(d, vmlinuz, initrd, root, accel_args, accel_mode):
+    """The arbiter host: its root overlay, its public NIC, the guest agent, the lab's .debs; nothing else."""
+    node = config.ARBITER
+    return [QEMU, "-name", node, *accel_args, "-m", str(config.ARBITER_MEMORY_MIB), "-smp", "1",
+            "-nodefaults", "-display", "none", "-vga", "none",
+            "-serial", f"file:{os.path.join(d, 'console.log')}",
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={node} "
+                       "panic=10 quiet loglevel=4 systemd.show_status=1"
+                       + ("" if accel_mode == "kvm" else " mitigations=off"),
+            "-drive", f"file={root},format=qcow2,if=none,id=root,cache=unsafe",
+            "-device", "virtio-blk-pci,drive=root",
+            "-netdev", f"tap,id=pub,ifname={config.tap(node, 'public')},script=no,downscript=no",
+            "-device", f"virtio-net-pci,netdev=pub,mac={config.mac(node, 'public')}",
+            "-device", "virtio-serial-pci",
+            *[arg for port in range(guest.PORTS) for arg in (
+                "-chardev", f"socket,id=agent{port},path={os.path.join(d, f'agent{port}.sock')},server=on,wait=off",
+                "-device", f"virtserialport,chardev=agent{port},name=lab.agent.{port}")],
+            "-virtfs", f"local,path={config.DIST},mount_tag=labdist,security_model=none,readonly=on",
             "-virtfs", f"local,path={boot_dir(node)},mount_tag=labboot,security_model=none",
             "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
             "-device", "virtio-rng-pci"]
@@ -257,10 +289,10 @@ def _wait_sockets(node, exited):
 
 
 def start(node, image, accel_mode):
-    """Start the node's qemu in the lab namespace (through its BMC with IPMI fencing); its pid."""
+    """Start the VM's qemu in the lab namespace (a node's through its BMC with IPMI fencing); its pid."""
     d = config.node_dir(node)
     _clear_sockets(node)
-    if with_bmcs():
+    if with_bmcs() and node != config.ARBITER:
         b = bmc_of(node)
         bmc.machine_define(b.machine, argv(node, image, accel_mode))
         done = b.ipmitool(host.in_ns(config.NAMESPACE, []), "chassis", "power", "on")
