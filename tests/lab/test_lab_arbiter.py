@@ -61,7 +61,11 @@ def test_the_arbiter_added_lost_and_removed_on_a_live_pair(pair):
     said = arbiter.add(out)
     assert "run `uec-clc-ha-ctl apply` on clc2" in said["clc1"], said["clc1"]
     wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
-    listed = pair.exec(config.ARBITER, "corosync-qnetd-tool", "-l", timeout=60).stdout
+    listed = pair.exec(config.ARBITER, "corosync-qnetd-tool", "-lv", timeout=60).stdout
+    print(f"\n--- corosync-qnetd-tool -lv on {config.ARBITER}\n{listed}"
+          f"--- corosync-qdevice-tool -sv on clc1\n"
+          f"{pair.exec('clc1', 'corosync-qdevice-tool', '-sv', timeout=60, check=False).stdout}"
+          f"--- corosync-quorumtool -s on clc1\n{quorum(pair, 'clc1')['text']}")
     assert "clc1" in listed or config.NODES["clc1"]["public"] in listed, listed
     for node in config.NODES:
         assert quorum(pair, node)["total"] == 3 and "2Node" not in quorum(pair, node)["flags"]

@@ -32,7 +32,6 @@ def arguments(p):
 def run(args, system, out):
     raw = pipeline.load_raw(system, args.settings)
     built = pipeline.build(system, raw)
-    pipeline.refuse_unwired(built.config)
     problems = pipeline.check(system, built)
     if problems:
         raise VerifyError(problems)

@@ -17,7 +17,7 @@ arbiter's CA already is left alone; one enrolled with another CA (a new
 arbiter, or the arbiter's CA made anew) is enrolled afresh.
 """
 
-from uec_clc_ha.cluster import arbiter_protocol as protocol
+from uec_clc_ha.cluster import arbiter_protocol as protocol, quorum_device
 from uec_clc_ha.config import keyring
 from uec_clc_ha.errors import CommandFailure, Refused
 
@@ -82,18 +82,33 @@ def enrol(system, host, cluster, node, key, say=print, port=protocol.ENROL_PORT)
     return True
 
 
+def in_use(system, config):
+    """True when this node holds a qdevice certificate and corosync runs with this arbiter as its device.
+
+    Then apply and the postinst leave the enrolment alone and do not ask the
+    arbiter: a pair whose arbiter host is down (it keeps serving on two votes
+    of three) can still be administered and upgraded.
+    """
+    return system.exists(P12) and system.exists(CA_FILE) and \
+        quorum_device.running(system) == quorum_device.wanted(config)
+
+
 def prepare(system, config, say=print, dry_run=False):
     """Before corosync gets the quorum device: True when this node was enrolled now.
 
     Refused, with nothing changed, when the arbiter does not answer or its
     CA is not authenticated by this cluster's enrolment key (another
     secret or cluster name there, or not an arbiter of this pair);
-    ``dry_run`` stops after that check.  Nothing to do without an Arbiter.
+    ``dry_run`` stops after that check.  Nothing to do without an Arbiter,
+    nor while it is in use (in_use).
     """
     if not config.arbiter_host:
         return False
     key = keyring.derive(config.cluster_secret, config.cluster_name).arbiter_enrol_key
     host = str(config.arbiter_host)
+    if in_use(system, config):
+        say(f"arbiter: corosync votes through {host} already, with this node's certificate")
+        return False
     if dry_run:
         served_ca(system, host, config.cluster_name, key)
         say(f"arbiter: {host} answers and its CA is this cluster's")

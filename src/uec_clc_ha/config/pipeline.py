@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from uec_clc_ha.config import keyring, render, settings, settings_file, verify
-from uec_clc_ha.errors import NotVerifiable, Problem, Refused, ValidationError
+from uec_clc_ha.errors import NotVerifiable, Refused
 from uec_clc_ha.host import detect
 from uec_clc_ha.host.managed_files import diverted_by_us, is_conffile_of
 from uec_clc_ha.host.paths import PACKAGE, SETTINGS_PATH
@@ -151,25 +151,6 @@ def plan(system, files):
         else:
             changes.append(Change("unchanged", new, old))
     return changes
-
-
-def refuse_unwired(config):
-    """ValidationError for settings this version renders and checks but does not yet bring to a live pair.
-
-    Called by the writers (`apply`, the postinst's configure) before they
-    write anything.  An Arbiter needs each node enrolled with it and
-    corosync-qdevice started in step with the new corosync.conf on both
-    nodes.  apply and cluster-init have those steps
-    (uec_clc_ha.cluster.arbiter.prepare, uec_clc_ha.cluster.quorum_device),
-    but they have not run on the lab's live pair yet, and a quorum device
-    that does not vote would leave a survivor without quorum after its
-    peer's loss: the setting stays refused until they have.
-    """
-    if config.arbiter_host:
-        raise ValidationError([Problem("Arbiter", "is not yet brought to a running pair by this version of "
-                                                  "uec-clc-ha (its live steps are not proven on a pair yet): "
-                                                  "leave it empty (`uec-clc-ha-ctl set --default Arbiter`); "
-                                                  "nothing was written")])
 
 
 def refuse_foreign_conffiles(system, changes, force):

@@ -28,7 +28,7 @@ told how to finish.
 import json
 import sys
 
-from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
+from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply
 from uec_clc_ha.config import answers, changes as config_changes, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
@@ -88,7 +88,6 @@ def prepare(system, db):
     try:
         text, generated = config_changes.with_answers(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
-        pipeline.refuse_unwired(built.config)
         problems = pipeline.check(system, built)
         if problems:
             raise VerifyError(problems)
@@ -127,6 +126,10 @@ def install(system, db):
         return 0
     text = pending["text"]
     built = pipeline.build(system, settings_file.parse(text))
+    if system.is_live and built.config.cluster_stack == "corosync":
+        # before any file: a new arbiter that does not answer is refused with nothing written (apply's rule);
+        # one the node votes through already is not asked (its host may be down)
+        arbiter.prepare(system, built.config, say=log)
     installer = managed_files.Installer(system, log, "package")
     installer.install(settings_file.as_rendered(text))
     for path, result in installer.install_generated(built.files).items():

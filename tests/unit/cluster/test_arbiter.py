@@ -38,7 +38,14 @@ class Node(System):
                                  lambda c, crq: b"SIGNED " + crq)
         return protocol.encode(answer)
 
+    device = None                        # the arbiter corosync runs with ("host:port"), or none
+
     def run(self, argv, rcs=(0,), **kw):
+        if argv[0] == "corosync-cmapctl":
+            if self.device is None:
+                return Completed(tuple(argv), 1, "", "Can't get key")
+            value = self.device.split(":")[0 if argv[2].endswith(".host") else 1]
+            return Completed(tuple(argv), 0, f"{argv[2]} (str) = {value}\n", "")
         self.ran.append(list(argv[:2]))
         if argv[1] == "-i":
             self.makedirs(arbiter.NSSDB)
@@ -79,3 +86,17 @@ def test_an_arbiter_of_another_secret_is_refused_and_nothing_is_written(tmp_path
     with pytest.raises(Refused, match="not authenticated by this cluster's enrolment key"):
         arbiter.prepare(node, config(), say=lambda t: None)
     assert node.ran == [] and not node.exists(arbiter.CA_FILE)
+
+
+def test_a_node_voting_through_the_arbiter_already_does_not_ask_it(tmp_path):
+    """The arbiter host may be down: apply and the postinst must still work on the pair it votes in."""
+    c = config()
+    node = Node(str(tmp_path), c.cluster_secret)
+    assert arbiter.prepare(node, c, say=lambda t: None) is True
+    node.asked.clear()
+    node.device = "203.0.113.50:5403"
+    said = []
+    assert arbiter.prepare(node, c, say=said.append) is False and arbiter.prepare(node, c, dry_run=True) is False
+    assert node.asked == [] and "votes through 203.0.113.50 already" in said[0]
+    node.device = "203.0.113.60:5403"              # corosync runs with another arbiter: this one is asked
+    assert arbiter.prepare(node, c, say=lambda t: None) is False and node.asked
