@@ -1,7 +1,8 @@
 """`labctl capture STATE`: what `uec-clc-ha-ctl status` reads, captured on both lab nodes as test fixtures.
 
 Called by lab/labctl.  Runs on each node exactly the sources the
-product's status reads (uec_clc_ha.cluster.pair_status.sources; a "file:" source is
+product's status reads (uec_clc_ha.cluster.pair_status.sources, corosync-qdevice's
+too when the node's settings name an Arbiter; a "file:" source is
 read with cat) and writes tests/fixtures/status/RELEASE/STATE/NODE.json
 (RELEASE: the lab's Debian release, whose Pacemaker prints its own XML):
 when, the lab state's name and note, the node, and each source's argv, exit
@@ -19,6 +20,7 @@ from uec_clc_ha.cluster import pair_status
 
 FIXTURES = os.path.join(config.TOP, "tests", "fixtures", "status")
 DRBD_VERSION = "8.4"            # the stock kernel's module in the lab's guests
+SETTINGS = "/etc/uec-clc-ha/uec-clc-ha.conf"
 
 
 def capture(state_name, note, out):
@@ -29,8 +31,9 @@ def capture(state_name, note, out):
         if guest.ping(node, timeout=10) is None:
             out.write(f"{node}: does not answer (powered off?): nothing captured\n")
             continue
+        with_arbiter = "Arbiter: " in guest.exec_(node, ["grep", "-E", "^Arbiter: *[^ ]", SETTINGS], timeout=30).stdout
         sources = {}
-        for name, argv in pair_status.sources(DRBD_VERSION).items():
+        for name, argv in pair_status.sources(DRBD_VERSION, with_arbiter).items():
             command = ["cat", argv[0][5:]] if argv[0].startswith("file:") else argv
             r = guest.exec_(node, command, timeout=90)
             sources[name] = {"argv": argv, "rc": r.rc, "stdout": r.stdout}

@@ -37,7 +37,7 @@ def run(args, system, out):
     raw = pipeline.load_raw(system, args.settings)
     built = pipeline.build(system, raw)
     config = built.config
-    outputs = pair_status.gather(system, config.drbd_version)
+    outputs = pair_status.gather(system, config.drbd_version, arbiter=bool(config.arbiter_host))
     try:
         changed = drift(system, built)
     except UecError:

@@ -328,11 +328,40 @@ class Doctor:
                          "uec-clc-ha-ctl cluster-init")
             return
         values = pair_status.cmap(done.stdout)
-        if values.get("runtime.votequorum.two_node") == "1":
+        if self.c.arbiter_host:
+            self.arbiter(values.get("runtime.votequorum.two_node") == "1")
+        elif values.get("runtime.votequorum.two_node") == "1":
             self.add(OK, "quorum", "two_node quorum (wait_for_all): a node that starts alone waits for its peer")
         else:
             self.add(FAIL, "quorum", "corosync runs without two_node: one node cannot keep quorum",
                      "uec-clc-ha-ctl apply (corosync.conf sets two_node)")
+
+    def arbiter(self, two_node):
+        """With an Arbiter: corosync counts its vote, and corosync-qdevice here is connected to it."""
+        host = f"{self.c.arbiter_host}:{self.c.arbiter_port}"
+        if two_node:
+            self.add(WARN, "quorum", f"corosync still counts two_node votes, not the arbiter {host}'s",
+                     "uec-clc-ha-ctl apply on both nodes (the second node's apply reloads both)")
+            return
+        done = self.run(["corosync-qdevice-tool", "-sv"])
+        q = pair_status.qdevice(done.stdout) if done is not None and done.rc == 0 else None
+        if q is None:
+            self.add(FAIL, "quorum", f"corosync expects the arbiter {host}'s vote, but corosync-qdevice does not "
+                     "run here: if the peer is lost, this node has no quorum and stops the cloud",
+                     "systemctl enable --now corosync-qdevice (uec-clc-ha-ctl apply does it)")
+        elif q["state"] != "Connected":
+            self.add(WARN, "quorum", f"the arbiter {host} is not connected ({q['state']}): both nodes keep quorum "
+                     "together, but if one is lost now the other has no quorum and stops the cloud",
+                     f"on {self.c.arbiter_host}: systemctl status corosync-qnetd uec-clc-ha-arbiter.socket; "
+                     "here: corosync-qdevice-tool -sv and journalctl -u corosync-qdevice")
+        elif q["heuristics"] == "Fail":
+            self.add(WARN, "quorum", f"the arbiter {host} is connected, but this node's heuristics fail (it "
+                     "reaches none of the Ping-Hosts): in a split the arbiter votes for the other node",
+                     "check this node's public network and its Ping-Hosts")
+        else:
+            self.add(OK, "quorum", f"the arbiter {host} is connected (TLS {'on' if q['tls'] else 'OFF'}, "
+                     f"heuristics {q['heuristics'] or 'not run'}): in a split its vote decides, with no "
+                     "fencing delay")
 
     def cib(self):
         view = self.crm()

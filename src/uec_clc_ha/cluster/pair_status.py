@@ -16,6 +16,10 @@ capture STATE`, which runs exactly sources()).
               links to each node (connected or not)
   votequorum  corosync-cmapctl runtime.votequorum.: two_node, wait_for_all
   nodelist    corosync-cmapctl nodelist.: node ids, names, link addresses
+  qdevice     corosync-qdevice-tool -sv, with an Arbiter only: the
+              arbiter's connection, this node's heuristics and whether the
+              arbiter's vote is cast (fails when corosync-qdevice does not
+              run)
 
 The document (schema 1), every key always present:
 
@@ -44,6 +48,12 @@ The document (schema 1), every key always present:
   constraints   [{id, resource, node, score}]: bans and DRBD fence constraints
   drift         [path]: generated files that differ from what the settings
                 render, or null when they could not be rendered
+  arbiter       null without an Arbiter; else {host, state (corosync-qdevice's: "Connected",
+                "Connecting", "Connect failed", "Disconnected", or "not
+                running"), connected, heuristics ("Pass", "Fail",
+                "Undefined", null when unknown), vote (true: the arbiter's
+                vote is cast for this node's partition; null when unknown),
+                tls (true when the connection uses TLS)}
 
 Exit codes (uec-clc-ha-ctl status): 0 serving, 1 degraded, 10 not serving,
 11 the cluster does not run on this node.
@@ -66,21 +76,25 @@ PROC_RE = re.compile(r"^\s*(\d+): cs:(\S+) ro:([^/\s]+)/(\S+) ds:([^/\s]+)/(\S+)
 SYNC_RE = re.compile(r"sync'ed:\s*([\d.]+)%")
 
 
-def sources(drbd_version):
-    """{name: argv} of what a status reads on this node ("file:PATH" reads a file)."""
-    return {
+def sources(drbd_version, arbiter=False):
+    """{name: argv} of what a status reads on this node ("file:PATH" reads a file); ``arbiter``: the settings
+    name an Arbiter (then corosync-qdevice is asked too)."""
+    found = {
         "crm_mon": ["crm_mon", "--output-as=xml", "--include=all"],
         "drbd": ["drbdsetup", "status", "--json"] if drbd_version == "9" else ["file:" + PROC_DRBD],
         "links": ["corosync-cmapctl", "-m", "stats", "stats.knet."],
         "votequorum": ["corosync-cmapctl", "runtime.votequorum."],
         "nodelist": ["corosync-cmapctl", "nodelist."],
     }
+    if arbiter:
+        found["qdevice"] = ["corosync-qdevice-tool", "-sv"]
+    return found
 
 
-def gather(system, drbd_version, timeout=20):
+def gather(system, drbd_version, arbiter=False, timeout=20):
     """{name: {"rc", "stdout"}} of each source; rc 127 when the tool is missing."""
     out = {}
-    for name, argv in sources(drbd_version).items():
+    for name, argv in sources(drbd_version, arbiter).items():
         if argv[0].startswith("file:"):
             data = system.read_or_none(argv[0][5:])
             out[name] = {"rc": 0 if data is not None else 1, "stdout": (data or b"").decode("utf-8", "replace")}
@@ -125,6 +139,27 @@ def links(stats, names):
         if m:
             found.setdefault(names.get(m.group(1), f"node{m.group(1)}"), {})[m.group(2)] = value == "1"
     return found
+
+
+QDEVICE_LINE = re.compile(r"^(\S[^:\t]*):\t+(.*?)\s*$", re.M)
+
+
+def qdevice(text):
+    """{state, host, heuristics, vote, tls} from `corosync-qdevice-tool -sv`, or None when it says nothing.
+
+    Its lines are "Name:<tabs>value" (corosync-qdevice's qdevice-ipc-cmd.c
+    and qdevice-net-ipc-cmd.c); the vote shows as "Poll timer running:
+    Yes (cast vote)" while qdevice casts the arbiter's ACK vote for this
+    node's partition.
+    """
+    fields = dict(QDEVICE_LINE.findall(text or ""))
+    if "State" not in fields:
+        return None
+    heuristics = fields.get("Heuristics result", "").split(" (", 1)[0] or None
+    poll = fields.get("Poll timer running")
+    return {"state": fields["State"], "host": fields.get("QNetd host"), "heuristics": heuristics,
+            "vote": None if poll is None else "(cast vote)" in poll,
+            "tls": fields.get("TLS active", "").startswith("Yes")}
 
 
 def drbd_84(text, minor):
@@ -242,8 +277,17 @@ def collect(config, outputs, clc=None, drift=None):
            "nodes": {}, "drbd": None, "resources": [], "vip": {"address": str(config.vip), "on": None},
            "clc": clc or {"url": None, "healthy": None, "problem": None},
            "fencing": {"enabled": None, "devices": [], "delay_seconds": None, "last": None},
-           "failures": [], "fail_counts": [], "constraints": [], "drift": drift}
+           "failures": [], "fail_counts": [], "constraints": [], "drift": drift, "arbiter": None}
     problems = doc["problems"]
+    arbiter = qdevice(outputs.get("qdevice", {}).get("stdout", "")) \
+        if outputs.get("qdevice", {}).get("rc") == 0 else None
+    if config.arbiter_host:
+        doc["arbiter"] = {"host": (arbiter or {}).get("host") or f"{config.arbiter_host}:{config.arbiter_port}",
+                          "state": arbiter["state"] if arbiter else "not running",
+                          "connected": bool(arbiter) and arbiter["state"] == "Connected",
+                          "heuristics": arbiter["heuristics"] if arbiter else None,
+                          "vote": arbiter["vote"] if arbiter else None,
+                          "tls": bool(arbiter) and arbiter["tls"]}
 
     drbd_out = outputs.get("drbd", {})
     if drbd_out.get("rc") == 0:
@@ -298,6 +342,14 @@ def collect(config, outputs, clc=None, drift=None):
         problems.append("this node's partition is not quorate" + (
             ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
             if doc["quorum"]["wait_for_all"] else ""))
+    a = doc["arbiter"]
+    if a is not None and not a["connected"]:
+        problems.append(f"the arbiter {a['host']} is not connected ({a['state']}): both nodes keep quorum "
+                        "together, but if one is lost now the other has no quorum and stops the cloud "
+                        "(uec-clc-ha-ctl doctor)")
+    elif a is not None and a["heuristics"] == "Fail":
+        problems.append("this node's heuristics fail (it reaches none of the ping hosts): in a split the "
+                        "arbiter gives its vote to the other node")
     if doc["dc"] is None:
         problems.append("no designated controller: this node has not joined a cluster, the nodes' states "
                         "are not known here")
@@ -389,6 +441,15 @@ def render(doc, colour=False):
                          f" ({c['url']})")
         lines.append(f"  quorum     {paint('quorate', 'ok') if q['quorate'] else paint('NOT quorate', 'bad')}"
                      f"{' (' + ', '.join(flags) + ')' if flags else ''}; DC {doc['dc'] or 'none'}")
+        a = doc.get("arbiter")
+        if a:
+            vote = {True: "vote cast", False: "vote not cast", None: "vote unknown"}[a["vote"]]
+            lines.append(f"  arbiter    {a['host']} "
+                         f"{paint(a['state'], 'ok' if a['connected'] else 'bad')}"
+                         + (f"; heuristics {paint(a['heuristics'], 'ok' if a['heuristics'] == 'Pass' else 'warn')}"
+                            if a["heuristics"] else "")
+                         + (f"; {vote}" if a["connected"] else "")
+                         + ("; TLS" if a["tls"] else ""))
         for name, n in sorted(doc["nodes"].items()):
             state = (paint("unknown (no DC)", "warn") if doc["dc"] is None else
                      paint("online", "ok") if n["online"] and not n["standby"] else

@@ -14,10 +14,11 @@ import pytest
 
 from cib_model import Cib
 from checkout import TOP
-from scenarios import full_raw, write_settings
+from scenarios import QDEVICE_SV, full_raw, write_settings
 from uec_clc_ha.cluster import doctor, live_apply
 from uec_clc_ha.config import keyring, pipeline
 from uec_clc_ha.cli import doctor as doctor_cmd
+from uec_clc_ha.cluster import quorum_device
 from uec_clc_ha.host.system import Completed, System
 from uec_clc_ha.host import applied, paths
 
@@ -52,8 +53,9 @@ class Node(System):
 
     def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
                  enabled="disabled", ping=0, fencer_nice=-10, peer_release="debian=12 pacemaker=2.1.5",
-                 pacemaker="2.1.5", bmc=(0, "Status: ON\n", "")):
+                 pacemaker="2.1.5", bmc=(0, "Status: ON\n", ""), arbiter=None, qdevice=None):
         super().__init__(root)
+        self.arbiter, self.qdevice = arbiter, qdevice     # corosync's device ("host:port"), qdevice-tool -sv
         self.bmc, self.bmc_asked = bmc, []
         self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
@@ -77,7 +79,15 @@ class Node(System):
         elif argv[0] == "corosync-cfgtool":
             rc = 0 if self.cluster else 1
         elif argv[:2] == ["attrd_updater", "-Q"]:
-            rc, out = (0, f'name="{argv[3]}" host="{argv[-1]}" value="1"') if self.cluster else (1, "")
+            value = (f"arbiter {self.arbiter}" if self.arbiter else "two_node") if argv[3] == quorum_device.WORD \
+                else "1"
+            rc, out = (0, f'name="{argv[3]}" host="{argv[-1]}" value="{value}"') if self.cluster else (1, "")
+        elif argv[:2] == ["corosync-cmapctl", "-g"]:
+            host, _, port = (self.arbiter or "").partition(":")
+            value = host if argv[2].endswith(".host") else port
+            rc, out = (0, f"{argv[2]} (str) = {value}\n") if self.cluster and self.arbiter else (1, "")
+        elif argv[:2] == ["corosync-qdevice-tool", "-sv"]:
+            rc, out = (0, self.qdevice) if self.qdevice else (1, "")
         elif argv[:2] == ["drbdsetup", "show"]:
             rc = 10                                   # (what the kernel runs: live_apply's own tests)
         elif argv[:2] == ["drbdadm", "role"]:
@@ -96,7 +106,8 @@ class Node(System):
         elif argv[:2] == ["pacemakerd", "--version"]:
             out = f"Pacemaker {self.pacemaker}\nWritten by Andrew Beekhof and the Pacemaker project contributors\n"
         elif argv[0] == "corosync-cmapctl":
-            rc, out = (0, "runtime.votequorum.two_node (u8) = 1\n") if self.cluster else (1, "")
+            two_node = "0" if self.arbiter else "1"
+            rc, out = (0, f"runtime.votequorum.two_node (u8) = {two_node}\n") if self.cluster else (1, "")
         elif argv[0] == "getent":
             out = {"clc1": "198.51.100.11   STREAM clc1\n", "clc2": "198.51.100.12   STREAM clc2\n"}[argv[2]]
         elif argv[0] == "ping":
@@ -105,6 +116,8 @@ class Node(System):
             out = "134217728\n"
         elif argv[0] == "modinfo":
             out = "8.4.11\n"
+        elif argv[0] == "systemctl" and argv[-1] == quorum_device.UNIT:
+            out = {"is-enabled": "enabled", "is-active": "active"}[argv[1]] if self.qdevice else "inactive"
         elif argv[0] == "systemctl":
             out = self.enabled + "\n"
             rc = 0 if self.enabled == "enabled" else 1
@@ -315,3 +328,21 @@ def test_sbd_fencing_does_not_ask_a_bmc(healthy):
     system = healthy(peer_digest="same")
     run_doctor(system)
     assert system.bmc_asked == []
+
+
+def test_with_the_arbiter_doctor_checks_its_connection_instead_of_two_node(healthy):
+    arbiter = {"Arbiter": "198.51.100.30", "Ping-Hosts": "198.51.100.1"}
+    system = healthy(arbiter, peer_digest="same", arbiter="198.51.100.30:5403", qdevice=QDEVICE_SV)
+    system.peer_digest = digest(peer_raw(pipeline.load_raw(system)))
+    rc, text = run_doctor(system)
+    assert rc == 0, text
+    assert "ok   quorum" in text and "the arbiter 198.51.100.30:5403 is connected (TLS on, heuristics Pass)" in text
+    system.qdevice = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
+    rc, text = run_doctor(system)
+    assert rc == 1 and "198.51.100.30:5403 is not connected (Connect failed)" in text and "corosync-qnetd" in text
+    system.qdevice = None
+    rc, text = run_doctor(system)
+    assert rc == 2 and "corosync-qdevice does not run here" in text
+    system.arbiter = None                                   # the files have it, corosync does not yet
+    rc, text = run_doctor(system)
+    assert "still counts two_node votes" in text

@@ -16,7 +16,7 @@ import os
 import pytest
 
 from checkout import TOP
-from scenarios import full_raw, write_settings
+from scenarios import QDEVICE_SV, full_raw, write_settings
 from uec_clc_ha.cluster import pair_status
 from uec_clc_ha.config import settings
 from uec_clc_ha.cli import status as status_cmd
@@ -257,3 +257,37 @@ def test_a_failed_fencing_of_the_offline_peer_says_the_cloud_waits_and_how_to_go
     # as recorded (its fencing succeeded): not said
     doc = pair_status.collect(config_for(fx["node"]), fx["sources"], clc=HEALTHY, drift=[])
     assert not any(p.startswith("fencing ") and " failed" in p for p in doc["problems"]), doc["problems"]
+
+
+def arbiter_config(node="clc1"):
+    raw = full_raw("corosync-arbiter")
+    raw.update({"Local-Node": node, "Peer-Node": "clc2" if node == "clc1" else "clc1"})
+    return settings.require_valid(raw)
+
+
+def test_the_arbiter_is_read_from_corosync_qdevice_tool():
+    assert pair_status.qdevice(QDEVICE_SV) == {"state": "Connected", "host": "198.51.100.30:5403",
+                                              "heuristics": "Pass", "vote": True, "tls": True}
+    failing = QDEVICE_SV.replace("Yes (cast vote)\nState", "Yes\nState").replace("result:\tPass", "result:\tFail")
+    assert pair_status.qdevice(failing)["vote"] is False and pair_status.qdevice(failing)["heuristics"] == "Fail"
+    assert pair_status.qdevice("Can't connect to QDevice socket (is QDevice running?): No such file\n") is None
+    assert "qdevice" in pair_status.sources("8.4", arbiter=True) and "qdevice" not in pair_status.sources("8.4")
+
+
+def test_status_shows_the_arbiter_and_names_a_lost_one():
+    fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc1.json"))
+    outputs = dict(fx["sources"], qdevice={"rc": 0, "stdout": QDEVICE_SV})
+    doc = pair_status.collect(arbiter_config(), outputs, clc=HEALTHY, drift=[])
+    assert doc["arbiter"] == {"host": "198.51.100.30:5403", "state": "Connected", "connected": True,
+                              "heuristics": "Pass", "vote": True, "tls": True}
+    assert doc["state"] == "serving", doc["problems"]
+    assert "arbiter    198.51.100.30:5403 Connected; heuristics Pass; vote cast; TLS" in pair_status.render(doc)
+    lost = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
+    doc = pair_status.collect(arbiter_config(), dict(outputs, qdevice={"rc": 0, "stdout": lost}), clc=HEALTHY,
+                              drift=[])
+    assert doc["state"] == "degraded" and "the arbiter 198.51.100.30:5403 is not connected (Connect failed)" in \
+        doc["problems"][0]
+    doc = pair_status.collect(arbiter_config(), dict(outputs, qdevice={"rc": 1, "stdout": ""}), clc=HEALTHY,
+                              drift=[])
+    assert doc["arbiter"]["state"] == "not running" and doc["state"] == "degraded"
+    assert pair_status.collect(config_for("clc1"), fx["sources"], clc=HEALTHY, drift=[])["arbiter"] is None
