@@ -1,4 +1,5 @@
-"""The arbiter on a live pair: added, lost and found again, removed, with the cloud serving throughout.
+"""The arbiter on a live pair: added, lost and found again, a power loss and a partition decided by its vote,
+removed; the steps run in order on one pair.
 
 The arbiter host (cc1, lablib.arbiter) is booted and given uec-clc-ha-arbiter
 with apt as an admin would (debconf: the pair's name and secret).  Then the
@@ -10,18 +11,25 @@ reloads both nodes: from then on both count three votes with the arbiter's
 (corosync-qdevice-tool), qnetd on cc1 lists both nodes, and the CIB has no
 fencing delay (priority-fencing-delay 0).  The arbiter host's power is cut:
 the pair keeps quorum (two votes of three) and the cloud serves; it comes
-back and both nodes reconnect.  Then the arbiter is removed the same way and
-two_node returns with the fencing delay.  Each step: the Cloud Controller
-keeps its PID, no cloud resource starts or stops, nothing acknowledged is
-lost; the client's longest gap is printed.
+back and both nodes reconnect.  A power loss of the active node: the
+survivor keeps quorum by the arbiter's vote and fences at once.  A full
+partition of the active node: it loses the arbiter with its peer, has no
+quorum, and its peer fences it without any delay and takes the cloud.
+Then the arbiter is removed the same way and two_node returns with the
+fencing delay.  The administrative steps: the Cloud Controller keeps its
+PID, no cloud resource starts or stops, nothing acknowledged is lost; the
+client's longest gap is printed.
 """
 
+import json
 import re
+import time
 
 import pytest
 
-from lablib import arbiter, config, scenario
-from lablib.observe import wait_for
+from lablib import arbiter, config, guest, qmp, scenario
+from lablib.observe import now, wait_for
+from lablib.scenario import Writer
 
 # Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
 pytestmark = pytest.mark.lab_extended
@@ -51,12 +59,14 @@ def voting_with_arbiter(lab):
                and qdevice_connected(lab, n) for n in config.NODES)
 
 
-def test_the_arbiter_added_lost_and_removed_on_a_live_pair(pair):
+STATE = {}                     # what the steps below hand on: the fencing delay before the arbiter
+
+
+def test_1_added_on_the_live_pair(pair):
     out = _Out()
-    delay_before = fencing_delay(pair, "clc1")
+    STATE["delay_before"] = fencing_delay(pair, "clc1")
     arbiter.boot(out)
     arbiter.install(out)
-
     watch = scenario.Watch(pair, "arbiter-add")
     said = arbiter.add(out)
     assert "run `uec-clc-ha-ctl apply` on clc2" in said["clc1"], said["clc1"]
@@ -72,12 +82,15 @@ def test_the_arbiter_added_lost_and_removed_on_a_live_pair(pair):
         assert fencing_delay(pair, node) in ("0", "0s"), fencing_delay(pair, node)
         dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
         assert "would run" not in dry, dry
+        doc = json.loads(pair.exec(node, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False).stdout)
+        assert doc["arbiter"]["connected"] and doc["arbiter"]["heuristics"] == "Pass", doc["arbiter"]
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, watch.active) == watch.pid and not set(touched) & scenario.CLOUD, touched
-    print(f"\narbiter added on the live pair: client's longest gap {gap:.1f} s, "
+    print(f"arbiter added on the live pair: client's longest gap {gap:.1f} s, "
           f"{len(watch.writer.acked)} records, none lost; started/stopped: {touched}")
 
-    # the arbiter host lost: two votes of three keep quorum, the cloud serves on
+
+def test_2_the_arbiter_host_lost_the_pair_keeps_serving(pair):
     watch = scenario.Watch(pair, "arbiter-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
@@ -85,14 +98,87 @@ def test_the_arbiter_added_lost_and_removed_on_a_live_pair(pair):
     for node in config.NODES:
         q = quorum(pair, node)
         assert "Quorate" in q["flags"] and q["total"] == 2, q["text"]
+        doc = json.loads(pair.exec(node, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False).stdout)
+        assert doc["state"] == "degraded" and any("is not connected" in p for p in doc["problems"]), doc
     assert pair.serving()
     pair.boot(config.ARBITER)
     wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 300, step=3)
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, watch.active) == watch.pid and not set(touched) & scenario.CLOUD, touched
-    print(f"arbiter host powered off and on: the pair kept quorum, client's longest gap {gap:.1f} s")
+    print(f"\narbiter host powered off and on: the pair kept quorum, client's longest gap {gap:.1f} s")
 
-    # removed: two_node again, the fencing delay back
+
+def test_3_power_loss_of_the_active_node_with_the_arbiter(pair):
+    """The survivor keeps quorum by the arbiter's vote and fences at once: no fencing delay to wait."""
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
+    active = pair.active("clc1")
+    survivor = config.peer(active)
+    cur = scenario.cursor(pair, survivor)
+    writer = Writer(pair, "arbiter-power-loss")
+    writer.start()
+    writer.wait_acked()
+    t0 = now()
+    assert pair.kill(active)
+    wait_for("the VIP serving again from the survivor", pair.serving, 600, step=0.5)
+    failover = now() - t0
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    assert scenario.fencings_after(pair, survivor, cur, active), f"{survivor} confirmed no fencing of {active}"
+    view = pair.view(survivor)
+    assert view.quorate and pair.active(survivor) == survivor
+    pair.boot(active)
+    scenario.restore(pair)
+    print(f"\npower loss of {active} with the arbiter: the VIP served again from {survivor} after "
+          f"{failover:.1f} s (client's longest gap {writer.longest_gap(t0):.1f} s), {len(writer.acked)} records, "
+          "none lost")
+
+
+def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
+    """The active node's links cut: it loses the arbiter with its peer, has no quorum and stops; its peer keeps
+    quorum by the arbiter's vote, fences it through the disk without delay, and takes the cloud."""
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
+    cut = pair.active("clc1")
+    survivor = config.peer(cut)
+    boots = {n: scenario.boot_id(pair, n) for n in config.NODES}
+    cur = scenario.cursor(pair, survivor)
+    writer = Writer(pair, "arbiter-partition")
+    writer.start()
+    writer.wait_acked()
+    with qmp.ResetWatch(cut) as cut_resets, qmp.ResetWatch(survivor) as survivor_resets:
+        t0, cut_at = now(), time.time()
+        for link in ("public", "replication"):
+            pair.link(cut, link, False)
+        wait_for(f"{cut} fenced (rebooted)", lambda: scenario.boot_id(pair, cut) not in (None, boots[cut]), 600,
+                 step=1)
+    assert survivor_resets.first_reset(cut_at) is None, f"qemu reset {survivor}, which keeps the arbiter's vote"
+    reset_at = cut_resets.first_reset(cut_at)
+    assert reset_at is not None, cut_resets.events
+    wait_for(f"the cloud running on {survivor}", lambda: pair.active(survivor) == survivor, 600, step=2)
+    assert scenario.fencings_after(pair, survivor, cur, cut) and not scenario.fencings_after(pair, survivor, cur,
+                                                                                           survivor)
+    guest.wait_up(cut, 600)
+    wait_for(f"{cut}'s cluster stack answering", lambda: pair.view(cut) is not None, 600, step=2)
+    view = pair.view(cut)
+    assert not view.quorate and not [r.id for r in view.resources if cut in r.nodes]
+    for link in ("public", "replication"):
+        pair.link(cut, link, True)
+    scenario.restore(pair)
+    assert pair.active(survivor) == survivor
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == []
+    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    assert scenario.verify(pair, survivor) == 0
+    print(f"\npartition with the arbiter ({cut}'s links cut): {cut} reset {reset_at - cut_at:.1f} s after the "
+          f"cut; {survivor} has the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; "
+          f"{len(writer.acked)} records, none lost")
+
+
+def test_5_removed_two_node_and_the_fencing_delay_return(pair):
+    out = _Out()
     watch = scenario.Watch(pair, "arbiter-remove")
     arbiter.remove(out)
     wait_for("both nodes back on two_node",
@@ -101,10 +187,10 @@ def test_the_arbiter_added_lost_and_removed_on_a_live_pair(pair):
     for node in config.NODES:
         assert pair.exec(node, "systemctl", "is-active", "corosync-qdevice.service", check=False).stdout.strip() \
             != "active"
-        assert fencing_delay(pair, node) == delay_before
+        assert fencing_delay(pair, node) == STATE.get("delay_before")
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, watch.active) == watch.pid and not set(touched) & scenario.CLOUD, touched
-    print(f"arbiter removed: client's longest gap {gap:.1f} s, none lost; started/stopped: {touched}")
+    print(f"\narbiter removed: client's longest gap {gap:.1f} s, none lost; started/stopped: {touched}")
     arbiter.power_off()
 
 
