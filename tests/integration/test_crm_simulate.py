@@ -108,7 +108,11 @@ def test_the_cib_carries_one_deep_monitor_priority_and_fencing_delay(sim):
     group = next(g for g in tree.iter("group") if g.get("id") == "rg_uec")
     assert ("priority", "10") in [(nv.get("name"), nv.get("value")) for nv in group.iter("nvpair")]
     props = {nv.get("name"): nv.get("value") for nv in tree.iter("nvpair")}
-    assert props["priority-fencing-delay"] == "15s" and props["stonith-enabled"] == "true"
+    # the fencing probe decides a split (no priority delay); each node's level 1 is the probe, level 2 st_sbd
+    assert props["priority-fencing-delay"] == "0s" and props["stonith-enabled"] == "true"
+    levels = sorted((lv.get("target"), lv.get("index"), lv.get("devices")) for lv in tree.iter("fencing-level"))
+    assert levels == [("clc1", "1", "st_sbd_probe"), ("clc1", "2", "st_sbd"),
+                      ("clc2", "1", "st_sbd_probe"), ("clc2", "2", "st_sbd")]
     assert props["load-threshold"] == "1000%" and props["node-action-limit"] == "8"
     assert props["migration-threshold"] == "3" and props["failure-timeout"] == "600s"
 

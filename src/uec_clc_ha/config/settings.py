@@ -151,7 +151,7 @@ FIELDS = (
           when=_when("Cluster-Stack", "corosync")),
     Field("Arbiter-Port", "5403", f.integer(1024, 65535), "TCP port the arbiter's corosync-qnetd listens on.",
           when=_when("Cluster-Stack", "corosync")),
-    Field("Fencing-Probe-Window", "0", f.integer(0, 30),
+    Field("Fencing-Probe-Window", "3", f.integer(0, 30),
           "Seconds the fencing probe gives the peer's sbd to answer through the SBD disk before the peer counts "
           "as dead and is fenced at once (fence_uec_clc_ha_probe(8)); 0 turns the probe off. With the probe, "
           "Fencing-Delay is paid only in a split (both nodes alive), never after a power loss: the node cut off "

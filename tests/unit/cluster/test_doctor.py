@@ -285,9 +285,6 @@ def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
 
 def test_a_probe_without_its_agent_fails(healthy):
     system = healthy(peer_digest="same")
-    from uec_clc_ha.config import settings_file
-    text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing-Probe-Window": "3"})
-    settings_file.save(system, text)
     rc, out = run_doctor(system)
     assert "fence_uec_clc_ha_probe is missing" not in out and "the delay is paid only in a split" in out
     system.remove("/usr/sbin/fence_uec_clc_ha_probe")

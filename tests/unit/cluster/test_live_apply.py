@@ -209,8 +209,8 @@ def test_a_fencing_change_made_through_the_postinst_leaves_no_device_behind(tmp_
     applied.record(system, paths.CRM_FILE, crm)
     steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     # (seen with the goldens: st_sbd beside both st_ipmi_*, image-store-proxy a free primitive)
-    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "res_uec_image_store_proxy",
-                                    "st_sbd")]
+    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "fencing_topology",
+                                    "res_uec_image_store_proxy", "st_sbd", "st_sbd_probe")]
     live_apply.run(system, steps)
     assert [o for o in system.cib.objects if o.startswith("st_")] == ["st_ipmi_clc1", "st_ipmi_clc2"]
     assert "res_uec_image_store_proxy" not in system.cib.objects

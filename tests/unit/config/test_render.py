@@ -81,14 +81,14 @@ def test_crm_never_ignores_quorum_and_gives_the_active_node_a_head_start():
         assert "no-quorum-policy=ignore" not in crm
         assert "meta priority=10" in crm
     crm = render_scenario("corosync-drbd84")["/etc/uec-clc-ha/cluster.crm"].content.decode()
-    assert "priority-fencing-delay=15s" in crm and "stonith:fence_sbd" in crm and "load-threshold=1000%" in crm
-    assert "st_sbd_probe" not in crm and "fencing_topology" not in crm       # the probe is opt-in for now
+    # the probe decides a split by default (no delay after a power loss); without it, the priority delay
+    assert "priority-fencing-delay=0s" in crm and "stonith:fence_uec_clc_ha_probe" in crm
+    assert "\tclc1: st_sbd_probe st_sbd \\\n\tclc2: st_sbd_probe st_sbd\n" in crm
+    assert "stonith:fence_sbd" in crm and "load-threshold=1000%" in crm
     assert "promotable=true" in crm and "rg_uec ms_drbd_uec-clc:Promoted" in crm
-    probe = render_scenario("corosync-drbd84", **{"Fencing-Probe-Window": "3"})["/etc/uec-clc-ha/cluster.crm"]
-    probe = probe.content.decode()
-    # with the probe a split is decided by it (no delay after a power loss)
-    assert "priority-fencing-delay=0s" in probe and "stonith:fence_uec_clc_ha_probe" in probe
-    assert "\tclc1: st_sbd_probe st_sbd \\\n\tclc2: st_sbd_probe st_sbd\n" in probe
+    plain = render_scenario("corosync-drbd84", **{"Fencing-Probe-Window": "0"})["/etc/uec-clc-ha/cluster.crm"]
+    plain = plain.content.decode()
+    assert "priority-fencing-delay=15s" in plain and "st_sbd_probe" not in plain and "fencing_topology" not in plain
 
 
 def test_heartbeat_crm_uses_pacemaker1_words():
@@ -206,7 +206,7 @@ def test_the_cib_carries_the_derived_fencing_timeouts():
     # with the probe: st_sbd no longer waits a priority delay; the probe may wait up to 3 delays, and the whole
     # fencing (stonith-timeout) and DRBD's fence-peer cover both
     files = render_scenario("corosync-drbd84", **{"SBD-Watchdog-Timeout": "15", "SBD-Msgwait-Timeout": "30",
-                                                  "Fencing-Delay": "60", "Fencing-Probe-Window": "3"})
+                                                  "Fencing-Delay": "60"})
     crm = files["/etc/uec-clc-ha/cluster.crm"].content.decode()
     assert "pcmk_reboot_timeout=70s" in _params(crm, "st_sbd")
     assert "pcmk_reboot_timeout=203s" in _params(crm, "st_sbd_probe") and "pcmk_reboot_retries=1" in crm
