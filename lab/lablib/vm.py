@@ -139,9 +139,9 @@ def argv(node, image, accel_mode):
                        os.path.join(config.RUN, "sbd.img"))
     accel_args = ["-accel", "kvm", "-cpu", "host"] if accel_mode == "kvm" else \
         ["-accel", "tcg,tb-size=1024", "-cpu", "max,la57=off"]
-    if node == config.ARBITER:
-        return _arbiter_argv(d, vmlinuz, initrd, root, accel_args, accel_mode)
-    return [QEMU, "-name", node, *accel_args, "-m", str(config.MEMORY_MIB), "-smp", str(config.VCPUS),
+    arbiter = node == config.ARBITER
+    memory, cpus = (config.ARBITER_MEMORY_MIB, 1) if arbiter else (config.MEMORY_MIB, config.VCPUS)
+    head = [QEMU, "-name", node, *accel_args, "-m", str(memory), "-smp", str(cpus),
             "-nodefaults", "-display", "none", "-vga", "none",
             "-serial", f"file:{os.path.join(d, 'console.log')}",
             "-kernel", vmlinuz, "-initrd", initrd,
@@ -150,18 +150,10 @@ def argv(node, image, accel_mode):
                        + ("" if accel_mode == "kvm" else " mitigations=off"),
             # every disk if=none plus an explicit device, in this order: vda, vdb, vdc
             "-drive", f"file={root},format=qcow2,if=none,id=root,cache=unsafe",
-            "-device", "virtio-blk-pci,drive=root",
-            "-drive", f"file={drbd},format=raw,if=none,id=drbd,cache=none,aio=threads",
-            "-device", "virtio-blk-pci,drive=drbd,serial=drbd",
-            "-drive", f"file={sbd},format=raw,if=none,id=sbd,file.locking=off,cache=directsync",
-            "-device", "virtio-blk-pci,drive=sbd,share-rw=on,serial=sbdshared",
-            "-device", "i6300esb", "-action", "watchdog=reset",
-            "-netdev", f"tap,id=pub,ifname={config.tap(node, 'public')},script=no,downscript=no",
-            "-device", f"virtio-net-pci,netdev=pub,mac={config.mac(node, 'public')}",
-            "-netdev", f"tap,id=rep,ifname={config.tap(node, 'replication')},script=no,downscript=no",
-            "-device", f"virtio-net-pci,netdev=rep,mac={config.mac(node, 'replication')}",
-            *(_management(node) if with_bmcs() else ()),
-            "-device", "virtio-serial-pci",
+            "-device", "virtio-blk-pci,drive=root"]
+    public = ["-netdev", f"tap,id=pub,ifname={config.tap(node, 'public')},script=no,downscript=no",
+              "-device", f"virtio-net-pci,netdev=pub,mac={config.mac(node, 'public')}"]
+    tail = ["-device", "virtio-serial-pci",
             *[arg for port in range(guest.PORTS) for arg in (
                 "-chardev", f"socket,id=agent{port},path={os.path.join(d, f'agent{port}.sock')},server=on,wait=off",
                 "-device", f"virtserialport,chardev=agent{port},name=lab.agent.{port}")],
@@ -171,30 +163,18 @@ def argv(node, image, accel_mode):
             "-virtfs", f"local,path={boot_dir(node)},mount_tag=labboot,security_model=none",
             "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
             "-device", "virtio-rng-pci"]
-
-
-def _arbiter_argv(d, vmlinuz, initrd, root, accel_args, accel_mode):
-    """The arbiter host: its root overlay, its public NIC, the guest agent, the lab's .debs; nothing else."""
-    node = config.ARBITER
-    return [QEMU, "-name", node, *accel_args, "-m", str(config.ARBITER_MEMORY_MIB), "-smp", "1",
-            "-nodefaults", "-display", "none", "-vga", "none",
-            "-serial", f"file:{os.path.join(d, 'console.log')}",
-            "-kernel", vmlinuz, "-initrd", initrd,
-            "-append", f"root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname={node} "
-                       "panic=10 quiet loglevel=4 systemd.show_status=1"
-                       + ("" if accel_mode == "kvm" else " mitigations=off"),
-            "-drive", f"file={root},format=qcow2,if=none,id=root,cache=unsafe",
-            "-device", "virtio-blk-pci,drive=root",
-            "-netdev", f"tap,id=pub,ifname={config.tap(node, 'public')},script=no,downscript=no",
-            "-device", f"virtio-net-pci,netdev=pub,mac={config.mac(node, 'public')}",
-            "-device", "virtio-serial-pci",
-            *[arg for port in range(guest.PORTS) for arg in (
-                "-chardev", f"socket,id=agent{port},path={os.path.join(d, f'agent{port}.sock')},server=on,wait=off",
-                "-device", f"virtserialport,chardev=agent{port},name=lab.agent.{port}")],
-            "-virtfs", f"local,path={config.DIST},mount_tag=labdist,security_model=none,readonly=on",
-            "-virtfs", f"local,path={boot_dir(node)},mount_tag=labboot,security_model=none",
-            "-qmp", f"unix:{os.path.join(d, 'qmp.sock')},server=on,wait=off",
-            "-device", "virtio-rng-pci"]
+    if arbiter:                 # the arbiter host: its root, the public NIC, the agent, the shares; nothing else
+        return head + public + tail
+    return head + [
+        "-drive", f"file={drbd},format=raw,if=none,id=drbd,cache=none,aio=threads",
+        "-device", "virtio-blk-pci,drive=drbd,serial=drbd",
+        "-drive", f"file={sbd},format=raw,if=none,id=sbd,file.locking=off,cache=directsync",
+        "-device", "virtio-blk-pci,drive=sbd,share-rw=on,serial=sbdshared",
+        "-device", "i6300esb", "-action", "watchdog=reset",
+        *public,
+        "-netdev", f"tap,id=rep,ifname={config.tap(node, 'replication')},script=no,downscript=no",
+        "-device", f"virtio-net-pci,netdev=rep,mac={config.mac(node, 'replication')}",
+        *(_management(node) if with_bmcs() else ())] + tail
 
 
 def _management(node):
