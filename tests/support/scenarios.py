@@ -65,18 +65,43 @@ def write_settings(system, name, **overrides):
     return text
 
 
-# What `corosync-qdevice-tool -sv` prints, line for line in the shape of corosync-qdevice 3.0's
-# qdevice-ipc-cmd.c and qdevice-net-ipc-cmd.c ("Name:<tabs>value"); the lab's own output is in
-# tests/fixtures/status when captured with an arbiter.
+# What `corosync-qdevice-tool -sv` printed on the lab's clc1 (Debian 13, corosync-qdevice 3.0) voting through
+# the arbiter host cc1, 2026-12-06 (tests/lab/test_lab_arbiter.py prints it).
 QDEVICE_SV = (
-    "Qdevice information\n-------------------\nModel:\t\t\tNet\nNode ID:\t\t1\nHB interval:\t\t10000ms\n"
-    "Sync HB interval:\t30000ms\nConfigured node list:\n    0\tNode ID = 1\n    1\tNode ID = 2\n"
-    "Heuristics:\t\tSync\nRing ID:\t\t1.2a\nMembership node list:\t1, 2\nQuorate:\t\tYes\n"
-    "Quorum node list:\n    0\tNode ID = 2, State = member\n    1\tNode ID = 1, State = member\n"
-    "Expected votes:\t\t3\nLast poll call:\t\t2026-12-06T03:30:00 (cast vote)\n\n"
-    "Qdevice-net information\n----------------------\nCluster name:\t\tuec-clc\n"
-    "QNetd host:\t\t198.51.100.30:5403\nConnect timeout:\t8000ms\nHB interval:\t\t8000ms\n"
-    "VQ vote timer interval:\t5000ms\nTLS:\t\t\tRequired\nAlgorithm:\t\tFifty-Fifty split\n"
-    "Tie-breaker:\t\tNode with lowest node ID\nKAP Tie-breaker:\tEnabled\nPoll timer running:\tYes (cast vote)\n"
-    "State:\t\t\tConnected\nHeuristics result:\tPass (regular: Pass, membership: Pass, connect: Pass)\n"
-    "TLS active:\t\tYes (client certificate sent)\nConnected since:\t2026-12-06T03:29:00\n")
+    'Qdevice information\n'
+    '-------------------\n'
+    'Model:\t\t\tNet\n'
+    'Node ID:\t\t1\n'
+    'HB interval:\t\t3000ms\n'
+    'Sync HB interval:\t5000ms\n'
+    'Configured node list:\n'
+    '    0\tNode ID = 1\n'
+    '    1\tNode ID = 2\n'
+    'Heuristics:\t\tEnabled only on sync\n'
+    'Ring ID:\t\t1.9\n'
+    'Membership node list:\t1, 2\n'
+    'Quorate:\t\tYes\n'
+    'Quorum node list:\n'
+    '    0\tNode ID = 2, State = member\n'
+    '    1\tNode ID = 1, State = member\n'
+    'Expected votes:\t\t3\n'
+    'Last poll call:\t\t2026-12-06T04:11:59 (cast vote)\n'
+    '\n'
+    'Qdevice-net information\n'
+    '----------------------\n'
+    'Cluster name:\t\tuec-clc\n'
+    'QNetd host:\t\t198.51.100.13:5403\n'
+    'Connect timeout:\t2400ms\n'
+    'HB interval:\t\t2400ms\n'
+    'VQ vote timer interval:\t1500ms\n'
+    'TLS:\t\t\tRequired\n'
+    'Algorithm:\t\tFifty-Fifty split\n'
+    'Tie-breaker:\t\tNode with lowest node ID\n'
+    'KAP Tie-breaker:\tEnabled\n'
+    'Poll timer running:\tYes (cast vote)\n'
+    'State:\t\t\tConnected\n'
+    'Heuristics result:\tPass (regular: Undefined, membership: Pass, connect: Pass)\n'
+    'TLS active:\t\tYes (client certificate sent)\n'
+    'Connected since:\t2026-12-06T04:11:06\n'
+    'Echo reply received:\t2026-12-06T04:11:59\n'
+)

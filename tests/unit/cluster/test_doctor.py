@@ -328,15 +328,15 @@ def test_sbd_fencing_does_not_ask_a_bmc(healthy):
 
 
 def test_with_the_arbiter_doctor_checks_its_connection_instead_of_two_node(healthy):
-    arbiter = {"Arbiter": "198.51.100.30", "Ping-Hosts": "198.51.100.1"}
-    system = healthy(arbiter, peer_digest="same", arbiter="198.51.100.30:5403", qdevice=QDEVICE_SV)
+    arbiter = {"Arbiter": "198.51.100.13", "Ping-Hosts": "198.51.100.1"}
+    system = healthy(arbiter, peer_digest="same", arbiter="198.51.100.13:5403", qdevice=QDEVICE_SV)
     system.peer_digest = digest(peer_raw(pipeline.load_raw(system)))
     rc, text = run_doctor(system)
     assert rc == 0, text
-    assert "ok   quorum" in text and "the arbiter 198.51.100.30:5403 is connected (TLS on, heuristics Pass)" in text
+    assert "ok   quorum" in text and "the arbiter 198.51.100.13:5403 is connected (TLS on, heuristics Pass)" in text
     system.qdevice = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
     rc, text = run_doctor(system)
-    assert rc == 1 and "198.51.100.30:5403 is not connected (Connect failed)" in text and "corosync-qnetd" in text
+    assert rc == 1 and "198.51.100.13:5403 is not connected (Connect failed)" in text and "corosync-qnetd" in text
     system.qdevice = None
     rc, text = run_doctor(system)
     assert rc == 2 and "corosync-qdevice does not run here" in text

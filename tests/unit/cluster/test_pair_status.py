@@ -266,7 +266,7 @@ def arbiter_config(node="clc1"):
 
 
 def test_the_arbiter_is_read_from_corosync_qdevice_tool():
-    assert pair_status.qdevice(QDEVICE_SV) == {"state": "Connected", "host": "198.51.100.30:5403",
+    assert pair_status.qdevice(QDEVICE_SV) == {"state": "Connected", "host": "198.51.100.13:5403",
                                               "heuristics": "Pass", "vote": True, "tls": True}
     failing = QDEVICE_SV.replace("Yes (cast vote)\nState", "Yes\nState").replace("result:\tPass", "result:\tFail")
     assert pair_status.qdevice(failing)["vote"] is False and pair_status.qdevice(failing)["heuristics"] == "Fail"
@@ -278,14 +278,14 @@ def test_status_shows_the_arbiter_and_names_a_lost_one():
     fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc1.json"))
     outputs = dict(fx["sources"], qdevice={"rc": 0, "stdout": QDEVICE_SV})
     doc = pair_status.collect(arbiter_config(), outputs, clc=HEALTHY, drift=[])
-    assert doc["arbiter"] == {"host": "198.51.100.30:5403", "state": "Connected", "connected": True,
+    assert doc["arbiter"] == {"host": "198.51.100.13:5403", "state": "Connected", "connected": True,
                               "heuristics": "Pass", "vote": True, "tls": True}
     assert doc["state"] == "serving", doc["problems"]
-    assert "arbiter    198.51.100.30:5403 Connected; heuristics Pass; vote cast; TLS" in pair_status.render(doc)
+    assert "arbiter    198.51.100.13:5403 Connected; heuristics Pass; vote cast; TLS" in pair_status.render(doc)
     lost = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
     doc = pair_status.collect(arbiter_config(), dict(outputs, qdevice={"rc": 0, "stdout": lost}), clc=HEALTHY,
                               drift=[])
-    assert doc["state"] == "degraded" and "the arbiter 198.51.100.30:5403 is not connected (Connect failed)" in \
+    assert doc["state"] == "degraded" and "the arbiter 198.51.100.13:5403 is not connected (Connect failed)" in \
         doc["problems"][0]
     doc = pair_status.collect(arbiter_config(), dict(outputs, qdevice={"rc": 1, "stdout": ""}), clc=HEALTHY,
                               drift=[])
