@@ -13,7 +13,8 @@ air-gapped site carries one) with python3-uec-clc-ha and uec-clc-ha-arbiter
 (the labdist share).  The pair then takes it live: `uec-clc-ha-ctl set
 Arbiter=ADDRESS` and `apply` on clc1, then on clc2 (the first apply enrols
 clc1 and holds corosync's reload, the second reloads both nodes at once:
-uec_clc_ha.cluster.quorum_device), with the cloud serving throughout.
+uec_clc_ha.cluster.quorum_device), then on clc1 once more (it records what
+clc2's reload made live), with the cloud serving throughout.
 """
 
 import os
@@ -64,14 +65,16 @@ def install(out):
 
 
 def set_on_pair(value, out):
-    """`uec-clc-ha-ctl set Arbiter=VALUE` (or --default) and `apply` on clc1, then clc2; their outputs."""
+    """`uec-clc-ha-ctl set Arbiter=VALUE` (or --default) and `apply` on clc1, then clc2, then clc1 once more
+    (it records the corosync.conf clc2's reload made live there); {node: [what each apply said]}."""
     args = ["--default", "Arbiter"] if value is None else [f"Arbiter={value}"]
-    said = {}
     for node in config.NODES:
-        began = time.monotonic()
         guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
+    said = {}
+    for node in (*config.NODES, next(iter(config.NODES))):
+        began = time.monotonic()
         done = guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
-        said[node] = done.stdout + done.stderr
+        said.setdefault(node, []).append(done.stdout + done.stderr)
         out.write(f"{node}: Arbiter {'removed' if value is None else value}: apply took "
                   f"{time.monotonic() - began:.1f} s\n")
     return said

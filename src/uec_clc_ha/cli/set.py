@@ -65,7 +65,7 @@ def run(args, system, out, stdin=None):
         fd = settings.field(key)
         if fd is None:
             raise UsageError(f"unknown setting {key!r}; `uec-clc-ha-ctl show` lists them")
-        if not fd.default:
+        if not fd.default and not getattr(fd.check, "optional", False):
             raise UsageError(f"{fd.key} has no default to follow: set it (KEY=VALUE)")
         if fd.key in changes or fd.key in defaults:
             raise UsageError(f"{fd.key} is given twice")
@@ -96,7 +96,7 @@ def run(args, system, out, stdin=None):
         shown = "(set, hidden)" if fd.secret else changes[key]
         print(f"set {key}: {shown}", file=out)
     for key in defaults:
-        print(f"set {key}: follows the default ({settings.field(key).default})", file=out)
+        print(f"set {key}: follows the default ({settings.field(key).default or 'empty: not used'})", file=out)
     if generated:
         print("\nThe new cluster secret is shown this once. Set the same secret on the other node:\n"
               f"    {generated}\n"

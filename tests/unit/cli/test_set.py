@@ -122,3 +122,12 @@ def test_a_setting_can_follow_the_default_again(ctl, root):
     text = root.read(paths.SETTINGS_PATH)
     assert "\n#Monitor-Interval: 10\n" in text and "\nMonitor-Interval:" not in text
     assert ctl("--root", root.root, "set", "--default", "Local-Node").rc == EXIT_USAGE     # no default to follow
+
+
+def test_an_optional_setting_follows_its_empty_default(ctl, root):
+    """`set --default Arbiter` removes the arbiter: what the quorum change's messages tell the admin to run."""
+    write_settings(root, "corosync-arbiter")
+    r = ctl("--root", root.root, "set", "--default", "Arbiter")
+    assert r.rc == 0 and "Arbiter: follows the default (empty: not used)" in r.out, r
+    assert settings_file.load(root).get("Arbiter", "") == ""
+    assert "\nArbiter:" not in root.read(paths.SETTINGS_PATH)
