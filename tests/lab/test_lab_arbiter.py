@@ -55,8 +55,8 @@ def fencing_delay(lab, node):
 
 
 def voting_with_arbiter(lab):
-    return all(quorum(lab, n)["expected"] == 3 and "Qdevice" in quorum(lab, n)["flags"]
-               and qdevice_connected(lab, n) for n in config.NODES)
+    return all(q["expected"] == 3 and "Qdevice" in q["flags"] for q in (quorum(lab, n) for n in config.NODES)) and \
+        all(qdevice_connected(lab, n) for n in config.NODES)
 
 
 STATE = {}                     # what the steps below hand on: the fencing delay before the arbiter
@@ -81,7 +81,8 @@ def test_1_added_on_the_live_pair(pair):
     assert listed.count("TLS active:\t\tYes (client certificate verified)") == 2, listed
     assert "Node ID 1:" in listed and "Node ID 2:" in listed, listed
     for node in config.NODES:
-        assert quorum(pair, node)["total"] == 3 and "2Node" not in quorum(pair, node)["flags"]
+        q = quorum(pair, node)
+        assert q["total"] == 3 and "2Node" not in q["flags"], q["text"]
         assert fencing_delay(pair, node) in ("0", "0s"), fencing_delay(pair, node)
         dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
         assert "would run" not in dry, dry
@@ -185,8 +186,8 @@ def test_5_removed_two_node_and_the_fencing_delay_return(pair):
     watch = scenario.Watch(pair, "arbiter-remove")
     arbiter.remove(out)
     wait_for("both nodes back on two_node",
-             lambda: all("2Node" in quorum(pair, n)["flags"] and quorum(pair, n)["expected"] == 2
-                         for n in config.NODES), 300, step=3)
+             lambda: all("2Node" in q["flags"] and q["expected"] == 2
+                         for q in (quorum(pair, n) for n in config.NODES)), 300, step=3)
     for node in config.NODES:
         assert pair.exec(node, "systemctl", "is-active", "corosync-qdevice.service", check=False).stdout.strip() \
             != "active"
