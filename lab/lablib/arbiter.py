@@ -65,13 +65,13 @@ def install(out):
 
 
 def set_on_pair(value, out):
-    """`uec-clc-ha-ctl set Arbiter=VALUE` (or --default) and `apply` on clc1, then clc2, then clc1 once more
-    (it records the corosync.conf clc2's reload made live there); {node: [what each apply said]}."""
+    """`uec-clc-ha-ctl set Arbiter=VALUE` (or --default) and `apply` on clc1, then on clc2 (whose apply reloads
+    both nodes); {node: [what each apply said]}."""
     args = ["--default", "Arbiter"] if value is None else [f"Arbiter={value}"]
     for node in config.NODES:
         guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
     said = {}
-    for node in (*config.NODES, next(iter(config.NODES))):
+    for node in config.NODES:
         began = time.monotonic()
         done = guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
         said.setdefault(node, []).append(done.stdout + done.stderr)

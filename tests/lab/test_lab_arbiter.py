@@ -4,9 +4,10 @@ removed; the steps run in order on one pair.
 The arbiter host (cc1, lablib.arbiter) is booted and given uec-clc-ha-arbiter
 with apt as an admin would (debconf: the pair's name and secret).  Then the
 admin's steps on the serving pair, a client writing through the VIP: `set
-Arbiter=cc1's address` and `apply` on clc1, then on clc2, then clc1 again.
-The first apply must hold corosync's reload, the second reloads both nodes
-(the third only records it on clc1): from then on both count three votes with the arbiter's
+Arbiter=cc1's address` and `apply` on clc1, then on clc2.  The first apply
+must hold corosync's reload, the second reloads both nodes, and clc1 then
+has nothing left to apply (its corosync took its file with that reload):
+from then on both count three votes with the arbiter's
 (corosync-quorumtool), corosync-qdevice is connected on both
 (corosync-qdevice-tool), qnetd on cc1 lists both nodes, and the CIB has no
 fencing delay (priority-fencing-delay 0).  The arbiter host's power is cut:
@@ -192,6 +193,8 @@ def test_5_removed_two_node_and_the_fencing_delay_return(pair):
         assert pair.exec(node, "systemctl", "is-active", "corosync-qdevice.service", check=False).stdout.strip() \
             != "active"
         assert fencing_delay(pair, node) == STATE.get("delay_before")
+        dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
+        assert "would run" not in dry, dry
     gap, touched = watch.finish()
     assert scenario.clc_pid(pair, watch.active) == watch.pid and not set(touched) & scenario.CLOUD, touched
     print(f"\narbiter removed: client's longest gap {gap:.1f} s, none lost; started/stopped: {touched}")

@@ -105,3 +105,38 @@ QDEVICE_SV = (
     'Connected since:\t2026-12-06T04:11:06\n'
     'Echo reply received:\t2026-12-06T04:11:59\n'
 )
+
+
+# corosync's cmap on the lab: `corosync-cmapctl totem.`, `nodelist.`, `quorum.`, `logging.` on clc1 (Debian 13,
+# two_node), running the corosync.conf the package rendered there; LAB_COROSYNC over a scenario's settings
+# renders that file.
+LAB_CMAP = """\
+totem.cluster_name (str) = uec-clc
+totem.crypto_cipher (str) = aes256
+totem.crypto_hash (str) = sha256
+totem.interface.0.bindnetaddr (str) = 198.51.100.11
+totem.interface.1.bindnetaddr (str) = 192.0.2.1
+totem.token (u32) = 1000
+totem.transport (str) = knet
+totem.version (u32) = 2
+nodelist.local_node_pos (u32) = 0
+nodelist.node.0.name (str) = clc1
+nodelist.node.0.nodeid (u32) = 1
+nodelist.node.0.ring0_addr (str) = 198.51.100.11
+nodelist.node.0.ring1_addr (str) = 192.0.2.1
+nodelist.node.1.name (str) = clc2
+nodelist.node.1.nodeid (u32) = 2
+nodelist.node.1.ring0_addr (str) = 198.51.100.12
+nodelist.node.1.ring1_addr (str) = 192.0.2.2
+quorum.provider (str) = corosync_votequorum
+quorum.two_node (u8) = 1
+logging.logfile (str) = /var/log/corosync/corosync.log
+logging.timestamp (str) = on
+logging.to_logfile (str) = yes
+logging.to_syslog (str) = yes
+"""
+
+LAB_COROSYNC = {"Cluster-Name": "uec-clc", "Corosync-Token": "1000", "Local-Node": "clc1", "Peer-Node": "clc2",
+       "Local-Address": "198.51.100.11", "Peer-Address": "198.51.100.12",
+       "Replication-Local-Address": "192.0.2.1", "Replication-Peer-Address": "192.0.2.2",
+       "Replication-Prefix": "24"}

@@ -26,7 +26,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import bmc, live_apply, pair_status
+from uec_clc_ha.cluster import bmc, corosync_cmap, live_apply, pair_status
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import CommandFailure, ToolMissing, UecError
 from uec_clc_ha.host import paths
@@ -400,6 +400,23 @@ class Doctor:
                      "uec-clc-ha-ctl apply (on each node; --dry-run shows what it runs)")
         else:
             self.add(OK, "applied", "the running cluster holds what the files say (CIB, corosync, DRBD)")
+        self.corosync_running()
+
+    def corosync_running(self):
+        """corosync runs with the keys of its corosync.conf (a reload that failed, or a change made by hand
+        with corosync-cmapctl, shows here even where apply's record says the file was taken)."""
+        if not self.system.exists(paths.COROSYNC_CONF):
+            return
+        found = corosync_cmap.drift(self.system, self.system.read_bytes(paths.COROSYNC_CONF))
+        if found is None:
+            return
+        if found:
+            self.add(WARN, "corosync", f"corosync runs with other values than {paths.COROSYNC_CONF}: "
+                     + "; ".join(found),
+                     "corosync-cfgtool -R (every node re-reads its corosync.conf; check the peer's file first: "
+                     "uec-clc-ha-ctl diff there)")
+        else:
+            self.add(OK, "corosync", f"corosync runs with every value of {paths.COROSYNC_CONF}")
 
     def publish(self, name, value):
         if self.crm() is None:

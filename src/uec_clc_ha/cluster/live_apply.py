@@ -22,7 +22,10 @@ idempotent).  Only services that run on this node:
   corosync.conf changed `corosync-cfgtool -R` (every node re-reads it); a
                         change of quorum (the arbiter added or removed)
                         in step with the peer, and corosync-qdevice
-                        started or stopped: uec_clc_ha.cluster.quorum_device
+                        started or stopped: uec_clc_ha.cluster.quorum_device.
+                        A file corosync holds already (the peer's reload
+                        made every node re-read its own) is only recorded:
+                        uec_clc_ha.cluster.corosync_cmap
   the DRBD resource     `drbdadm adjust RESOURCE`
 
 Refused, with the way to do it, before anything is written: a CIB that the
@@ -42,7 +45,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import crm_mon, node_word, quorum_device, sbd
+from uec_clc_ha.cluster import corosync_cmap, crm_mon, node_word, quorum_device, sbd
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import Refused
@@ -202,6 +205,9 @@ def plan(system, config, changes, force=False):
         notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
     reload = Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
                   (COROSYNC_CONF, differs[COROSYNC_CONF].new.content) if changed else ())
+    if changed and corosync_runs and corosync_cmap.runs_with(system, differs[COROSYNC_CONF].new.content):
+        reload = Step("corosync runs with this corosync.conf already (a reload made it live; recorded)", (),
+                      reload.applies)
     if corosync_runs and config.cluster_stack == "corosync":
         steps, more = quorum_device.arrange(system, config, steps, reload, changed, Step)
         notes += more

@@ -15,7 +15,7 @@ import pytest
 from cib_model import Cib
 from checkout import TOP
 from scenarios import QDEVICE_SV, full_raw, write_settings
-from uec_clc_ha.cluster import doctor, live_apply
+from uec_clc_ha.cluster import corosync_cmap, doctor, live_apply
 from uec_clc_ha.config import keyring, pipeline
 from uec_clc_ha.cli import doctor as doctor_cmd
 from uec_clc_ha.cluster import quorum_device
@@ -56,6 +56,7 @@ class Node(System):
                  pacemaker="2.1.5", bmc=(0, "Status: ON\n", ""), arbiter=None, qdevice=None):
         super().__init__(root)
         self.arbiter, self.qdevice = arbiter, qdevice     # corosync's device ("host:port"), qdevice-tool -sv
+        self.cmap_changed = {}                            # {key: value} corosync holds unlike corosync.conf
         self.bmc, self.bmc_asked = bmc, []
         self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
@@ -105,6 +106,12 @@ class Node(System):
             rc, out = (0, value + "\n") if value else (105, "")
         elif argv[:2] == ["pacemakerd", "--version"]:
             out = f"Pacemaker {self.pacemaker}\nWritten by Andrew Beekhof and the Pacemaker project contributors\n"
+        elif argv[0] == "corosync-cmapctl" and argv[1] != "runtime.votequorum.":
+            # corosync holds the keys of the corosync.conf on disk (what the lab shows: test_corosync_cmap),
+            # unless the test changed one of them
+            held = dict(corosync_cmap.flat(self.read_bytes(paths.COROSYNC_CONF).decode()), **self.cmap_changed)
+            rc, out = (0, "".join(f"{k} (str) = {v}\n" for k, v in held.items() if k.startswith(argv[1]))) \
+                if self.cluster else (1, "")
         elif argv[0] == "corosync-cmapctl":
             two_node = "0" if self.arbiter else "1"
             rc, out = (0, f"runtime.votequorum.two_node (u8) = {two_node}\n") if self.cluster else (1, "")
@@ -276,10 +283,16 @@ def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
     system = healthy(peer_digest="same")
     system.cib.load_text('primitive st_ipmi_clc1 stonith:fence_ipmilan params ip=203.0.113.201\n')
     applied.record(system, "/etc/corosync/corosync.conf", b"what corosync ran before")
+    system.cmap_changed = {"totem.token": "3000"}
     rc, text = run_doctor(system)
     assert rc == 1, text
     line = next(line for line in text.splitlines() if line.startswith("warn") and " applied " in line)
-    assert "st_ipmi_clc1" in line and "corosync" in line
+    assert "st_ipmi_clc1" in line and "corosync re-reads corosync.conf" in line, line
+    # the same file record, but corosync holds the file already (the peer's reload): nothing to apply for it
+    system.cmap_changed = {}
+    rc, text = run_doctor(system)
+    line = next(line for line in text.splitlines() if line.startswith("warn") and " applied " in line)
+    assert "st_ipmi_clc1" in line and "corosync" not in line, line
     assert "uec-clc-ha-ctl apply" in text.splitlines()[text.splitlines().index(line) + 1]
 
 
@@ -343,3 +356,19 @@ def test_with_the_arbiter_doctor_checks_its_connection_instead_of_two_node(healt
     system.arbiter = None                                   # the files have it, corosync does not yet
     rc, text = run_doctor(system)
     assert "still counts two_node votes" in text
+
+
+def test_corosync_running_other_values_than_its_file_is_a_warning_naming_them(healthy):
+    # a reload that failed on this node, or a value changed by hand with corosync-cmapctl: apply's record says
+    # the file was taken, corosync's cmap says otherwise
+    system = healthy(peer_digest="same")
+    rc, text = run_doctor(system)
+    assert "ok   corosync       corosync runs with every value of /etc/corosync/corosync.conf" in text, text
+    system.cmap_changed = {"totem.token": "3000", "quorum.device.net.host": "198.51.100.13"}
+    rc, text = run_doctor(system)
+    assert rc == 1, text
+    line = next(line for line in text.splitlines() if line.startswith("warn corosync"))
+    assert f"totem.token: file {system.read_bytes(paths.COROSYNC_CONF).decode().split('token: ')[1].split()[0]}, " \
+        "corosync 3000" in line, line
+    assert "quorum.device.net.host: file (none), corosync 198.51.100.13" in line, line
+    assert "corosync-cfgtool -R" in text

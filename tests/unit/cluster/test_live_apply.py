@@ -3,7 +3,7 @@
 import pytest
 
 from cib_model import Cib
-from scenarios import SCENARIOS, full_raw
+from scenarios import LAB_CMAP, LAB_COROSYNC, SCENARIOS, full_raw
 from uec_clc_ha.cluster import crm_mon, live_apply
 from uec_clc_ha.config import keyring, pipeline, render, settings
 from uec_clc_ha.config.render import RenderedFile
@@ -542,3 +542,35 @@ def test_the_second_node_takes_an_old_vip_off_too_and_an_unchanged_vip_is_left_a
     same_node.write_atomic(paths.CRM_FILE, same)
     assert not [s for s in live_apply.plan(same_node, same_config, _unchanged({paths.CRM_FILE: same}))[0]
                 if s.argv[:2] == ("ip", "addr")]
+
+
+# -- corosync.conf that a reload on the peer made live ------------------------------------------------------
+def test_a_corosync_conf_corosync_holds_already_is_recorded_without_a_reload(tmp_path):
+    # the first node wrote the file in an earlier apply; the second node's apply reloaded both (corosync-cfgtool
+    # -R makes every node re-read its own file); the first node's record is still the old file's
+    config = settings.require_valid(dict(full_raw("corosync-drbd84"), **LAB_COROSYNC))
+    conf = render.render_all(config, keyring.derive(config.cluster_secret, config.cluster_name))[
+        paths.COROSYNC_CONF].content
+
+    class Reloaded(Running):
+        cmap = LAB_CMAP
+
+        def run(self, argv, rcs=(0,), **kwargs):
+            if argv[0] == "corosync-cmapctl":
+                self.calls.append(list(argv))
+                return Completed(tuple(argv), 0, "".join(
+                    line + "\n" for line in self.cmap.splitlines() if line.startswith(argv[1])), "")
+            return super().run(argv, rcs, **kwargs)
+    system = Reloaded(str(tmp_path), loaded="")
+    applied.record(system, paths.COROSYNC_CONF, b"totem { token: 3000 }\n")
+    system.write_atomic(paths.COROSYNC_CONF, conf)
+    steps, notes = live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf}))
+    assert [(s.argv, s.applies) for s in steps] == [((), (paths.COROSYNC_CONF, conf))] and notes == []
+    live_apply.run(system, steps)
+    assert ["corosync-cfgtool", "-R"] not in system.calls
+    assert live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf})) == ([], [])
+    # a file corosync does not hold (another token) is reloaded
+    Reloaded.cmap = LAB_CMAP.replace("totem.token (u32) = 1000", "totem.token (u32) = 3000")
+    applied.record(system, paths.COROSYNC_CONF, b"totem { token: 3000 }\n")
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf}))
+    assert argvs(steps) == [("corosync-cfgtool", "-R")]
