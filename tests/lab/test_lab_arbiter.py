@@ -16,8 +16,11 @@ back and both nodes reconnect.  A power loss of the active node: the
 survivor keeps quorum by the arbiter's vote and fences at once.  A full
 partition of the active node: it loses the arbiter with its peer, has no
 quorum, and its peer fences it without any delay and takes the cloud.
-Then the arbiter is removed the same way and two_node returns with the
-fencing delay.  The administrative steps: the Cloud Controller keeps its
+The arbiter host down, then the active node lost as well: the survivor has
+one vote of three, runs and fences nothing (the cloud never runs twice),
+and serves again after the admin's `corosync-quorumtool -e 1`.  Then the
+arbiter is removed the same way and two_node returns with the fencing
+delay.  The administrative steps: the Cloud Controller keeps its
 PID, no cloud resource starts or stops, nothing acknowledged is lost; the
 client's longest gap is printed.
 """
@@ -182,7 +185,66 @@ def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
           f"{len(writer.acked)} records, none lost")
 
 
-def test_5_removed_two_node_and_the_fencing_delay_return(pair):
+def test_5_arbiter_down_then_the_active_node_lost(pair):
+    """Two of three votes gone: the survivor has no quorum, so it neither fences nor starts anything (the cloud
+    never runs on both); it is not reset.  The admin's way back, once sure the lost node is off: on the survivor
+    `corosync-quorumtool -e 1` (expected votes 1): it is quorate, fences the lost node through the disk, takes
+    the cloud.  Then both others come back and the pair counts three votes again."""
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
+    active = pair.active("clc1")
+    survivor = config.peer(active)
+    cur = scenario.cursor(pair, survivor)
+    writer = Writer(pair, "arbiter-and-node-lost")
+    writer.start()
+    writer.wait_acked()
+    assert arbiter.power_off()
+    wait_for("corosync-qdevice noticing the arbiter is gone",
+             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    survivor_boot = scenario.boot_id(pair, survivor)
+    with qmp.ResetWatch(survivor) as survivor_resets:
+        t0, lost_at = now(), time.time()
+        assert pair.kill(active)
+        wait_for(f"{survivor} without quorum", lambda: "Quorate" not in quorum(pair, survivor)["flags"], 300,
+                 step=2)
+        # it stays so: nothing runs, nothing is fenced (a minute, the lab's slowest fencing and start together)
+        deadline = now() + 60
+        while now() < deadline:
+            view = pair.view(survivor)
+            assert view is None or not [r.id for r in view.resources if survivor in r.nodes and r.role in (
+                "Started", "Promoted", "Master") and r.id in scenario.CLOUD], view
+            assert not pair.serving(), "the cloud served without quorum"
+            time.sleep(5)
+        assert not scenario.fencings_after(pair, survivor, cur, active), "fenced without quorum"
+        doc = json.loads(pair.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=300,
+                                   check=False).stdout)
+        print(f"\n{survivor} alone, the arbiter down: status {doc['state']}: {doc['problems']}")
+        assert doc["state"] != "serving", doc
+        # the admin's way back, the lost node being off (its qemu is gone)
+        admin_at = now()
+        pair.exec(survivor, "corosync-quorumtool", "-e", "1", timeout=60)
+        wait_for("the VIP serving from the survivor", pair.serving, 600, step=0.5)
+        back = now() - admin_at
+    assert survivor_resets.first_reset(lost_at) is None and scenario.boot_id(pair, survivor) == survivor_boot, \
+        f"{survivor} was reset"
+    assert scenario.fencings_after(pair, survivor, cur, active), f"{survivor} took the cloud without fencing"
+    writer.wait_acked()
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    pair.boot(config.ARBITER)
+    pair.boot(active)
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
+    for node in config.NODES:
+        q = quorum(pair, node)
+        assert q["expected"] == 3 and q["total"] == 3, q["text"]
+    print(f"arbiter down, then {active} lost: {survivor} had no quorum, ran nothing and fenced nothing for a "
+          f"minute; after `corosync-quorumtool -e 1` it served again in {back:.1f} s (from the loss "
+          f"{now() - t0:.1f} s incl. the minute; client's longest gap {writer.longest_gap(t0):.1f} s), "
+          f"{len(writer.acked)} records, none lost; three votes counted again once both were back")
+
+
+def test_6_removed_two_node_and_the_fencing_delay_return(pair):
     out = _Out()
     watch = scenario.Watch(pair, "arbiter-remove")
     arbiter.remove(out)
