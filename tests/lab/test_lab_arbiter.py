@@ -18,7 +18,7 @@ partition of the active node: it loses the arbiter with its peer, has no
 quorum, and its peer fences it without any delay and takes the cloud.
 The arbiter host down, then the active node lost as well: the survivor has
 one vote of three, runs and fences nothing (the cloud never runs twice),
-and serves again after the admin's `corosync-quorumtool -e 1`.  Then the
+and serves again after the admin's `uec-clc-ha-ctl take-over`.  Then the
 arbiter is removed the same way and two_node returns with the fencing
 delay.  The administrative steps: the Cloud Controller keeps its
 PID, no cloud resource starts or stops, nothing acknowledged is lost; the
@@ -188,8 +188,8 @@ def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
 def test_5_arbiter_down_then_the_active_node_lost(pair):
     """Two of three votes gone: the survivor has no quorum, so it neither fences nor starts anything (the cloud
     never runs on both); it is not reset.  The admin's way back, once sure the lost node is off: on the survivor
-    `corosync-quorumtool -e 1` (expected votes 1): it is quorate, fences the lost node through the disk, takes
-    the cloud.  Then both others come back and the pair counts three votes again."""
+    `uec-clc-ha-ctl take-over --yes` (corosync-quorumtool -e 1): it is quorate, fences the lost node through
+    the disk, takes the cloud.  Then both others come back and the pair counts three votes again."""
     scenario.restore(pair)
     wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
     active = pair.active("clc1")
@@ -222,9 +222,10 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
         assert doc["state"] != "serving", doc
         # the admin's way back, the lost node being off (its qemu is gone)
         admin_at = now()
-        pair.exec(survivor, "corosync-quorumtool", "-e", "1", timeout=60)
-        wait_for("the VIP serving from the survivor", pair.serving, 600, step=0.5)
+        said = pair.exec(survivor, "uec-clc-ha-ctl", "take-over", "--yes", timeout=900)
         back = now() - admin_at
+        print(said.stdout, end="")
+        assert pair.serving()
     assert survivor_resets.first_reset(lost_at) is None and scenario.boot_id(pair, survivor) == survivor_boot, \
         f"{survivor} was reset"
     assert scenario.fencings_after(pair, survivor, cur, active), f"{survivor} took the cloud without fencing"
@@ -239,7 +240,7 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
         q = quorum(pair, node)
         assert q["expected"] == 3 and q["total"] == 3, q["text"]
     print(f"arbiter down, then {active} lost: {survivor} had no quorum, ran nothing and fenced nothing for a "
-          f"minute; after `corosync-quorumtool -e 1` it served again in {back:.1f} s (from the loss "
+          f"minute; after `uec-clc-ha-ctl take-over` it served again in {back:.1f} s (from the loss "
           f"{now() - t0:.1f} s incl. the minute; client's longest gap {writer.longest_gap(t0):.1f} s), "
           f"{len(writer.acked)} records, none lost; three votes counted again once both were back")
 
