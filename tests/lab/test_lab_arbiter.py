@@ -66,6 +66,19 @@ def voting_with_arbiter(lab):
 STATE = {}                     # what the steps below hand on: the fencing delay before the arbiter
 
 
+def _writing_with_arbiter(pair, name):
+    """The pair restored and voting with the arbiter, a client writing: (active, survivor, cursor, writer)."""
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
+    active = pair.active("clc1")
+    survivor = config.peer(active)
+    cur = scenario.cursor(pair, survivor)
+    writer = Writer(pair, name)
+    writer.start()
+    writer.wait_acked()
+    return active, survivor, cur, writer
+
+
 def test_1_added_on_the_live_pair(pair):
     out = _Out()
     STATE["delay_before"] = fencing_delay(pair, "clc1")
@@ -118,14 +131,7 @@ def test_2_the_arbiter_host_lost_the_pair_keeps_serving(pair):
 
 def test_3_power_loss_of_the_active_node_with_the_arbiter(pair):
     """The survivor keeps quorum by the arbiter's vote and fences at once: no fencing delay to wait."""
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
-    active = pair.active("clc1")
-    survivor = config.peer(active)
-    cur = scenario.cursor(pair, survivor)
-    writer = Writer(pair, "arbiter-power-loss")
-    writer.start()
-    writer.wait_acked()
+    active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-power-loss")
     t0 = now()
     assert pair.kill(active)
     wait_for("the VIP serving again from the survivor", pair.serving, 600, step=0.5)
@@ -146,15 +152,8 @@ def test_3_power_loss_of_the_active_node_with_the_arbiter(pair):
 def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
     """The active node's links cut: it loses the arbiter with its peer, has no quorum and stops; its peer keeps
     quorum by the arbiter's vote, fences it through the disk without delay, and takes the cloud."""
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
-    cut = pair.active("clc1")
-    survivor = config.peer(cut)
+    cut, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-partition")
     boots = {n: scenario.boot_id(pair, n) for n in config.NODES}
-    cur = scenario.cursor(pair, survivor)
-    writer = Writer(pair, "arbiter-partition")
-    writer.start()
-    writer.wait_acked()
     with qmp.ResetWatch(cut) as cut_resets, qmp.ResetWatch(survivor) as survivor_resets:
         t0, cut_at = now(), time.time()
         for link in ("public", "replication"):
@@ -190,14 +189,7 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     never runs on both); it is not reset.  The admin's way back, once sure the lost node is off: on the survivor
     `uec-clc-ha-ctl take-over --yes` (corosync-quorumtool -e 1): it is quorate, fences the lost node through
     the disk, takes the cloud.  Then both others come back and the pair counts three votes again."""
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
-    active = pair.active("clc1")
-    survivor = config.peer(active)
-    cur = scenario.cursor(pair, survivor)
-    writer = Writer(pair, "arbiter-and-node-lost")
-    writer.start()
-    writer.wait_acked()
+    active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
              lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)

@@ -1,6 +1,7 @@
 """The confirmation of a planned move: a question on a terminal, --yes otherwise.
 
-Used by the failover, standby and unstandby subcommands.  Nothing is changed
+Used by the failover, standby, unstandby and take-over subcommands, which
+share their options (confirmation_arguments).  Nothing is changed
 before the answer: a "no", or no terminal and no --yes, raises Refused
 (exit 6) with what would have happened.
 """
@@ -21,3 +22,9 @@ def confirm(what, yes, out, stdin=None):
             return
         raise Refused("not confirmed: nothing was changed")
     raise Refused(f"this would {what}. Run it again with --yes to go ahead.")
+
+
+def confirmation_arguments(p):
+    """--yes and --wait, the options of every command that asks and then waits for the cluster."""
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument("--wait", type=int, default=600, metavar="SECONDS", help="how long to wait (default 600)")

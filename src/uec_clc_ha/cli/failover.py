@@ -11,15 +11,14 @@ settled within --wait seconds (default 600).
 
 from uec_clc_ha.cluster import moves
 from uec_clc_ha.config import pipeline
-from uec_clc_ha.cli._confirm import confirm
+from uec_clc_ha.cli._confirm import confirm, confirmation_arguments
 
 NAME = "failover"
 HELP = "move the cloud to the other node (checked, confirmed, waited for)"
 
 
 def arguments(p):
-    p.add_argument("--yes", action="store_true", help="do not ask")
-    p.add_argument("--wait", type=int, default=600, metavar="SECONDS", help="how long to wait (default 600)")
+    confirmation_arguments(p)
 
 
 def run(args, system, out):

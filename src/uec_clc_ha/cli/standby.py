@@ -11,7 +11,7 @@ it has not settled within --wait seconds (default 600).
 
 from uec_clc_ha.cluster import moves
 from uec_clc_ha.config import pipeline
-from uec_clc_ha.cli._confirm import confirm
+from uec_clc_ha.cli._confirm import confirm, confirmation_arguments
 
 NAME = "standby"
 HELP = "put a node in standby (the cloud leaves it first; checked, confirmed, waited for)"
@@ -19,8 +19,7 @@ HELP = "put a node in standby (the cloud leaves it first; checked, confirmed, wa
 
 def arguments(p):
     p.add_argument("node", metavar="NODE", help="Local-Node or Peer-Node")
-    p.add_argument("--yes", action="store_true", help="do not ask")
-    p.add_argument("--wait", type=int, default=600, metavar="SECONDS", help="how long to wait (default 600)")
+    confirmation_arguments(p)
 
 
 def run(args, system, out):

@@ -13,15 +13,14 @@ when the cloud does not serve here within --wait seconds (default 600).
 
 from uec_clc_ha.cluster import moves
 from uec_clc_ha.config import pipeline
-from uec_clc_ha.cli._confirm import confirm
+from uec_clc_ha.cli._confirm import confirm, confirmation_arguments
 
 NAME = "take-over"
 HELP = "the arbiter and the peer both lost: serve alone (corosync-quorumtool -e 1; the peer must be off)"
 
 
 def arguments(p):
-    p.add_argument("--yes", action="store_true", help="do not ask")
-    p.add_argument("--wait", type=int, default=600, metavar="SECONDS", help="how long to wait (default 600)")
+    confirmation_arguments(p)
 
 
 def run(args, system, out):

@@ -10,7 +10,7 @@ has not settled within --wait seconds (default 600).
 
 from uec_clc_ha.cluster import moves
 from uec_clc_ha.config import pipeline
-from uec_clc_ha.cli._confirm import confirm
+from uec_clc_ha.cli._confirm import confirm, confirmation_arguments
 
 NAME = "unstandby"
 HELP = "take a node out of standby (waits for DRBD's resync)"
@@ -18,8 +18,7 @@ HELP = "take a node out of standby (waits for DRBD's resync)"
 
 def arguments(p):
     p.add_argument("node", metavar="NODE", help="Local-Node or Peer-Node")
-    p.add_argument("--yes", action="store_true", help="do not ask")
-    p.add_argument("--wait", type=int, default=600, metavar="SECONDS", help="how long to wait (default 600)")
+    confirmation_arguments(p)
 
 
 def run(args, system, out):
