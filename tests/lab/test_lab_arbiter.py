@@ -188,7 +188,8 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     """Two of three votes gone: the survivor has no quorum, so it neither fences nor starts anything (the cloud
     never runs on both); it is not reset.  The admin's way back, once sure the lost node is off: on the survivor
     `uec-clc-ha-ctl take-over --yes` (corosync-quorumtool -e 1): it is quorate, fences the lost node through
-    the disk, takes the cloud.  Then both others come back and the pair counts three votes again."""
+    the disk, takes the cloud.  Both others come back; doctor on the survivor names the device its corosync
+    runs without, `apply` there reloads corosync.conf, and the pair counts three votes again."""
     active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
@@ -227,14 +228,22 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     pair.boot(config.ARBITER)
     pair.boot(active)
     scenario.restore(pair)
+    # the survivor's corosync runs without the arbiter's device: doctor says so, apply puts it back
+    doctor = pair.exec(survivor, "uec-clc-ha-ctl", "doctor", timeout=600, check=False).stdout
+    assert re.search(r"^warn corosync .*quorum\.device\.net\.host: file 198\.51\.100\.13, corosync \(none\)",
+                     doctor, re.M), doctor
+    applied = pair.exec(survivor, "uec-clc-ha-ctl", "apply", timeout=900).stdout
+    print(applied, end="")
     wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
     for node in config.NODES:
         q = quorum(pair, node)
         assert q["expected"] == 3 and q["total"] == 3, q["text"]
+        assert "would run" not in pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
+    assert pair.active(survivor) == survivor, "the cloud moved when the others came back"
     print(f"arbiter down, then {active} lost: {survivor} had no quorum, ran nothing and fenced nothing for a "
           f"minute; after `uec-clc-ha-ctl take-over` it served again in {back:.1f} s (from the loss "
           f"{now() - t0:.1f} s incl. the minute; client's longest gap {writer.longest_gap(t0):.1f} s), "
-          f"{len(writer.acked)} records, none lost; three votes counted again once both were back")
+          f"{len(writer.acked)} records, none lost; three votes counted again after apply on {survivor}")
 
 
 def test_6_removed_two_node_and_the_fencing_delay_return(pair):

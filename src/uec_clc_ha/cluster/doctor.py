@@ -413,8 +413,7 @@ class Doctor:
         if found:
             self.add(WARN, "corosync", f"corosync runs with other values than {paths.COROSYNC_CONF}: "
                      + "; ".join(found),
-                     "corosync-cfgtool -R (every node re-reads its corosync.conf; check the peer's file first: "
-                     "uec-clc-ha-ctl diff there)")
+                     "uec-clc-ha-ctl apply (it reloads corosync: every node re-reads its own corosync.conf)")
         else:
             self.add(OK, "corosync", f"corosync runs with every value of {paths.COROSYNC_CONF}")
 

@@ -24,7 +24,9 @@ idempotent).  Only services that run on this node:
                         in step with the peer, and corosync-qdevice
                         started or stopped: uec_clc_ha.cluster.quorum_device.
                         A file corosync holds already (the peer's reload
-                        made every node re-read its own) is only recorded:
+                        made every node re-read its own) is only recorded;
+                        a file recorded as taken that corosync no longer
+                        runs with (take-over) is reloaded:
                         uec_clc_ha.cluster.corosync_cmap
   the DRBD resource     `drbdadm adjust RESOURCE`
 
@@ -208,6 +210,15 @@ def plan(system, config, changes, force=False):
     if changed and corosync_runs and corosync_cmap.runs_with(system, differs[COROSYNC_CONF].new.content):
         reload = Step("corosync runs with this corosync.conf already (a reload made it live; recorded)", (),
                       reload.applies)
+    elif not changed and corosync_runs and config.cluster_stack == "corosync" and system.exists(COROSYNC_CONF):
+        # recorded as taken, but corosync runs with other values (take-over took the arbiter's device out of
+        # the survivor's corosync; a value changed by hand): the file is what counts
+        content = system.read_bytes(COROSYNC_CONF)
+        drift = corosync_cmap.drift(system, content)
+        if drift:
+            changed = True
+            reload = Step(f"corosync re-reads corosync.conf on every node (it runs with other values: "
+                          f"{'; '.join(drift)})", ("corosync-cfgtool", "-R"), (COROSYNC_CONF, content))
     if corosync_runs and config.cluster_stack == "corosync":
         steps, more = quorum_device.arrange(system, config, steps, reload, changed, Step)
         notes += more

@@ -18,8 +18,13 @@ printing each change, until the cluster has settled:
               connected and both disks UpToDate (its resync done).
   take-over   with an arbiter, the survivor of a double loss (the arbiter
               host and the peer both gone: one vote of three, no quorum, so
-              it neither fences nor starts anything): `corosync-quorumtool
-              -e 1`, and waited for until it has fenced the peer and serves.
+              it neither fences nor starts anything): corosync-qdevice
+              stopped, the device taken out of corosync's running
+              configuration (votequorum counts a configured device in the
+              expected votes), `corosync-quorumtool -e 1`, and waited for
+              until it has fenced the peer and serves.  `apply` puts the
+              device back once the others return (corosync runs with other
+              values than its file: reloaded).
               Refused while anything says the peer is alive (online, a
               corosync link up) or the arbiter answers.
 """
@@ -139,18 +144,25 @@ class Mover:
         if (doc["arbiter"] or {}).get("connected"):
             raise Refused(f"the arbiter {self.c.arbiter_host} answers and gave its vote to the other side: "
                           f"{peer} may be alive there, cut off from {self.c.local_node}. Nothing to take over")
-        return (f"tell corosync here to expect one vote (corosync-quorumtool -e 1): {self.c.local_node} is "
-                f"quorate alone, fences {peer} ({self.c.fencing}) and starts the cloud here. Only safe when "
+        return (f"take the arbiter's device out of corosync here and tell it to expect one vote "
+                f"(corosync-quorumtool -e 1): {self.c.local_node} is quorate alone, fences {peer} ({self.c.fencing}) and starts the cloud here. Only safe when "
                 f"{peer} is off, or cut off from this node and from the arbiter {self.c.arbiter_host}; never run "
                 "it on both nodes")
 
     def take_over(self, timeout):
+        # votequorum counts a configured quorum device in the expected votes even when it votes for nobody
+        # (`corosync-quorumtool -e 1` alone leaves 2 expected on the lab): the device goes out of this node's
+        # running corosync first; its corosync.conf keeps it, and apply puts it back
+        self.run("systemctl", "stop", "corosync-qdevice.service")
+        self.run("corosync-cmapctl", "-D", "quorum.device.")
         self.run("corosync-quorumtool", "-e", "1")
-        self.say(f"take-over: corosync on {self.c.local_node} expects one vote: it is quorate alone")
+        self.say(f"take-over: corosync on {self.c.local_node} runs without the arbiter's device and expects one "
+                 "vote: it is quorate alone")
         self.wait(lambda doc: self._serving_on(doc, self.c.local_node),
                   f"the cloud serving on {self.c.local_node} (after {self.c.peer_node} is fenced)", timeout)
-        self.say(f"take-over: the cloud serves on {self.c.local_node}. When {self.c.peer_node} or the arbiter "
-                 "comes back, corosync counts their votes again and expects three")
+        self.say(f"take-over: the cloud serves on {self.c.local_node}. Once {self.c.peer_node} and the arbiter "
+                 f"are back, run `uec-clc-ha-ctl apply` here: corosync re-reads corosync.conf (the arbiter's "
+                 "device, three votes) and corosync-qdevice starts again")
 
     def _known(self, node):
         if node not in (self.c.local_node, self.c.peer_node):

@@ -371,4 +371,7 @@ def test_corosync_running_other_values_than_its_file_is_a_warning_naming_them(he
     assert f"totem.token: file {system.read_bytes(paths.COROSYNC_CONF).decode().split('token: ')[1].split()[0]}, " \
         "corosync 3000" in line, line
     assert "quorum.device.net.host: file (none), corosync 198.51.100.13" in line, line
-    assert "corosync-cfgtool -R" in text
+    assert "uec-clc-ha-ctl apply (it reloads corosync" in text
+    # and apply, whose record says the file was taken, reloads it: the file is what counts
+    applied_line = next(line for line in text.splitlines() if line.startswith("warn applied"))
+    assert "corosync re-reads corosync.conf on every node (it runs with other values" in applied_line

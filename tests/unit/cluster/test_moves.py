@@ -190,6 +190,9 @@ class Alone(Pair):
         argv = list(argv)
         if argv[:2] == ["corosync-qdevice-tool", "-sv"]:
             return Completed(tuple(argv), 0, self.qdevice, "")
+        if argv[0] == "corosync-cmapctl" and argv[1] == "-D":
+            self.calls.append(argv)
+            return Completed(tuple(argv), 0, "", "")
         if argv[0] == "corosync-cmapctl":
             return Completed(tuple(argv), 0, next(s for s in ALONE.values() if s["argv"] == argv)["stdout"], "")
         if argv[:2] == ["corosync-quorumtool", "-e"]:
@@ -216,8 +219,10 @@ def test_take_over_sets_one_expected_vote_and_waits_for_the_cloud_here(alone):
     what = mover.plan_take_over(mover.read())
     assert "corosync-quorumtool -e 1" in what and "fences clc2 (sbd)" in what and "never run it on both" in what
     mover.take_over(600)
-    assert node.calls == [["corosync-quorumtool", "-e", "1"]]
-    assert "the cloud serves on clc1" in out.getvalue()
+    # the device out of the running corosync first: votequorum counts a configured device in the expected votes
+    assert node.calls == [["systemctl", "stop", "corosync-qdevice.service"],
+                          ["corosync-cmapctl", "-D", "quorum.device."], ["corosync-quorumtool", "-e", "1"]]
+    assert "the cloud serves on clc1" in out.getvalue() and "run `uec-clc-ha-ctl apply` here" in out.getvalue()
 
 
 @pytest.mark.parametrize("states, qdevice, arbiter, words", [
