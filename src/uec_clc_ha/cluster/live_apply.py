@@ -26,7 +26,8 @@ idempotent).  Only services that run on this node:
                         A file corosync holds already (the peer's reload
                         made every node re-read its own) is only recorded;
                         a file recorded as taken that corosync no longer
-                        runs with (take-over) is reloaded:
+                        runs with (a reload that failed, a hand change) is
+                        reloaded:
                         uec_clc_ha.cluster.corosync_cmap
   the DRBD resource     `drbdadm adjust RESOURCE`
 
@@ -211,8 +212,8 @@ def plan(system, config, changes, force=False):
         reload = Step("corosync runs with this corosync.conf already (a reload made it live; recorded)", (),
                       reload.applies)
     elif not changed and corosync_runs and config.cluster_stack == "corosync" and system.exists(COROSYNC_CONF):
-        # recorded as taken, but corosync runs with other values (take-over took the arbiter's device out of
-        # the survivor's corosync; a value changed by hand): the file is what counts
+        # recorded as taken, but corosync runs with other values (a value changed by hand with
+        # corosync-cmapctl, a node that missed a reload): the file is what counts
         content = system.read_bytes(COROSYNC_CONF)
         drift = corosync_cmap.drift(system, content)
         if drift:

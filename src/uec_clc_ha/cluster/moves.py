@@ -1,7 +1,7 @@
 """Planned moves of the cloud: failover to the peer, standby and unstandby of a node, each waited for.
 
-Called by `uec-clc-ha-ctl failover | standby NODE | unstandby NODE |
-take-over` (uec_clc_ha.cli.failover, .standby, .unstandby, .take_over).  Each reads the pair first
+Called by `uec-clc-ha-ctl failover | standby NODE | unstandby NODE`
+(uec_clc_ha.cli.failover, .standby, .unstandby).  Each reads the pair first
 (pair_status: crm_mon's XML and DRBD), refuses what would leave the cloud on
 a copy that is not UpToDate, says what it is about to do (the CLI asks for
 confirmation, or wants --yes), runs the cluster's own tools, and then waits,
@@ -16,17 +16,6 @@ printing each change, until the cluster has settled:
               it; when it ran the cloud, the same checks as failover first.
   unstandby   the attribute off: waited for until the node is back, DRBD
               connected and both disks UpToDate (its resync done).
-  take-over   with an arbiter, the survivor of a double loss (the arbiter
-              host and the peer both gone: one vote of three, no quorum, so
-              it neither fences nor starts anything): corosync-qdevice
-              stopped, the device taken out of corosync's running
-              configuration (votequorum counts a configured device in the
-              expected votes), `corosync-quorumtool -e 1`, and waited for
-              until it has fenced the peer and serves.  `apply` puts the
-              device back once the others return (corosync runs with other
-              values than its file: reloaded).
-              Refused while anything says the peer is alive (online, a
-              corosync link up) or the arbiter answers.
 """
 
 import time
@@ -52,7 +41,7 @@ class Mover:
         self.out.flush()
 
     def read(self):
-        outputs = pair_status.gather(self.system, self.c.drbd_version, arbiter=bool(self.c.arbiter_host))
+        outputs = pair_status.gather(self.system, self.c.drbd_version)
         return pair_status.collect(self.c, outputs, drift=None)
 
     def run(self, *argv):
@@ -120,49 +109,6 @@ class Mover:
         if not doc["nodes"].get(node, {}).get("standby"):
             return None
         return f"take {node} out of standby: DRBD resyncs it, and it is again the cloud's standby node"
-
-    def plan_take_over(self, doc):
-        """What take-over will do, or Refused: only on a node without quorum because the arbiter and its peer
-        are both gone, and never while anything says the peer is alive."""
-        peer = self.c.peer_node
-        if not self.c.arbiter_host:
-            raise Refused("there is no Arbiter: with two_node quorum a node whose peer is lost keeps quorum and "
-                          "fences it by itself; there is nothing to take over")
-        if doc["cluster"] != "running":
-            raise Refused(f"the cluster does not run on {self.c.local_node}: start it first "
-                          "(systemctl start corosync pacemaker)")
-        if doc["quorum"]["quorate"]:
-            raise Refused(f"{self.c.local_node} is quorate: the cluster decides where the cloud runs by itself "
-                          "(uec-clc-ha-ctl status says where it is and why)")
-        seen = doc["nodes"].get(peer, {})
-        up = [link for link, connected in (seen.get("links") or {}).items() if connected]
-        if seen.get("online") or up:
-            raise Refused(f"{peer} is alive: " + (f"it is online in {self.c.local_node}'s membership"
-                          if seen.get("online") else f"corosync's link {', '.join(map(str, up))} to it is up")
-                          + "; the pair has no quorum because the arbiter's vote is missing. Bring the arbiter "
-                          f"host ({self.c.arbiter_host}) back: the pair is quorate again by itself")
-        if (doc["arbiter"] or {}).get("connected"):
-            raise Refused(f"the arbiter {self.c.arbiter_host} answers and gave its vote to the other side: "
-                          f"{peer} may be alive there, cut off from {self.c.local_node}. Nothing to take over")
-        return (f"take the arbiter's device out of corosync here and tell it to expect one vote "
-                f"(corosync-quorumtool -e 1): {self.c.local_node} is quorate alone, fences {peer} ({self.c.fencing}) and starts the cloud here. Only safe when "
-                f"{peer} is off, or cut off from this node and from the arbiter {self.c.arbiter_host}; never run "
-                "it on both nodes")
-
-    def take_over(self, timeout):
-        # votequorum counts a configured quorum device in the expected votes even when it votes for nobody
-        # (`corosync-quorumtool -e 1` alone leaves 2 expected on the lab): the device goes out of this node's
-        # running corosync first; its corosync.conf keeps it, and apply puts it back
-        self.run("systemctl", "stop", "corosync-qdevice.service")
-        self.run("corosync-cmapctl", "-D", "quorum.device.")
-        self.run("corosync-quorumtool", "-e", "1")
-        self.say(f"take-over: corosync on {self.c.local_node} runs without the arbiter's device and expects one "
-                 "vote: it is quorate alone")
-        self.wait(lambda doc: self._serving_on(doc, self.c.local_node),
-                  f"the cloud serving on {self.c.local_node} (after {self.c.peer_node} is fenced)", timeout)
-        self.say(f"take-over: the cloud serves on {self.c.local_node}. Once {self.c.peer_node} and the arbiter "
-                 f"are back, run `uec-clc-ha-ctl apply` here: corosync re-reads corosync.conf (the arbiter's "
-                 "device, three votes) and corosync-qdevice starts again")
 
     def _known(self, node):
         if node not in (self.c.local_node, self.c.peer_node):

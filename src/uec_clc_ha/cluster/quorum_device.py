@@ -29,11 +29,6 @@ the file to every node before its one reload:
                         returns), reloads both nodes, then stops
                         corosync-qdevice here.
 
-After `uec-clc-ha-ctl take-over` (the arbiter and the peer lost; the
-survivor's running corosync without the device, neither two_node nor the
-arbiter's), apply on the survivor reloads corosync.conf and starts
-corosync-qdevice: both nodes' files have the arbiter already.
-
 A node enrols with the arbiter before any of this (uec_clc_ha.cluster.arbiter,
 from apply), so corosync-qdevice has its certificate when it starts.  An
 arbiter replaced by another on a running pair is refused: remove it, then add
@@ -69,13 +64,6 @@ def running(system):
     return f"arbiter {host}:{key('port') or '5403'}"
 
 
-def taken_out(system):
-    """True when this node's corosync runs with neither the arbiter's device nor two_node: take-over took the
-    device out of its running configuration (the files keep it)."""
-    done = system.run(["corosync-cmapctl", "-g", "quorum.two_node"], rcs=None, timeout=15)
-    return running(system) == TWO_NODE and not (done.rc == 0 and done.stdout.rstrip().endswith("= 1"))
-
-
 def said(system, node):
     """The quorum ``node`` last said its corosync.conf has, or None (nothing since it joined)."""
     return node_word.said(system, node, WORD)
@@ -103,10 +91,6 @@ def arrange(system, config, cib_steps, reload_step, reload_needed, step):
         else:
             qdevice = stop if at_boot or up else []
         return cib_steps + ([reload_step] if reload_needed else []) + qdevice, []
-    if now == TWO_NODE and want != TWO_NODE and taken_out(system):
-        # take-over on this node (the arbiter and the peer were lost): both files have the arbiter, this node's
-        # corosync runs without its device; the reload gives it back, and corosync-qdevice starts again
-        return cib_steps + [reload_step] + ([] if at_boot and up else start), []
     if now != TWO_NODE and want != TWO_NODE:
         raise Refused(f"the arbiter changes from {now[len('arbiter '):]} to {want[len('arbiter '):]} on a running "
                       "pair: corosync-qdevice keeps its connection to the arbiter it started with. Remove the "

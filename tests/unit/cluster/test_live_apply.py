@@ -574,8 +574,8 @@ def test_a_corosync_conf_corosync_holds_already_is_recorded_without_a_reload(tmp
     applied.record(system, paths.COROSYNC_CONF, b"totem { token: 3000 }\n")
     steps, _ = live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf}))
     assert argvs(steps) == [("corosync-cfgtool", "-R")]
-    # and so is a file recorded as taken that corosync no longer runs with (take-over deleted the arbiter's
-    # device from its cmap; here: the token): the file is what counts
+    # and so is a file recorded as taken that corosync no longer runs with (a value changed by hand with
+    # corosync-cmapctl; here: the token): the file is what counts
     applied.record(system, paths.COROSYNC_CONF, conf)
     steps, _ = live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf}))
     assert [(s.argv, s.applies) for s in steps] == [(("corosync-cfgtool", "-R"), (paths.COROSYNC_CONF, conf))]

@@ -13,11 +13,10 @@ import re
 import pytest
 
 from checkout import TOP
-from scenarios import QDEVICE_SV, write_settings
+from scenarios import write_settings
 from uec_clc_ha.cluster import moves
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.cli import failover as failover_cmd
-from uec_clc_ha.cli import take_over as take_over_cmd
 from uec_clc_ha.cli._confirm import confirm
 from uec_clc_ha.errors import Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
@@ -169,93 +168,3 @@ def test_standby_and_unstandby_of_the_passive_node(pair):
     mover.unstandby("clc2", 600)
     assert node.calls[-1][-2:] == ["--update", "off"]
     assert "standby node again" in out.getvalue()
-
-
-# -- take-over: the arbiter and the peer both lost ---------------------------------------------------------
-with open(os.path.join(TOP, "tests", "fixtures", "status", "trixie", "one-node-down", "clc1.json")) as _fh:
-    ALONE = json.load(_fh)["sources"]            # clc1 serving, clc2 down (captured on the lab)
-NO_QUORUM = ALONE["crm_mon"]["stdout"].replace('with_quorum="true"', 'with_quorum="false"')
-PEER_ONLINE = NO_QUORUM.replace('<node name="clc2" id="2" online="false"', '<node name="clc2" id="2" online="true"')
-ARBITER_GONE = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
-
-
-class Alone(Pair):
-    """clc1 with an Arbiter: corosync's sources from the one-node-down capture, qdevice-tool as given."""
-
-    def __init__(self, root, states, qdevice=ARBITER_GONE):
-        super().__init__(root, states, drbd=ALONE["drbd"]["stdout"])
-        self.qdevice = qdevice
-
-    def run(self, argv, rcs=(0,), **kwargs):
-        argv = list(argv)
-        if argv[:2] == ["corosync-qdevice-tool", "-sv"]:
-            return Completed(tuple(argv), 0, self.qdevice, "")
-        if argv[0] == "corosync-cmapctl" and argv[1] == "-D":
-            self.calls.append(argv)
-            return Completed(tuple(argv), 0, "", "")
-        if argv[0] == "corosync-cmapctl":
-            return Completed(tuple(argv), 0, next(s for s in ALONE.values() if s["argv"] == argv)["stdout"], "")
-        if argv[:2] == ["corosync-quorumtool", "-e"]:
-            self.polls_since = 0                                  # quorate: the cluster takes the next step
-        return super().run(argv, rcs, **kwargs)
-
-
-@pytest.fixture
-def alone(root):
-    def make(states, qdevice=ARBITER_GONE, arbiter="198.51.100.13"):
-        node = Alone(root.root, states, qdevice)
-        write_settings(node, "corosync-drbd84", Arbiter=arbiter)
-        node.write_atomic("/proc/drbd", ALONE["drbd"]["stdout"].encode())
-        config = pipeline.build(node, pipeline.load_raw(node)).config
-        out = io.StringIO()
-        clock = iter(range(0, 100000, 2))
-        return node, moves.Mover(node, config, out, clock=lambda: next(clock), sleep=lambda s: None,
-                                 health=lambda url: None), out
-    return make
-
-
-def test_take_over_sets_one_expected_vote_and_waits_for_the_cloud_here(alone):
-    node, mover, out = alone([NO_QUORUM, ALONE["crm_mon"]["stdout"]])
-    what = mover.plan_take_over(mover.read())
-    assert "corosync-quorumtool -e 1" in what and "fences clc2 (sbd)" in what and "never run it on both" in what
-    mover.take_over(600)
-    # the device out of the running corosync first: votequorum counts a configured device in the expected votes
-    assert node.calls == [["systemctl", "stop", "corosync-qdevice.service"],
-                          ["corosync-cmapctl", "-D", "quorum.device."], ["corosync-quorumtool", "-e", "1"]]
-    assert "the cloud serves on clc1" in out.getvalue() and "run `uec-clc-ha-ctl apply` here" in out.getvalue()
-
-
-@pytest.mark.parametrize("states, qdevice, arbiter, words", [
-    ([ALONE["crm_mon"]["stdout"]], ARBITER_GONE, "198.51.100.13", "clc1 is quorate"),
-    ([PEER_ONLINE], ARBITER_GONE, "198.51.100.13", "clc2 is alive: it is online"),
-    ([NO_QUORUM], QDEVICE_SV, "198.51.100.13", "the arbiter 198.51.100.13 answers"),
-    ([NO_QUORUM], ARBITER_GONE, "", "there is no Arbiter"),
-])
-def test_take_over_is_refused_while_anything_says_the_peer_may_live(alone, states, qdevice, arbiter, words):
-    node, mover, _ = alone(states, qdevice, arbiter)
-    with pytest.raises(Refused, match=words):
-        mover.plan_take_over(mover.read())
-    assert node.calls == []
-
-
-def test_take_over_refused_while_a_corosync_link_to_the_peer_is_up(alone):
-    node, mover, _ = alone([NO_QUORUM])
-    doc = mover.read()
-    doc["nodes"]["clc2"]["links"] = {0: False, 1: True}
-    with pytest.raises(Refused, match="corosync's link 1 to it is up"):
-        mover.plan_take_over(doc)
-
-
-def test_take_over_asks_first(alone, monkeypatch):
-    node, mover, out = alone([NO_QUORUM, ALONE["crm_mon"]["stdout"]])
-
-    class Args:
-        settings, yes, wait = None, False, 600
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
-    with pytest.raises(Refused, match="--yes"):
-        take_over_cmd.run(Args, node, out)
-    assert node.calls == []
-    Args.yes = True
-    waited = []
-    monkeypatch.setattr(moves.Mover, "take_over", lambda self, timeout: waited.append(timeout))
-    assert take_over_cmd.run(Args, node, out) == 0 and waited == [600]

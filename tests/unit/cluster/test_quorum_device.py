@@ -20,13 +20,10 @@ class Node(System):
     def __init__(self, root, arbiter=None, words=None, enabled=False, active=False):
         super().__init__(root)
         self.arbiter, self.words, self.enabled, self.active = arbiter, dict(words or {}), enabled, active
-        self.taken_out = False            # take-over deleted the device from cmap: neither it nor two_node
 
     def run(self, argv, rcs=(0,), **kw):
         rc, out = 0, ""
-        if argv == ["corosync-cmapctl", "-g", "quorum.two_node"]:
-            rc, out = (1, "") if self.arbiter or self.taken_out else (0, "quorum.two_node (u8) = 1\n")
-        elif argv[:2] == ["corosync-cmapctl", "-g"]:
+        if argv[:2] == ["corosync-cmapctl", "-g"]:
             key = argv[2].rsplit(".", 1)[1]
             if self.arbiter is None:
                 rc = 1
@@ -106,15 +103,3 @@ def test_another_arbiter_on_a_running_pair_is_refused(tmp_path):
     node = Node(str(tmp_path), arbiter="203.0.113.50:5403", enabled=True, active=True)
     with pytest.raises(Refused, match="changes from 203.0.113.50:5403 to 203.0.113.60:5403"):
         arrange(node, config("203.0.113.60"))
-
-
-def test_after_take_over_apply_reloads_and_starts_qdevice_without_the_peers_word(tmp_path):
-    # the survivor's corosync runs without the device (take-over), both files have the arbiter; the peer, back
-    # from its fencing, has said nothing yet
-    node = Node(tmp_path, enabled=True, active=False)
-    node.taken_out = True
-    assert arrange(node, config("203.0.113.50")) == ([CIB[0].argv, RELOAD.argv, *START], [])
-    # a node on two_node (the arbiter being added) still waits for its peer's word
-    node.taken_out = False
-    steps, notes = arrange(node, config("203.0.113.50"))
-    assert RELOAD.argv not in steps and notes
