@@ -1,8 +1,8 @@
 """Whether corosync runs with a corosync.conf already: the file's keys against corosync's cmap.
 
 Called by uec_clc_ha.cluster.live_apply.plan (`uec-clc-ha-ctl apply`, and
-doctor's `applied` check) when this node's corosync.conf differs from what
-apply last recorded and corosync runs.
+doctor's `applied` check) when corosync runs, and by doctor's `corosync`
+check.
 
 `corosync-cfgtool -R` makes every node re-read its own corosync.conf.  When
 the second node's apply reloads the pair (the arbiter added or removed, a
@@ -13,11 +13,14 @@ from its files.  Instead, the file's keys are compared with what corosync
 holds: cmap has every key of corosync.conf under the section's name
 (totem.token, quorum.device.net.host, nodelist.node.0.ring0_addr, the
 interfaces under totem.interface.LINKNUMBER; corosync 3.1 on the lab), and
-a reload removes the keys the new file no longer has.  When every key of the file has the same value
-in cmap, and cmap has no other key under the file's sections, corosync runs
+a reload removes the keys the new file no longer has (quorum.two_node went
+when the arbiter came).  When every key of the file has the same value in
+cmap, and cmap has no other key under the file's sections, corosync runs
 with this file: apply records it without a reload.  Anything else (a key
 missing, another value, a key corosync has and the file not) counts as not
-taken, and apply reloads as before.
+taken, and apply reloads as before, even where its record says the file was
+taken (a value changed by hand with corosync-cmapctl): the file is what
+counts.
 """
 
 import re

@@ -211,10 +211,10 @@ def plan(system, config, changes, force=False):
     if changed and corosync_runs and corosync_cmap.runs_with(system, differs[COROSYNC_CONF].new.content):
         reload = Step("corosync runs with this corosync.conf already (a reload made it live; recorded)", (),
                       reload.applies)
-    elif not changed and corosync_runs and config.cluster_stack == "corosync" and system.exists(COROSYNC_CONF):
+    elif not changed and corosync_runs and config.cluster_stack == "corosync" and COROSYNC_CONF in new_files:
         # recorded as taken, but corosync runs with other values (a value changed by hand with
         # corosync-cmapctl, a node that missed a reload): the file is what counts
-        content = system.read_bytes(COROSYNC_CONF)
+        content = new_files[COROSYNC_CONF]
         drift = corosync_cmap.drift(system, content)
         if drift:
             changed = True
