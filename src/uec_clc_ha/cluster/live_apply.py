@@ -187,7 +187,8 @@ def plan(system, config, changes, force=False):
         held = _fencing(system, config, view, steps, notes) or _probe_held(system, config, view, steps, notes)
         cib = None if held else live_cib(system)
         if cib is not None:
-            crm = crm_steps(system, config, new_files[CRM_FILE], force, cib)
+            before = next((c.old for c in changes if c.path == CRM_FILE and c.action == "update"), None)
+            crm = crm_steps(system, config, new_files[CRM_FILE], force, cib, before)
             steps += _mount_options_in_place(config, view, cib, crm, notes, force)
             steps += _old_vip_steps(system, config, crm)
             steps += schema_steps(system, view)
@@ -221,7 +222,12 @@ def plan(system, config, changes, force=False):
             reload = Step(f"corosync re-reads corosync.conf on every node (it runs with other values: "
                           f"{'; '.join(drift)})", ("corosync-cfgtool", "-R"), (COROSYNC_CONF, content))
     if corosync_runs and config.cluster_stack == "corosync":
-        steps, more = quorum_device.arrange(system, config, steps, reload, changed, Step)
+        # this node's words (sbd runs here, it has the probe) are told whatever the quorum change holds back:
+        # the peer's apply waits for them, and a node that rejoined has said nothing yet
+        words = [s for s in steps if s.argv[:1] == ("attrd_updater",)]
+        arranged, more = quorum_device.arrange(system, config, [s for s in steps if s not in words], reload,
+                                               changed, Step)
+        steps = words + arranged
         notes += more
     elif corosync_runs and changed:
         steps.append(reload)
@@ -394,11 +400,15 @@ def _mount_options_in_place(config, view, cib, crm, notes, force):
     return steps
 
 
-def crm_steps(system, config, new, force=False, cib=None):
+def crm_steps(system, config, new, force=False, cib=None, before=None):
     """Load (unless the CIB holds this file already), stamp, then delete what the file no longer has.
 
     [] when the live CIB holds exactly ``new`` (cluster.crm's content) and
-    this node has noted it; [] too when the CIB does not answer.
+    this node has noted it; [] too when the CIB does not answer.  Refused
+    when the peer loaded a file that is neither ``new``, nor the one this
+    node last loaded or noted, nor ``before`` (this node's cluster.crm
+    before this apply wrote ``new``: the peer loaded what this node had, as
+    after the arbiter was added, whose CIB the second node loads).
     """
     cib = cib or live_cib(system)
     if cib is None:
@@ -406,7 +416,8 @@ def crm_steps(system, config, new, force=False, cib=None):
     new_digest = digest(new)
     ours = applied(system).get(CRM_FILE)
     stamp = cib.stamp
-    if stamp and stamp["digest"] not in (new_digest, ours) and not force:
+    agreed = {new_digest, ours} | ({digest(before)} if before is not None else set())
+    if stamp and stamp["digest"] not in agreed and not force:
         raise Refused(_other_file(config, stamp))
     leftovers = cib.leftovers(new.decode("utf-8", "replace"))
     drbd = [i for i in leftovers if i.startswith(("ms_drbd_", "res_drbd_"))]

@@ -351,8 +351,8 @@ def test_ipmilan_to_sbd_waits_until_sbd_runs_on_both_nodes(tmp_path):
     config, crm = rendered()                                        # back to sbd
     system.sbd = dict(SBD_UP, active=False, enabled=False, peer=False, said=None)
     steps, notes = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
-    assert [s.argv for s in steps] == [("systemctl", "enable", "sbd.service"),
-                                       ("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "0")]
+    assert [s.argv for s in steps] == [("attrd_updater", "-n", "uec-clc-ha-sbd", "-U", "0"),   # words first
+                                       ("systemctl", "enable", "sbd.service")]
     assert "not loaded yet" in notes[0] and "sbd does not run on clc1" in notes[0]
     assert "clc2 has not said that sbd runs there" in notes[0] and "systemctl restart corosync" in notes[0]
     # both nodes restarted their stacks: sbd runs, the peer said so: the CIB is loaded, st_ipmi_* go
@@ -582,3 +582,41 @@ def test_a_corosync_conf_corosync_holds_already_is_recorded_without_a_reload(tmp
     assert "totem.token: file 1000, corosync 3000" in steps[0].what
     Reloaded.cmap = LAB_CMAP
     assert live_apply.plan(system, config, _unchanged({paths.COROSYNC_CONF: conf})) == ([], [])
+
+
+def test_the_peer_loaded_what_this_node_had_before_this_apply_so_ours_is_loaded(tmp_path):
+    # the arbiter added with two applies: clc1 wrote the arbiter's cluster.crm and held the CIB, clc2 loaded the
+    # same file (stamp: clc2); clc1's record is still the file before. Removing the arbiter, clc1's apply replaces
+    # the arbiter's file (`before`) with the one without: the peer loaded what this node had, not other settings
+    system, config, crm = live_pair(tmp_path)
+    _, with_arbiter = rendered(Arbiter="198.51.100.13")
+    applied.record(system, paths.CRM_FILE, crm)                   # clc1's last load: before the arbiter
+    system.cib.load_text(with_arbiter.decode())
+    system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: f"{applied.digest(with_arbiter)} node=clc2"}}
+    update = [pipeline.Change("update", RenderedFile(paths.CRM_FILE, crm, 0o600, "x"), with_arbiter)]
+    steps, _ = live_apply.plan(system, config, update)
+    assert argvs(steps)[:2] == [("crm", "configure", "load", "update", paths.CRM_FILE), STAMP]
+    # without that `before`, a stamp from another file is still refused
+    with pytest.raises(Refused, match="loaded on clc2"):
+        live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+
+
+def test_the_first_nodes_apply_of_a_quorum_change_still_tells_its_words(tmp_path):
+    # removing the arbiter, after this node rejoined (its transient words gone): the quorum change holds this
+    # node's CIB load and reload, but its word that it has the fencing probe is told, or the peer's apply (the
+    # second, which loads the CIB with the probe) would wait for it
+    system, config, crm = live_pair(tmp_path)
+    system.probe = {"clc1": None, "clc2": True}
+
+    class Voting(Running):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if list(argv[:2]) == ["corosync-cmapctl", "-g"]:
+                value = {"quorum.device.net.host": "198.51.100.13", "quorum.device.net.port": "5403"}.get(argv[2])
+                return Completed(tuple(argv), 0 if value else 1, f"{argv[2]} (str) = {value}\n" if value else "", "")
+            return super().run(argv, rcs, **kwargs)
+    voting = Voting(str(tmp_path), loaded=rendered(Arbiter="198.51.100.13")[1].decode())   # no probe there
+    voting.probe = system.probe
+    steps, notes = live_apply.plan(voting, config, _unchanged({paths.CRM_FILE: crm}))
+    assert ("attrd_updater", "-n", live_apply.PROBE_ATTRIBUTE, "-U", "1") in argvs(steps), argvs(steps)
+    assert not [s for s in argvs(steps) if s[:2] == ("crm", "configure")]          # the CIB waits
+    assert any("run `uec-clc-ha-ctl apply` on clc2" in n for n in notes), notes
