@@ -66,12 +66,13 @@ def install(out):
 
 def set_on_pair(value, out):
     """`uec-clc-ha-ctl set Arbiter=VALUE` (or --default) and `apply` on clc1, then on clc2 (whose apply reloads
-    both nodes); {node: [what each apply said]}."""
+    both nodes and loads the CIB), then clc1 again (it notes the CIB clc2 loaded: without that note, a later
+    change from clc1 is refused as loading over another node's file); {node: [what each apply said]}."""
     args = ["--default", "Arbiter"] if value is None else [f"Arbiter={value}"]
     for node in config.NODES:
         guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
     said = {}
-    for node in config.NODES:
+    for node in (*config.NODES, next(iter(config.NODES))):
         began = time.monotonic()
         done = guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check()
         said.setdefault(node, []).append(done.stdout + done.stderr)

@@ -4,9 +4,9 @@ removed; the steps run in order on one pair.
 The arbiter host (cc1, lablib.arbiter) is booted and given uec-clc-ha-arbiter
 with apt as an admin would (debconf: the pair's name and secret).  Then the
 admin's steps on the serving pair, a client writing through the VIP: `set
-Arbiter=cc1's address` and `apply` on clc1, then on clc2.  The first apply
-must hold corosync's reload, the second reloads both nodes, and clc1 then
-has nothing left to apply (its corosync took its file with that reload):
+Arbiter=cc1's address` and `apply` on clc1, then on clc2, then clc1 again.
+The first apply must hold corosync's reload, the second reloads both nodes
+(clc1's corosync takes its own file then; the third apply notes the CIB):
 from then on both count three votes with the arbiter's
 (corosync-quorumtool), corosync-qdevice is connected on both
 (corosync-qdevice-tool), qnetd on cc1 lists both nodes, and the CIB has no
