@@ -86,6 +86,9 @@ def test_1_added_on_the_live_pair(pair):
     watch = scenario.Watch(pair, "arbiter-add")
     said = arbiter.add(out)
     assert "run `uec-clc-ha-ctl apply` on clc2" in said["clc1"][0], said["clc1"][0]
+    # clc1's last apply only notes: its corosync took its file with clc2's reload (corosync's cmap holds it)
+    assert "running: corosync-cfgtool -R" not in said["clc1"][1] and "running: crm" not in said["clc1"][1], \
+        said["clc1"][1]
     wait_for("both nodes voting with the arbiter's vote", lambda: voting_with_arbiter(pair), 300, step=3)
     listed = pair.exec(config.ARBITER, "corosync-qnetd-tool", "-lv", timeout=60).stdout
     print(f"\n--- corosync-qnetd-tool -lv on {config.ARBITER}\n{listed}"
