@@ -137,6 +137,6 @@ logging.to_syslog (str) = yes
 """
 
 LAB_COROSYNC = {"Cluster-Name": "uec-clc", "Corosync-Token": "1000", "Local-Node": "clc1", "Peer-Node": "clc2",
-       "Local-Address": "198.51.100.11", "Peer-Address": "198.51.100.12",
-       "Replication-Local-Address": "192.0.2.1", "Replication-Peer-Address": "192.0.2.2",
-       "Replication-Prefix": "24"}
+                "Local-Address": "198.51.100.11", "Peer-Address": "198.51.100.12",
+                "Replication-Local-Address": "192.0.2.1", "Replication-Peer-Address": "192.0.2.2",
+                "Replication-Prefix": "24"}

@@ -110,7 +110,3 @@ def drift(system, content):
         running.update(cmap_values(done.stdout))
     return differences(file_keys, running)
 
-
-def runs_with(system, content):
-    """True when the running corosync holds exactly the keys of this corosync.conf (bytes or str)."""
-    return drift(system, content) == []

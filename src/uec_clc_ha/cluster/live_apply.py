@@ -209,18 +209,18 @@ def plan(system, config, changes, force=False):
         notes.append("corosync does not run here: it reads the new corosync.conf when it starts")
     reload = Step("corosync re-reads corosync.conf on every node", ("corosync-cfgtool", "-R"),
                   (COROSYNC_CONF, differs[COROSYNC_CONF].new.content) if changed else ())
-    if changed and corosync_runs and corosync_cmap.runs_with(system, differs[COROSYNC_CONF].new.content):
+    # what corosync runs against the file (only the corosync stack renders one): taken already by a reload
+    # on the peer (recorded, no reload), or recorded as taken but not what corosync runs (a value changed by
+    # hand with corosync-cmapctl, a node that missed a reload: reloaded, the file is what counts)
+    content = new_files.get(COROSYNC_CONF)
+    drift = corosync_cmap.drift(system, content) if corosync_runs and content is not None else None
+    if changed and drift == []:
         reload = Step("corosync runs with this corosync.conf already (a reload made it live; recorded)", (),
                       reload.applies)
-    elif not changed and corosync_runs and config.cluster_stack == "corosync" and COROSYNC_CONF in new_files:
-        # recorded as taken, but corosync runs with other values (a value changed by hand with
-        # corosync-cmapctl, a node that missed a reload): the file is what counts
-        content = new_files[COROSYNC_CONF]
-        drift = corosync_cmap.drift(system, content)
-        if drift:
-            changed = True
-            reload = Step(f"corosync re-reads corosync.conf on every node (it runs with other values: "
-                          f"{'; '.join(drift)})", ("corosync-cfgtool", "-R"), (COROSYNC_CONF, content))
+    elif not changed and drift:
+        changed = True
+        reload = Step(f"corosync re-reads corosync.conf on every node (it runs with other values: "
+                      f"{'; '.join(drift)})", ("corosync-cfgtool", "-R"), (COROSYNC_CONF, content))
     if corosync_runs and config.cluster_stack == "corosync":
         # this node's words (sbd runs here, it has the probe) are told whatever the quorum change holds back:
         # the peer's apply waits for them, and a node that rejoined has said nothing yet
