@@ -17,11 +17,15 @@ survivor keeps quorum by the arbiter's vote and fences at once.  A full
 partition of the active node: it loses the arbiter with its peer, has no
 quorum, and its peer fences it without any delay and takes the cloud.
 The arbiter host down, then the active node lost as well: the survivor has
-one vote of three, runs and fences nothing (the cloud never runs twice); the
-lost node's return brings the cloud back.  Then the arbiter is removed the
-same way and two_node returns with the fencing delay.  The administrative steps: the Cloud Controller keeps its
-PID, no cloud resource starts or stops, nothing acknowledged is lost; the
-client's longest gap is printed.
+one vote of three, runs and fences nothing (the cloud never runs twice) and
+keeps its DRBD copy UpToDate (no-quorum-policy=freeze); the arbiter's return
+alone brings the cloud back.  The arbiter down, then the passive node lost:
+the active node keeps the Cloud Controller with DRBD's I/O held (nothing
+acknowledged without quorum and peer); the passive's return lets the same
+process go on.  Then the arbiter is removed the same way and two_node
+returns with the fencing delay.  The administrative steps: the Cloud
+Controller keeps its PID, no cloud resource starts or stops, nothing
+acknowledged is lost; the client's longest gap is printed.
 """
 
 import json
@@ -186,11 +190,25 @@ def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
           f"{len(writer.acked)} records, none lost")
 
 
-def test_5_arbiter_down_then_the_active_node_lost(pair):
+def _alone_without_quorum(pair, node, cur, lost):
+    """node has no quorum and stays so for a minute (the lab's slowest fencing and start together): it starts,
+    promotes and fences nothing, is not reset, and keeps DRBD attached (no-quorum-policy=freeze)."""
+    wait_for(f"{node} without quorum", lambda: "Quorate" not in quorum(pair, node)["flags"], 300, step=2)
+    deadline = now() + 60
+    while now() < deadline:
+        assert pair.drbd(node)[2].split("/")[0] == "UpToDate", pair.drbd(node)
+        time.sleep(5)
+    assert not scenario.fencings_after(pair, node, cur, lost), "fenced without quorum"
+    doc = json.loads(pair.exec(node, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False).stdout)
+    print(f"\n{node} alone, the arbiter down: status {doc['state']}: {doc['problems']}; DRBD {pair.drbd(node)}")
+    return doc
+
+
+def test_5_arbiter_down_then_the_active_node_lost_the_arbiter_back_first(pair):
     """Two of three votes gone: the survivor has no quorum, so it neither fences nor starts anything (the cloud
-    never runs on both), and it is not reset.  It stops what it ran, DRBD included, so its copy comes back
-    Consistent, not UpToDate: the cloud waits for the lost node, not for the arbiter alone.  The lost node
-    back: both quorate on two votes, the cloud serves again, nothing lost; the arbiter back: three votes."""
+    never runs on both), and it is not reset; freeze keeps its DRBD attached and UpToDate.  The arbiter back
+    (the lost node still off): the survivor is quorate on two votes, fences the lost node and takes the cloud
+    by itself: nothing lost.  The lost node back: it rejoins as the passive; three votes."""
     active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
@@ -199,47 +217,70 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     with qmp.ResetWatch(survivor) as survivor_resets:
         t0, lost_at = now(), time.time()
         assert pair.kill(active)
-        wait_for(f"{survivor} without quorum", lambda: "Quorate" not in quorum(pair, survivor)["flags"], 300,
-                 step=2)
-        # it stays so: nothing runs, nothing is fenced (a minute, the lab's slowest fencing and start together)
-        deadline = now() + 60
-        while now() < deadline:
-            view = pair.view(survivor)
-            assert view is None or not [r.id for r in view.resources if survivor in r.nodes and r.role in (
-                "Started", "Promoted", "Master") and r.id in scenario.CLOUD], view
-            assert not pair.serving(), "the cloud served without quorum"
-            time.sleep(5)
-        assert not scenario.fencings_after(pair, survivor, cur, active), "fenced without quorum"
-        doc = json.loads(pair.exec(survivor, "uec-clc-ha-ctl", "status", "--json", timeout=300,
-                                   check=False).stdout)
-        print(f"\n{survivor} alone, the arbiter down: status {doc['state']}: {doc['problems']}")
-        assert doc["state"] != "serving", doc
-        drbd = pair.drbd(survivor)
-        print(f"{survivor}'s DRBD after the quorum loss: {drbd}")
-        # the lost node back (the arbiter still down): two votes of three, the cloud serves again
+        doc = _alone_without_quorum(pair, survivor, cur, active)
+        assert doc["state"] != "serving" and not pair.serving(), doc
         back_at = now()
-        pair.boot(active)
-        wait_for("the VIP serving again", pair.serving, 900, step=1)
+        pair.boot(config.ARBITER)
+        wait_for("the VIP serving again from the survivor", pair.serving, 900, step=1)
         back = now() - back_at
     assert survivor_resets.first_reset(lost_at) is None and scenario.boot_id(pair, survivor) == survivor_boot, \
         f"{survivor} was reset"
+    assert pair.active(survivor) == survivor and quorum(pair, survivor)["total"] == 2
+    assert scenario.fencings_after(pair, survivor, cur, active), f"{survivor} took the cloud without fencing {active}"
     writer.wait_acked()
     writer.finish()
     assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    pair.boot(active)
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    assert scenario.verify(pair, survivor) == 0
+    print(f"arbiter down, then {active} lost: {survivor} had no quorum and ran and fenced nothing; the arbiter "
+          f"back, {survivor} fenced {active} and the VIP served {back:.1f} s later (from the loss "
+          f"{now() - t0:.1f} s; client's longest gap {writer.longest_gap(t0):.1f} s), {len(writer.acked)} "
+          "records, none lost")
+
+
+def test_6_arbiter_down_then_the_passive_node_lost(pair):
+    """The active node alone without quorum: freeze stops nothing, so the Cloud Controller keeps running (its
+    PID), while DRBD holds its writes (the handler resumes I/O only with quorum or the peer back): nothing is
+    acknowledged that the passive lacks.  The passive back: DRBD reconnects, the writes go on in the same
+    process; nothing lost."""
+    active, passive, _, writer = _writing_with_arbiter(pair, "arbiter-and-passive-lost")
+    cur = scenario.cursor(pair, active)
+    pid = scenario.clc_pid(pair, active)
+    assert arbiter.power_off()
+    wait_for("corosync-qdevice noticing the arbiter is gone",
+             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    with qmp.ResetWatch(active) as resets:
+        t0, lost_at = now(), time.time()
+        assert pair.kill(passive)
+        _alone_without_quorum(pair, active, cur, passive)
+        frozen = len(writer.acked)
+        time.sleep(20)
+        assert len(writer.acked) <= frozen + 1, "writes acknowledged without quorum and without the peer"
+        assert scenario.clc_pid(pair, active) == pid
+        back_at = now()
+        pair.boot(passive)
+        wait_for("DRBD connected again", lambda: pair.drbd(active)[0] in ("Connected", "SyncSource"), 900, step=2)
+        writer.wait_acked()
+        back = now() - back_at
+    assert resets.first_reset(lost_at) is None, f"{active} was reset"
+    assert scenario.clc_pid(pair, active) == pid, "the Cloud Controller was restarted"
+    fenced = scenario.fencings_after(pair, active, cur, passive)     # the rejoining node, if Pacemaker wants it
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
     pair.boot(config.ARBITER)
     scenario.restore(pair)
     wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
-    for node in config.NODES:
-        q = quorum(pair, node)
-        assert q["expected"] == 3 and q["total"] == 3, q["text"]
-    print(f"arbiter down, then {active} lost: {survivor} had no quorum and ran and fenced nothing; {active} "
-          f"booted again, the VIP served {back:.1f} s later (from the loss {now() - t0:.1f} s; client's longest "
-          f"gap {writer.longest_gap(t0):.1f} s), {len(writer.acked)} records, none lost; three votes with the "
-          "arbiter back")
+    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    print(f"arbiter down, then {passive} lost: {active} kept the Cloud Controller (PID {pid}) with DRBD's I/O "
+          f"held; {passive} booted, writes went on {back:.1f} s later (client's longest gap "
+          f"{writer.longest_gap(t0):.1f} s), {len(writer.acked)} records, none lost; fencings of {passive}: "
+          f"{len(fenced)}")
 
 
-def test_6_removed_two_node_and_the_fencing_delay_return(pair):
+def test_7_removed_two_node_and_the_fencing_delay_return(pair):
     out = _Out()
     watch = scenario.Watch(pair, "arbiter-remove")
     arbiter.remove(out)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import quoteattr
 
 OBJECT_RE = re.compile(r"^(primitive|clone|ms|group|location|order|colocation)\s+(\S+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
 TOPOLOGY_RE = re.compile(r"^fencing_topology((?:[^\n]*\\\n)*[^\n]*)", re.M)
+PROPERTY_RE = re.compile(r"^property (\S+):((?:[^\n]*\\\n)*[^\n]*)", re.M)
 CONSTRAINT = {"location": "rsc_location", "order": "rsc_order", "colocation": "rsc_colocation"}
 
 
@@ -51,6 +52,11 @@ class Cib:
                     name, _, value = w.partition("=")
                     params[name] = value
             self.objects[oid] = (kind, members, params)
+        # a property set is merged, as crmsh's `load update` does: an option the text no longer names stays
+        for sid, rest in PROPERTY_RE.findall(text):
+            for w in shlex.split(rest.replace("\\\n", " ")):
+                name, _, value = w.partition("=")
+                self.stamp.setdefault(sid, {})[name] = value
         self.loads.append(text)
 
     def delete(self, ids):
@@ -102,6 +108,9 @@ class Cib:
             return 0, ""
         if argv[:4] == ["crm", "configure", "delete", "--force"]:
             return self.delete(argv[4:]), ""
+        if argv[0] == "crm_attribute" and "--delete" in argv and "--set-name" not in argv:
+            self.stamp.get("cib-bootstrap-options", {}).pop(argv[argv.index("--name") + 1], None)
+            return 0, ""
         if argv[0] == "crm_attribute" and "--set-name" in argv and "--update" in argv:
             sid, name = argv[argv.index("--set-name") + 1], argv[argv.index("--name") + 1]
             self.stamp.setdefault(sid, {})[name] = argv[argv.index("--update") + 1]

@@ -378,8 +378,9 @@ class Doctor:
         if not view["stonith_enabled"] and self.c.fencing != "none":
             bad.append("stonith-enabled=false (the recipe's: nothing is fenced)")
         if bad:
+            policy = "freeze" if self.c.arbiter_host else "stop"
             self.add(FAIL, "cib", "the live CIB has " + "; ".join(bad),
-                     "crm configure property no-quorum-policy=stop stonith-enabled=true "
+                     f"crm configure property no-quorum-policy={policy} stonith-enabled=true "
                      "(or uec-clc-ha-ctl apply --force)")
         else:
             self.add(OK, "cib", "no-quorum-policy and stonith-enabled are as the package sets them")

@@ -46,7 +46,7 @@ is said.
 import difflib
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uec_clc_ha.cluster import corosync_cmap, crm_mon, node_word, quorum_device, sbd
 from uec_clc_ha.data import drbd_state
@@ -64,6 +64,11 @@ OWNED_RE = re.compile(r"^(?:res_drbd_.+|ms_drbd_.+|res_fs_clc|res_ip_clc|res_ip_
                       r"res_uec_image_store_proxy|res_ping|cl_ping|rg_uec|rg_uec_address|l_uec_connected|"
                       r"o_drbd_before_uec|c_uec_on_drbd|c_address_with_uec|o_address_before_clc|st_sbd|"
                       r"st_sbd_probe|fencing_topology|st_ipmi_.+|l_st_ipmi_.+)$")
+# Cluster options cluster.crm.j2 sets in some configurations only, with the value it sets: `load update`
+# merges a property set, so an option the file no longer names would stay; it is deleted (back to
+# Pacemaker's default) when it still has the package's value.  An admin's own value stays.
+OWNED_PROPERTIES = {"no-quorum-policy": "freeze"}
+BOOTSTRAP_SET = "cib-bootstrap-options"
 TOPOLOGY = "fencing_topology"            # crmsh's one name for the whole <fencing-topology>
 STAMP_SET = "uec-clc-ha"                  # a cluster_property_set of its own: `load update` never touches it
 STAMP = "uec-clc-ha-loaded"
@@ -87,12 +92,18 @@ class LiveCib:
     parents: dict                # {id: id of the resource it sits in, or None}
     stamp: dict                  # {"digest", "node", "image-store-proxy", "source-address-route"} or {}
     params: dict                 # {resource id: {name: value}} of the primitives' instance attributes
+    options: dict = field(default_factory=dict)   # {name: value} of cib-bootstrap-options
 
     def leftovers(self, new_text):
         """The ids uec-clc-ha made that new_text no longer has, outermost only (a clone takes its child)."""
         wanted = object_ids(new_text)
         gone = {i for i in self.parents if OWNED_RE.match(i) and i not in wanted}
         return sorted(i for i in gone if self.parents[i] not in gone)
+
+    def leftover_options(self, new_text):
+        """The cluster options uec-clc-ha set (OWNED_PROPERTIES, with its value) that new_text no longer names."""
+        named = set(re.findall(r"^\s+([\w-]+)=", new_text, re.M))
+        return sorted(n for n, v in OWNED_PROPERTIES.items() if self.options.get(n) == v and n not in named)
 
 
 def object_ids(text):
@@ -127,13 +138,15 @@ def live_cib(system):
     levels = root.findall("fencing-topology/fencing-level")
     if levels and all(OWNED_RE.match(d) for lv in levels for d in (lv.get("devices") or "").split(",") if d):
         parents[TOPOLOGY] = None
+    options = {nv.get("name"): nv.get("value") for nv in
+               root.findall(f"crm_config/cluster_property_set[@id='{BOOTSTRAP_SET}']/nvpair")}
     stamp = {}
     for nv in root.findall(f"crm_config/cluster_property_set[@id='{STAMP_SET}']/nvpair[@name='{STAMP}']"):
         words = (nv.get("value") or "").split()
         if words:
             stamp = dict(w.split("=", 1) for w in words[1:] if "=" in w)
             stamp["digest"] = words[0]
-    return LiveCib(parents, stamp, params)
+    return LiveCib(parents, stamp, params, options)
 
 
 def stamp_value(config, content):
@@ -441,6 +454,9 @@ def crm_steps(system, config, new, force=False, cib=None, before=None):
     if leftovers:
         steps.append(Step(f"delete from the CIB what {CRM_FILE} no longer has: {', '.join(leftovers)}",
                           ("crm", "configure", "delete", "--force", *leftovers)))
+    for name in cib.leftover_options(new.decode("utf-8", "replace")):
+        steps.append(Step(f"delete the cluster option {name}, which {CRM_FILE} no longer sets (Pacemaker's "
+                          "default again)", ("crm_attribute", "--type", "crm_config", "--name", name, "--delete")))
     return steps
 
 

@@ -620,3 +620,28 @@ def test_the_first_nodes_apply_of_a_quorum_change_still_tells_its_words(tmp_path
     assert ("attrd_updater", "-n", live_apply.PROBE_ATTRIBUTE, "-U", "1") in argvs(steps), argvs(steps)
     assert not [s for s in argvs(steps) if s[:2] == ("crm", "configure")]          # the CIB waits
     assert any("run `uec-clc-ha-ctl apply` on clc2" in n for n in notes), notes
+
+
+def test_the_arbiters_freeze_goes_back_to_pacemakers_default_when_it_is_removed(tmp_path):
+    # `load update` merges the property set: the option the new file no longer names would stay
+    system, _, arbiter_crm = live_pair(tmp_path, "corosync-arbiter")
+    assert "no-quorum-policy=freeze" in arbiter_crm.decode()
+    assert system.cib.stamp["cib-bootstrap-options"]["no-quorum-policy"] == "freeze"
+    config, crm = rendered("corosync-arbiter", Arbiter="")
+    assert "no-quorum-policy" not in "".join(l for l in crm.decode().splitlines() if not l.startswith("#"))
+    steps = live_apply.crm_steps(system, config, crm)
+    assert argvs(steps) == [("crm", "configure", "load", "update", paths.CRM_FILE), STAMP,
+                            ("crm_attribute", "--type", "crm_config", "--name", "no-quorum-policy", "--delete")]
+    system.write_atomic(paths.CRM_FILE, crm)
+    live_apply.run(system, steps)
+    assert "no-quorum-policy" not in system.cib.stamp["cib-bootstrap-options"]
+    assert live_apply.crm_steps(system, config, crm) == []
+
+
+def test_an_admins_own_no_quorum_policy_stays(tmp_path):
+    system, config, crm = live_pair(tmp_path)
+    system.cib.stamp.setdefault("cib-bootstrap-options", {})["no-quorum-policy"] = "stop"
+    assert live_apply.live_cib(system).leftover_options(crm.decode()) == []
+    # and the arbiter's file names the option: it is never deleted there
+    arbiter = live_pair(tmp_path / "arbiter", "corosync-arbiter")
+    assert live_apply.live_cib(arbiter[0]).leftover_options(arbiter[2].decode()) == []
