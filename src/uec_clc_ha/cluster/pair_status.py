@@ -37,7 +37,9 @@ The document (schema 1), every key always present:
   nodes         {name: {online, standby, maintenance, links: {link id: bool}}}
                 links as this node's corosync sees them ({} for itself)
   drbd          {resource, connection, role, peer_role, disk, peer_disk,
-                 sync_percent (null unless resyncing)} or null when not loaded
+                 sync_percent (null unless resyncing), io_suspended (writes
+                 held: the fence-peer handler waits for the peer's fencing,
+                 or for quorum)} or null when not loaded
   resources     [{id, agent, role, nodes}]
   vip           {address, on}
   clc           {url, healthy, problem}: the depth-10 check of the register
@@ -72,7 +74,8 @@ STATE_EXIT = {"serving": EXIT_SERVING, "degraded": EXIT_DEGRADED, "not-serving":
 GROUP_MEMBERS = ("res_fs_clc", "res_uec")          # where these run is where the cloud runs
 VIP_RESOURCE = "res_ip_clc"
 PROC_DRBD = "/proc/drbd"
-PROC_RE = re.compile(r"^\s*(\d+): cs:(\S+) ro:([^/\s]+)/(\S+) ds:([^/\s]+)/(\S+)", re.M)
+PROC_RE = re.compile(r"^\s*(\d+): cs:(\S+) ro:([^/\s]+)/(\S+) ds:([^/\s]+)/(\S+)(?:\s+[ABC])?(?:\s+([rs])\S*)?",
+                     re.M)
 SYNC_RE = re.compile(r"sync'ed:\s*([\d.]+)%")
 
 
@@ -168,7 +171,8 @@ def drbd_84(text, minor):
         return None
     sync = SYNC_RE.search(text[m.end():].split("\n 1:", 1)[0]) if "sync'ed" in text else None
     return {"connection": m.group(2), "role": m.group(3), "peer_role": m.group(4), "disk": m.group(5),
-            "peer_disk": m.group(6), "sync_percent": float(sync.group(1)) if sync else None}
+            "peer_disk": m.group(6), "sync_percent": float(sync.group(1)) if sync else None,
+            "io_suspended": m.group(7) == "s"}
 
 
 def drbd_9(text, resource):
@@ -187,7 +191,7 @@ def drbd_9(text, resource):
     return {"connection": conn.get("connection-state", "StandAlone"), "role": res.get("role", "Unknown"),
             "peer_role": conn.get("peer-role", "Unknown"), "disk": device.get("disk-state", "Unknown"),
             "peer_disk": peer_device.get("peer-disk-state", "DUnknown"),
-            "sync_percent": percent if syncing else None}
+            "sync_percent": percent if syncing else None, "io_suspended": bool(res.get("suspended"))}
 
 
 def crm(text):
@@ -382,6 +386,10 @@ def collect(config, outputs, clc=None, drift=None):
             problems.append(f"DRBD {config.drbd_resource}: {d['connection']} (the peer gets no writes)")
         if d["disk"] != "UpToDate" or (d["connection"] == "Connected" and d["peer_disk"] != "UpToDate"):
             problems.append(f"DRBD disks {d['disk']}/{d['peer_disk']}")
+        if d.get("io_suspended"):
+            problems.append(f"DRBD {config.drbd_resource}'s I/O is suspended: the cloud's writes wait until the "
+                            "peer is fenced or reconnects" + ("" if doc["quorum"]["quorate"] else
+                                                             ", and without quorum until quorum returns"))
     if not doc["fencing"]["enabled"] or not devices:
         problems.append("fencing is not configured: a split can corrupt the cloud's data")
     elif doc["quorum"]["quorate"]:
@@ -463,8 +471,9 @@ def render(doc, colour=False):
         if d:
             ok = d["connection"] == "Connected" and d["disk"] == d["peer_disk"] == "UpToDate"
             sync = f", {d['sync_percent']:g}% in sync" if d["sync_percent"] is not None else ""
+            held = ", " + paint("I/O suspended", "bad") if d.get("io_suspended") else ""
             lines.append(f"  drbd       {d['resource']} {paint(d['connection'], 'ok' if ok else 'warn')} "
-                         f"{d['role']}/{d['peer_role']} {d['disk']}/{d['peer_disk']}{sync}")
+                         f"{d['role']}/{d['peer_role']} {d['disk']}/{d['peer_disk']}{sync}{held}")
         else:
             lines.append(f"  drbd       {paint('not configured here', 'bad')}")
         for r in doc["resources"]:

@@ -149,8 +149,22 @@ def test_proc_drbd_resync_progress():
             "\tfinish: 0:00:10 speed: 1,940 (1,940) K/sec\n")
     d = pair_status.drbd_84(text, 0)
     assert d == {"connection": "SyncSource", "role": "Primary", "peer_role": "Secondary", "disk": "UpToDate",
-                 "peer_disk": "Inconsistent", "sync_percent": 15.3}
+                 "peer_disk": "Inconsistent", "sync_percent": 15.3, "io_suspended": False}
     assert pair_status.drbd_84(text, 1) is None
+
+
+def test_drbd_io_held_by_the_fence_peer_handler_is_a_problem_named_with_the_quorum():
+    # DRBD 8.4's /proc/drbd while resource-and-stonith holds the writes: the I/O flags begin with "s"
+    held = (" 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s---d-\n"
+            "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:12\n")
+    assert pair_status.drbd_84("version: 8.4.11\n" + held, 0)["io_suspended"] is True
+    assert pair_status.drbd_84("version: 8.4.11\n" + held.replace(" s---d-", " r-----"), 0)["io_suspended"] is False
+    fx = load(os.path.join(FIXTURES, "bookworm", "normal", sorted(os.listdir(os.path.join(FIXTURES, "bookworm", "normal")))[0]))
+    sources = dict(fx["sources"], drbd=dict(fx["sources"]["drbd"], stdout="version: 8.4.11\n" + held))
+    doc = pair_status.collect(config_for(fx["node"]), sources, clc=HEALTHY, drift=[])
+    said = [p for p in doc["problems"] if "I/O is suspended" in p]
+    assert said and ("without quorum" in said[0]) != doc["quorum"]["quorate"], said
+    assert doc["state"] == "degraded" and "I/O suspended" in pair_status.render(doc)
 
 
 def test_drbd9_status_json():
@@ -162,6 +176,8 @@ def test_drbd9_status_json():
                                                "peer-disk-state": "Inconsistent", "percent-in-sync": 42.5}]}]}]
     d = pair_status.drbd_9(json.dumps(doc), "uec-clc")
     assert d["connection"] == "Connected" and d["peer_disk"] == "Inconsistent" and d["sync_percent"] == 42.5
+    assert d["io_suspended"] is False
+    assert pair_status.drbd_9(json.dumps([dict(doc[0], suspended=True)]), "uec-clc")["io_suspended"] is True
     doc[0]["connections"][0]["peer_devices"][0].update({"peer-disk-state": "UpToDate", "percent-in-sync": 100})
     assert pair_status.drbd_9(json.dumps(doc), "uec-clc")["sync_percent"] is None
     assert pair_status.drbd_9(json.dumps(doc), "other") is None
