@@ -176,7 +176,7 @@ def test_peer_unreachable_is_answered_only_while_quorum_holds(tmp_path):
     assert run.wait(timeout=30) == 5 and "quorum again" in held.text(held.said)
 
 
-def test_unfencing_and_nodes_without_corosync_are_not_held(tmp_path):
+def test_unfencing_and_nodes_without_a_running_corosync_are_not_held(tmp_path):
     for name in ("corosync", "heartbeat"):
         (tmp_path / name).mkdir()
     held = Held(tmp_path / "corosync")
@@ -184,3 +184,7 @@ def test_unfencing_and_nodes_without_corosync_are_not_held(tmp_path):
     assert held.text(held.ran) == "crm-unfence-peer.sh --timeout 90\n" and held.text(held.said) == ""
     heartbeat = Held(tmp_path / "heartbeat", corosync=False)
     assert heartbeat.start().wait(timeout=30) == 7 and heartbeat.text(heartbeat.said) == ""
+    # corosync installed but not running (corosync-quorumtool: 1, cannot connect): the script decides
+    held._tool(held.dir / "bin" / "corosync-quorumtool", "exit 1\n")
+    (held.dir / "ran").unlink()
+    assert held.start().wait(timeout=30) == 7 and held.text(held.ran) == "crm-fence-peer.sh --timeout 90\n"
