@@ -280,6 +280,43 @@ def test_6_arbiter_down_then_the_passive_node_lost(pair):
           f"{len(fenced)}")
 
 
+def test_6b_arbiter_down_then_the_passive_node_lost_the_arbiter_back_first(pair):
+    """As the sixth step, but the arbiter returns while the passive is still off: the active node is quorate
+    again, fences the passive, and the handler lets DRBD's writes go on in the same process (DRBD marks the
+    peer Outdated)."""
+    active, passive, _, writer = _writing_with_arbiter(pair, "arbiter-and-passive-lost-arbiter-back")
+    cur = scenario.cursor(pair, active)
+    pid = scenario.clc_pid(pair, active)
+    assert arbiter.power_off()
+    wait_for("corosync-qdevice noticing the arbiter is gone",
+             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    with qmp.ResetWatch(active) as resets:
+        t0, lost_at = now(), time.time()
+        assert pair.kill(passive)
+        _alone_without_quorum(pair, active, cur, passive)
+        frozen = len(writer.acked)
+        time.sleep(20)
+        assert len(writer.acked) <= frozen + 1, "writes acknowledged without quorum and without the peer"
+        back_at = now()
+        pair.boot(config.ARBITER)
+        writer.wait_acked(timeout=600)
+        back = now() - back_at
+    assert resets.first_reset(lost_at) is None, f"{active} was reset"
+    assert scenario.clc_pid(pair, active) == pid, "the Cloud Controller was restarted"
+    assert scenario.fencings_after(pair, active, cur, passive), f"writes went on before {passive} was fenced"
+    drbd = pair.drbd(active)
+    assert drbd[2] == "UpToDate/Outdated", drbd
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    pair.boot(passive)
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
+    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    print(f"arbiter down, then {passive} lost, the arbiter back first: {active} fenced {passive} and the "
+          f"writes went on {back:.1f} s after the arbiter's boot, same Cloud Controller (PID {pid}); client's "
+          f"longest gap {writer.longest_gap(t0):.1f} s, {len(writer.acked)} records, none lost")
+
+
 def test_7_removed_two_node_and_the_fencing_delay_return(pair):
     out = _Out()
     watch = scenario.Watch(pair, "arbiter-remove")
