@@ -204,6 +204,17 @@ def _alone_without_quorum(pair, node, cur, lost):
     return doc
 
 
+def _whole_again(pair, writer, off):
+    """The client stopped, nothing it was told is written lost; the host still off booted, the pair whole again
+    and voting with the arbiter, no split brain seen."""
+    writer.finish()
+    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
+    pair.boot(off)
+    scenario.restore(pair)
+    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
+    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+
+
 def test_5_arbiter_down_then_the_active_node_lost_the_arbiter_back_first(pair):
     """Two of three votes gone: the survivor has no quorum, so it neither fences nor starts anything (the cloud
     never runs on both), and it is not reset; freeze keeps its DRBD attached and UpToDate.  The arbiter back
@@ -228,12 +239,7 @@ def test_5_arbiter_down_then_the_active_node_lost_the_arbiter_back_first(pair):
     assert pair.active(survivor) == survivor and quorum(pair, survivor)["total"] == 2
     assert scenario.fencings_after(pair, survivor, cur, active), f"{survivor} took the cloud without fencing {active}"
     writer.wait_acked()
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
-    pair.boot(active)
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
-    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    _whole_again(pair, writer, active)
     assert scenario.verify(pair, survivor) == 0
     print(f"arbiter down, then {active} lost: {survivor} had no quorum and ran and fenced nothing; the arbiter "
           f"back, {survivor} fenced {active} and the VIP served {back:.1f} s later (from the loss "
@@ -241,24 +247,37 @@ def test_5_arbiter_down_then_the_active_node_lost_the_arbiter_back_first(pair):
           "records, none lost")
 
 
-def test_6_arbiter_down_then_the_passive_node_lost(pair):
-    """The active node alone without quorum: freeze stops nothing, so the Cloud Controller keeps running (its
-    PID), while DRBD holds its writes (the handler resumes I/O only with quorum or the peer back): nothing is
-    acknowledged that the passive lacks.  The passive back: DRBD reconnects, the writes go on in the same
-    process; nothing lost."""
-    active, passive, _, writer = _writing_with_arbiter(pair, "arbiter-and-passive-lost")
+def _arbiter_down_and_a_client_writing(pair, name):
+    """The arbiter host powered off under a pair writing: (active, passive, cursor on active, writer, CLC PID)."""
+    active, passive, _, writer = _writing_with_arbiter(pair, name)
     cur = scenario.cursor(pair, active)
     pid = scenario.clc_pid(pair, active)
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
              lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    return active, passive, cur, writer, pid
+
+
+def _the_passive_lost(pair, active, passive, cur, writer):
+    """The passive's power cut with the arbiter down: the active node alone, nothing acknowledged for 20 s
+    more (the writes held by DRBD). (t0, wall time of the loss)"""
+    t0, lost_at = now(), time.time()
+    assert pair.kill(passive)
+    _alone_without_quorum(pair, active, cur, passive)
+    frozen = len(writer.acked)
+    time.sleep(20)
+    assert len(writer.acked) <= frozen + 1, "writes acknowledged without quorum and without the peer"
+    return t0, lost_at
+
+
+def test_6_arbiter_down_then_the_passive_node_lost(pair):
+    """The active node alone without quorum: freeze stops nothing, so the Cloud Controller keeps running (its
+    PID), while DRBD holds its writes (the handler resumes I/O only with quorum or the peer back): nothing is
+    acknowledged that the passive lacks.  The passive back: DRBD reconnects, the writes go on in the same
+    process; nothing lost."""
+    active, passive, cur, writer, pid = _arbiter_down_and_a_client_writing(pair, "arbiter-and-passive-lost")
     with qmp.ResetWatch(active) as resets:
-        t0, lost_at = now(), time.time()
-        assert pair.kill(passive)
-        _alone_without_quorum(pair, active, cur, passive)
-        frozen = len(writer.acked)
-        time.sleep(20)
-        assert len(writer.acked) <= frozen + 1, "writes acknowledged without quorum and without the peer"
+        t0, lost_at = _the_passive_lost(pair, active, passive, cur, writer)
         assert scenario.clc_pid(pair, active) == pid
         back_at = now()
         pair.boot(passive)
@@ -268,12 +287,7 @@ def test_6_arbiter_down_then_the_passive_node_lost(pair):
     assert resets.first_reset(lost_at) is None, f"{active} was reset"
     assert scenario.clc_pid(pair, active) == pid, "the Cloud Controller was restarted"
     fenced = scenario.fencings_after(pair, active, cur, passive)     # the rejoining node, if Pacemaker wants it
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
-    pair.boot(config.ARBITER)
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
-    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    _whole_again(pair, writer, config.ARBITER)
     print(f"arbiter down, then {passive} lost: {active} kept the Cloud Controller (PID {pid}) with DRBD's I/O "
           f"held; {passive} booted, writes went on {back:.1f} s later (client's longest gap "
           f"{writer.longest_gap(t0):.1f} s), {len(writer.acked)} records, none lost; fencings of {passive}: "
@@ -284,19 +298,9 @@ def test_6b_arbiter_down_then_the_passive_node_lost_the_arbiter_back_first(pair)
     """As the sixth step, but the arbiter returns while the passive is still off: the active node is quorate
     again, fences the passive, and the handler lets DRBD's writes go on in the same process (DRBD marks the
     peer Outdated)."""
-    active, passive, _, writer = _writing_with_arbiter(pair, "arbiter-and-passive-lost-arbiter-back")
-    cur = scenario.cursor(pair, active)
-    pid = scenario.clc_pid(pair, active)
-    assert arbiter.power_off()
-    wait_for("corosync-qdevice noticing the arbiter is gone",
-             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    active, passive, cur, writer, pid = _arbiter_down_and_a_client_writing(pair, "arbiter-down-passive-lost-2")
     with qmp.ResetWatch(active) as resets:
-        t0, lost_at = now(), time.time()
-        assert pair.kill(passive)
-        _alone_without_quorum(pair, active, cur, passive)
-        frozen = len(writer.acked)
-        time.sleep(20)
-        assert len(writer.acked) <= frozen + 1, "writes acknowledged without quorum and without the peer"
+        t0, lost_at = _the_passive_lost(pair, active, passive, cur, writer)
         back_at = now()
         pair.boot(config.ARBITER)
         writer.wait_acked(timeout=600)
@@ -306,12 +310,7 @@ def test_6b_arbiter_down_then_the_passive_node_lost_the_arbiter_back_first(pair)
     assert scenario.fencings_after(pair, active, cur, passive), f"writes went on before {passive} was fenced"
     drbd = pair.drbd(active)
     assert drbd[2] == "UpToDate/Outdated", drbd
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
-    pair.boot(passive)
-    scenario.restore(pair)
-    wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
-    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
+    _whole_again(pair, writer, passive)
     print(f"arbiter down, then {passive} lost, the arbiter back first: {active} fenced {passive} and the "
           f"writes went on {back:.1f} s after the arbiter's boot, same Cloud Controller (PID {pid}); client's "
           f"longest gap {writer.longest_gap(t0):.1f} s, {len(writer.acked)} records, none lost")
