@@ -18,7 +18,9 @@ idempotent).  Only services that run on this node:
                         moment without a fencing device.  The objects come
                         from the live CIB, not from a copy of the last file,
                         so what an earlier version or cluster-init left
-                        behind goes too.
+                        behind goes too.  So does a cluster option set only
+                        in some configurations (no-quorum-policy=freeze with
+                        an arbiter), which `load update` would keep.
   corosync.conf changed `corosync-cfgtool -R` (every node re-reads it); a
                         change of quorum (the arbiter added or removed)
                         in step with the peer, and corosync-qdevice
