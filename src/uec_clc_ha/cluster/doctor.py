@@ -347,11 +347,12 @@ class Doctor:
         q = pair_status.qdevice(done.stdout) if done is not None and done.rc == 0 else None
         if q is None:
             self.add(FAIL, "quorum", f"corosync expects the arbiter {host}'s vote, but corosync-qdevice does not "
-                     "run here: if the peer is lost, this node has no quorum and stops the cloud",
+                     "run here: if the peer is lost, this node has no quorum and the cloud waits for the peer",
                      "systemctl enable --now corosync-qdevice (uec-clc-ha-ctl apply does it)")
         elif q["state"] != "Connected":
             self.add(WARN, "quorum", f"the arbiter {host} is not connected ({q['state']}): both nodes keep quorum "
-                     "together, but if one is lost now the other has no quorum and stops the cloud",
+                     "together, but if one is lost now the other has no quorum and the cloud waits for the "
+                     "arbiter or the lost node",
                      f"on {self.c.arbiter_host}: systemctl status corosync-qnetd uec-clc-ha-arbiter.socket; "
                      "here: corosync-qdevice-tool -sv and journalctl -u corosync-qdevice")
         elif q["heuristics"] == "Fail":

@@ -307,3 +307,16 @@ def test_status_shows_the_arbiter_and_names_a_lost_one():
                               drift=[])
     assert doc["arbiter"]["state"] == "not running" and doc["state"] == "degraded"
     assert pair_status.collect(config_for("clc1"), fx["sources"], clc=HEALTHY, drift=[])["arbiter"] is None
+
+
+def test_a_node_alone_with_an_arbiter_says_it_holds_rather_than_waits_for_two_node():
+    fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc1.json"))
+    crm = dict(fx["sources"]["crm_mon"], stdout=fx["sources"]["crm_mon"]["stdout"].replace(
+        'with_quorum="true"', 'with_quorum="false"'))
+    lost = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
+    doc = pair_status.collect(arbiter_config(), dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}),
+                              clc=HEALTHY, drift=[])
+    said = [p for p in doc["problems"] if p.startswith("this node's partition is not quorate")]
+    assert said == ["this node's partition is not quorate: neither its peer nor the arbiter's vote is here; it "
+                    "starts, promotes and fences nothing and holds DRBD's writes until one of them returns"], said
+    assert not any("two_node" in p or "stops the cloud" in p for p in doc["problems"]), doc["problems"]
