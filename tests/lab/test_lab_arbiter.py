@@ -22,8 +22,8 @@ keeps its DRBD copy UpToDate (no-quorum-policy=freeze); the arbiter's return
 alone does not give it quorum (wait_for_all), the lost node's does.  The
 arbiter down, then the passive node lost: the active node keeps the Cloud
 Controller with DRBD's I/O held (nothing acknowledged without quorum and
-peer); the passive's return lets the same
-process go on.  Then the arbiter is removed the same way and two_node
+peer), also once the passive is back (wait_for_all);
+with the arbiter back too, the same process goes on.  Then the arbiter is removed the same way and two_node
 returns with the fencing delay.  The administrative steps: the Cloud
 Controller keeps its PID, no cloud resource starts or stops, nothing
 acknowledged is lost; the client's longest gap is printed.
@@ -206,11 +206,12 @@ def _alone_without_quorum(pair, node, cur, lost):
 
 
 def _whole_again(pair, writer, off):
-    """The client stopped, nothing it was told is written lost; the host still off booted, the pair whole again
-    and voting with the arbiter, no split brain seen."""
+    """The client stopped, nothing it was told is written lost; the host still ``off`` (if any) booted, the pair
+    whole again and voting with the arbiter, no split brain seen."""
     writer.finish()
     assert scenario.lost(pair, writer.acked) == [], "acknowledged records lost"
-    pair.boot(off)
+    if off is not None:
+        pair.boot(off)
     scenario.restore(pair)
     wait_for("both nodes voting with the arbiter's vote again", lambda: voting_with_arbiter(pair), 600, step=3)
     assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
@@ -277,26 +278,37 @@ def _the_passive_lost(pair, active, passive, cur, writer):
 
 def test_6_arbiter_down_then_the_passive_node_lost(pair):
     """The active node alone without quorum: freeze stops nothing, so the Cloud Controller keeps running (its
-    PID), while DRBD holds its writes (the handler resumes I/O only with quorum or the peer back): nothing is
-    acknowledged that the passive lacks.  The passive back: DRBD reconnects, the writes go on in the same
-    process; nothing lost."""
+    PID), while DRBD holds its writes (the handler resumes I/O only with quorum or the peer connected): nothing
+    is acknowledged that the passive lacks.  The passive back: two votes of three, still no quorum
+    (wait_for_all), so its DRBD does not start and the writes stay held.  The arbiter back: quorate, the
+    handler's fence-peer script finds the peer reachable, DRBD resumes I/O and resyncs the passive; the same
+    process goes on; nothing lost."""
     active, passive, cur, writer, pid = _arbiter_down_and_a_client_writing(pair, "arbiter-and-passive-lost")
     with qmp.ResetWatch(active) as resets:
         t0, lost_at = _the_passive_lost(pair, active, passive, cur, writer)
         assert scenario.clc_pid(pair, active) == pid
-        back_at = now()
         pair.boot(passive)
-        wait_for("DRBD connected again", lambda: pair.drbd(active)[0] in ("Connected", "SyncSource"), 900, step=2)
-        writer.wait_acked()
+        wait_for(f"{passive}'s cluster stack answering", lambda: pair.view(passive) is not None, 900, step=3)
+        held = len(writer.acked)
+        time.sleep(30)
+        q = quorum(pair, active)
+        assert "Quorate" not in q["flags"] and q["total"] == 2, q["text"]
+        assert len(writer.acked) <= held + 1 and pair.drbd(active)[0] == "WFConnection", pair.drbd(active)
+        back_at = now()
+        pair.boot(config.ARBITER)
+        writer.wait_acked(timeout=900)
         back = now() - back_at
+        wait_for("DRBD connected again", lambda: pair.drbd(active)[0] in ("Connected", "SyncSource"), 900, step=2)
     assert resets.first_reset(lost_at) is None, f"{active} was reset"
     assert scenario.clc_pid(pair, active) == pid, "the Cloud Controller was restarted"
-    fenced = scenario.fencings_after(pair, active, cur, passive)     # the rejoining node, if Pacemaker wants it
-    _whole_again(pair, writer, config.ARBITER)
+    assert not scenario.fencings_after(pair, active, cur, passive), f"{passive} fenced, though it had rejoined"
+    said = pair.journal(active, "-20min")
+    assert "no quorum: I/O stays frozen until quorum returns or the peer reconnects" in said
+    _whole_again(pair, writer, None)
     print(f"arbiter down, then {passive} lost: {active} kept the Cloud Controller (PID {pid}) with DRBD's I/O "
-          f"held; {passive} booted, writes went on {back:.1f} s later (client's longest gap "
-          f"{writer.longest_gap(t0):.1f} s), {len(writer.acked)} records, none lost; fencings of {passive}: "
-          f"{len(fenced)}")
+          f"held, also once {passive} was back (no quorum: wait_for_all); the arbiter back, writes went on "
+          f"{back:.1f} s later (client's longest gap {writer.longest_gap(t0):.1f} s), {len(writer.acked)} "
+          "records, none lost")
 
 
 def test_7_removed_two_node_and_the_fencing_delay_return(pair):
