@@ -351,8 +351,8 @@ class Doctor:
                      "systemctl enable --now corosync-qdevice (uec-clc-ha-ctl apply does it)")
         elif q["state"] != "Connected":
             self.add(WARN, "quorum", f"the arbiter {host} is not connected ({q['state']}): both nodes keep quorum "
-                     "together, but if one is lost now the other has no quorum and the cloud waits for the "
-                     "arbiter or the lost node",
+                     "together, but if one is lost now the other has no quorum and the cloud waits until the "
+                     "arbiter and the lost node are both back",
                      f"on {self.c.arbiter_host}: systemctl status corosync-qnetd uec-clc-ha-arbiter.socket; "
                      "here: corosync-qdevice-tool -sv and journalctl -u corosync-qdevice")
         elif q["heuristics"] == "Fail":

@@ -345,14 +345,14 @@ def collect(config, outputs, clc=None, drift=None):
     a = doc["arbiter"]
     if doc["quorum"]["quorate"] is False:
         problems.append("this node's partition is not quorate" + (
-            ": neither its peer nor the arbiter's vote is here; it starts, promotes and fences nothing and "
-            "holds DRBD's writes until one of them returns" if a is not None else
+            ": its peer or the arbiter's vote is missing; it starts, promotes and fences nothing and holds "
+            "DRBD's writes until it sees every vote again (wait_for_all)" if a is not None else
             ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
             if doc["quorum"]["wait_for_all"] else ""))
     if a is not None and not a["connected"]:
         problems.append(f"the arbiter {a['host']} is not connected ({a['state']}): both nodes keep quorum "
-                        "together, but if one is lost now the other has no quorum and the cloud waits for "
-                        "the arbiter or the lost node (uec-clc-ha-ctl doctor)")
+                        "together, but if one is lost now the other has no quorum and the cloud waits until "
+                        "the arbiter and the lost node are both back (uec-clc-ha-ctl doctor)")
     elif a is not None and a["heuristics"] == "Fail":
         problems.append("this node's heuristics fail (it reaches none of the ping hosts): in a split the "
                         "arbiter gives its vote to the other node")

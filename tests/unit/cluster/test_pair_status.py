@@ -317,6 +317,7 @@ def test_a_node_alone_with_an_arbiter_says_it_holds_rather_than_waits_for_two_no
     doc = pair_status.collect(arbiter_config(), dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}),
                               clc=HEALTHY, drift=[])
     said = [p for p in doc["problems"] if p.startswith("this node's partition is not quorate")]
-    assert said == ["this node's partition is not quorate: neither its peer nor the arbiter's vote is here; it "
-                    "starts, promotes and fences nothing and holds DRBD's writes until one of them returns"], said
+    assert said == ["this node's partition is not quorate: its peer or the arbiter's vote is missing; it starts, "
+                    "promotes and fences nothing and holds DRBD's writes until it sees every vote again "
+                    "(wait_for_all)"], said
     assert not any("two_node" in p or "stops the cloud" in p for p in doc["problems"]), doc["problems"]
