@@ -166,7 +166,6 @@ def test_peer_unreachable_is_answered_only_while_quorum_holds(tmp_path):
     # quorum when the script started, gone by the time it gave up on the peer (5 would resume I/O)
     held = Held(tmp_path)
     held.quorate.touch()
-    held.answer.write_text("5")
     held._tool(tmp_path / "drbd" / "crm-fence-peer.sh", f"rm {held.quorate}\necho ran >> {held.ran}\nexit 5\n")
     run = held.start()
     held.wait_said("quorum lost while the peer was unreachable")

@@ -388,7 +388,7 @@ def collect(config, outputs, clc=None, drift=None):
             problems.append(f"DRBD {config.drbd_resource}: {d['connection']} (the peer gets no writes)")
         if d["disk"] != "UpToDate" or (d["connection"] == "Connected" and d["peer_disk"] != "UpToDate"):
             problems.append(f"DRBD disks {d['disk']}/{d['peer_disk']}")
-        if d.get("io_suspended"):
+        if d["io_suspended"]:
             problems.append(f"DRBD {config.drbd_resource}'s I/O is suspended: the cloud's writes wait until the "
                             "peer is fenced or reconnects" + ("" if doc["quorum"]["quorate"] else
                                                              ", and without quorum until quorum returns"))
@@ -473,7 +473,7 @@ def render(doc, colour=False):
         if d:
             ok = d["connection"] == "Connected" and d["disk"] == d["peer_disk"] == "UpToDate"
             sync = f", {d['sync_percent']:g}% in sync" if d["sync_percent"] is not None else ""
-            held = ", " + paint("I/O suspended", "bad") if d.get("io_suspended") else ""
+            held = ", " + paint("I/O suspended", "bad") if d["io_suspended"] else ""
             lines.append(f"  drbd       {d['resource']} {paint(d['connection'], 'ok' if ok else 'warn')} "
                          f"{d['role']}/{d['peer_role']} {d['disk']}/{d['peer_disk']}{sync}{held}")
         else:
