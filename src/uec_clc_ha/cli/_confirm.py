@@ -1,6 +1,6 @@
 """The confirmation of a planned move: a question on a terminal, --yes otherwise.
 
-Used by the failover, standby and unstandby subcommands, which
+Used by the failover, standby, unstandby and unblock subcommands, which
 share their options (confirmation_arguments).  Nothing is changed
 before the answer: a "no", or no terminal and no --yes, raises Refused
 (exit 6) with what would have happened.

@@ -1,7 +1,8 @@
 """Planned moves of the cloud: failover to the peer, standby and unstandby of a node, each waited for.
 
 Called by `uec-clc-ha-ctl failover | standby NODE | unstandby NODE`
-(uec_clc_ha.cli.failover, .standby, .unstandby).  Each reads the pair first
+(uec_clc_ha.cli.failover, .standby, .unstandby); uec_clc_ha.cluster.unblock
+reads and waits through a Mover too.  Each reads the pair first
 (pair_status: crm_mon's XML and DRBD), refuses what would leave the cloud on
 a copy that is not UpToDate, says what it is about to do (the CLI asks for
 confirmation, or wants --yes), runs the cluster's own tools, and then waits,
@@ -41,7 +42,7 @@ class Mover:
         self.out.flush()
 
     def read(self):
-        outputs = pair_status.gather(self.system, self.c.drbd_version)
+        outputs = pair_status.gather(self.system, self.c.drbd_version, arbiter=bool(self.c.arbiter_host))
         return pair_status.collect(self.c, outputs, drift=None)
 
     def run(self, *argv):
@@ -119,7 +120,7 @@ class Mover:
         self.run("crm_resource", "--move", "--resource", GROUP, "--node", target)
         self.say(f"failover: asked the cluster to move {GROUP} to {target}")
         try:
-            self.wait(lambda doc: self._serving_on(doc, target), f"the cloud serving on {target}", timeout)
+            self.wait(lambda doc: self.serving_on(doc, target), f"the cloud serving on {target}", timeout)
         except Waiting as e:
             raise Waiting(f"{e}; the move constraint stays until it does: `crm_resource --clear --resource "
                           f"{GROUP}` once the cloud runs on {target}") from None
@@ -136,7 +137,7 @@ class Mover:
         def settled(doc):
             if any(node in r["nodes"] for r in doc["resources"]):
                 return False
-            return self._serving_on(doc, peer) if cloud_moves else True
+            return self.serving_on(doc, peer) if cloud_moves else True
         self.wait(settled, f"{node} running nothing" + (f", the cloud serving on {peer}" if cloud_moves else ""),
                   timeout)
         self.say(f"standby: {node} runs nothing" + (f"; the cloud serves on {peer}" if cloud_moves else ""))
@@ -154,7 +155,7 @@ class Mover:
         self.wait(settled, f"{node} back, DRBD Connected and UpToDate on both", timeout)
         self.say(f"unstandby: {node} is the cloud's standby node again")
 
-    def _serving_on(self, doc, node):
+    def serving_on(self, doc, node):
         if doc["active"] != node or doc["vip"]["on"] != node:
             return False
         return self.health(self.url) is None
