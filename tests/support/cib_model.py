@@ -15,6 +15,8 @@ import re
 import shlex
 from xml.sax.saxutils import quoteattr
 
+from uec_clc_ha.cluster.live_apply import BOOTSTRAP_SET
+
 OBJECT_RE = re.compile(r"^(primitive|clone|ms|group|location|order|colocation)\s+(\S+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
 TOPOLOGY_RE = re.compile(r"^fencing_topology((?:[^\n]*\\\n)*[^\n]*)", re.M)
 PROPERTY_RE = re.compile(r"^property (\S+):((?:[^\n]*\\\n)*[^\n]*)", re.M)
@@ -109,7 +111,7 @@ class Cib:
         if argv[:4] == ["crm", "configure", "delete", "--force"]:
             return self.delete(argv[4:]), ""
         if argv[0] == "crm_attribute" and "--delete" in argv and "--set-name" not in argv:
-            self.stamp.get("cib-bootstrap-options", {}).pop(argv[argv.index("--name") + 1], None)
+            self.stamp.get(BOOTSTRAP_SET, {}).pop(argv[argv.index("--name") + 1], None)
             return 0, ""
         if argv[0] == "crm_attribute" and "--set-name" in argv and "--update" in argv:
             sid, name = argv[argv.index("--set-name") + 1], argv[argv.index("--name") + 1]

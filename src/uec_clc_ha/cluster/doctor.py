@@ -379,7 +379,7 @@ class Doctor:
         if not view["stonith_enabled"] and self.c.fencing != "none":
             bad.append("stonith-enabled=false (the recipe's: nothing is fenced)")
         if bad:
-            policy = "freeze" if self.c.arbiter_host else "stop"
+            policy = live_apply.OWNED_PROPERTIES["no-quorum-policy"] if self.c.arbiter_host else "stop"
             self.add(FAIL, "cib", "the live CIB has " + "; ".join(bad),
                      f"crm configure property no-quorum-policy={policy} stonith-enabled=true "
                      "(or uec-clc-ha-ctl apply --force)")
