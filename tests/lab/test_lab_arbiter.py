@@ -23,7 +23,9 @@ alone does not give it quorum (wait_for_all), the lost node's does.  The
 arbiter down, then the passive node lost: the active node keeps the Cloud
 Controller with DRBD's I/O held (nothing acknowledged without quorum and
 peer), also once the passive is back (wait_for_all);
-with the arbiter back too, the same process goes on.  Then the arbiter is removed the same way and two_node
+with the arbiter back too, the same process goes on.  The arbiter down, then the active node lost for good:
+`unblock` is refused until the arbiter is back, then lifts the wait, the
+lost node is fenced and the cloud starts on the survivor.  Then the arbiter is removed the same way and two_node
 returns with the fencing delay.  The administrative steps: the Cloud
 Controller keeps its PID, no cloud resource starts or stops, nothing
 acknowledged is lost; the client's longest gap is printed.
@@ -311,7 +313,41 @@ def test_6_arbiter_down_then_the_passive_node_lost(pair):
           "records, none lost")
 
 
-def test_7_removed_two_node_and_the_fencing_delay_return(pair):
+def test_7_the_active_node_dead_for_good_unblock(pair):
+    """The arbiter down, then the active node lost, and it does not come back: `unblock` on the survivor is
+    refused while the arbiter is down (its vote is needed too), nothing changed; with the arbiter back it lifts
+    wait_for_all, the survivor is quorate with the arbiter's vote, Pacemaker fences the lost node through SBD
+    and the cloud starts on the survivor, whose copy was UpToDate: nothing acknowledged is lost."""
+    active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost-unblocked")
+    assert arbiter.power_off()
+    wait_for("corosync-qdevice noticing the arbiter is gone",
+             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+    t0 = now()
+    assert pair.kill(active)
+    _alone_without_quorum(pair, survivor, cur, active)
+    refused = pair.exec(survivor, "uec-clc-ha-ctl", "unblock", "--yes", timeout=300, check=False)
+    assert refused.rc == 6 and "arbiter" in refused.stderr and "not connected" in refused.stderr, refused.stderr
+    assert "WaitForAll" in quorum(pair, survivor)["flags"]
+    pair.boot(config.ARBITER)
+    wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: qdevice_connected(pair, survivor), 600,
+             step=3)
+    assert "Quorate" not in quorum(pair, survivor)["flags"]
+    asked_at = now()
+    done = pair.exec(survivor, "uec-clc-ha-ctl", "unblock", "--yes", timeout=1200, check=False)
+    served = now() - asked_at
+    assert done.rc == 0, done.stdout + done.stderr
+    assert "the cloud serves on " + survivor in done.stdout, done.stdout
+    assert scenario.fencings_after(pair, survivor, cur, active), f"{active} was not fenced before the cloud started"
+    assert pair.serving()
+    writer.wait_acked()
+    _whole_again(pair, writer, active)
+    print(f"arbiter down, then {active} lost for good: unblock refused without the arbiter; with it back, "
+          f"unblock served the cloud on {survivor} {served:.1f} s after it was run (from the loss "
+          f"{now() - t0:.1f} s; client's longest gap {writer.longest_gap(t0):.1f} s), {len(writer.acked)} "
+          "records, none lost")
+
+
+def test_8_removed_two_node_and_the_fencing_delay_return(pair):
     out = _Out()
     watch = scenario.Watch(pair, "arbiter-remove")
     arbiter.remove(out)
