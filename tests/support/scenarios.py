@@ -140,3 +140,20 @@ LAB_COROSYNC = {"Cluster-Name": "uec-clc", "Corosync-Token": "1000", "Local-Node
                 "Local-Address": "198.51.100.11", "Peer-Address": "198.51.100.12",
                 "Replication-Local-Address": "192.0.2.1", "Replication-Peer-Address": "192.0.2.2",
                 "Replication-Prefix": "24"}
+
+
+def scripted_mover(system, drbd, name="corosync-drbd84", **overrides):
+    """(Mover, its output) for a scripted node: the scenario's settings and /proc/drbd written into its root, a
+    clock that jumps 2 s a poll, no sleeping and no request to the VIP (the CLC counts as answering)."""
+    import io
+
+    from uec_clc_ha.cluster import moves
+    from uec_clc_ha.config import pipeline
+
+    write_settings(system, name, **overrides)
+    system.write_atomic("/proc/drbd", drbd.encode())
+    config = pipeline.build(system, pipeline.load_raw(system)).config
+    out = io.StringIO()
+    clock = iter(range(0, 100000, 2))
+    return moves.Mover(system, config, out, clock=lambda: next(clock), sleep=lambda s: None,
+                       health=lambda url: None), out

@@ -13,9 +13,7 @@ import re
 import pytest
 
 from checkout import TOP
-from scenarios import write_settings
-from uec_clc_ha.cluster import moves
-from uec_clc_ha.config import pipeline
+from scenarios import scripted_mover
 from uec_clc_ha.cli import failover as failover_cmd
 from uec_clc_ha.cli._confirm import confirm
 from uec_clc_ha.errors import Refused, Waiting
@@ -80,13 +78,7 @@ class Pair(System):
 def pair(root):
     def make(states, drbd=UPTODATE, moves_after=1):
         node = Pair(root.root, states, drbd, moves_after)
-        write_settings(node, "corosync-drbd84")
-        node.write_atomic("/proc/drbd", drbd.encode())
-        config = pipeline.build(node, pipeline.load_raw(node)).config
-        out = io.StringIO()
-        clock = iter(range(0, 100000, 2))
-        mover = moves.Mover(node, config, out, clock=lambda: next(clock), sleep=lambda s: None,
-                            health=lambda url: None)
+        mover, out = scripted_mover(node, drbd)
         return node, mover, out
     return make
 

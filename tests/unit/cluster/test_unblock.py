@@ -15,10 +15,9 @@ import re
 import pytest
 
 from checkout import TOP
-from scenarios import QDEVICE_SV, write_settings
-from uec_clc_ha.cluster import moves, pair_status, unblock
+from scenarios import QDEVICE_SV, scripted_mover
+from uec_clc_ha.cluster import pair_status, unblock
 from uec_clc_ha.cli import unblock as unblock_cmd
-from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
 
@@ -71,13 +70,7 @@ class Alone(System):
 def alone(root):
     def make(drbd=SECONDARY, quorate_after=True, **settings):
         node = Alone(root.root, quorate_after)
-        write_settings(node, "corosync-drbd84", **settings)
-        node.write_atomic("/proc/drbd", drbd.encode())
-        config = pipeline.build(node, pipeline.load_raw(node)).config
-        out = io.StringIO()
-        clock = iter(range(0, 100000, 2))
-        mover = moves.Mover(node, config, out, clock=lambda: next(clock), sleep=lambda s: None,
-                            health=lambda url: None)
+        mover, out = scripted_mover(node, drbd, **settings)
         return node, mover, out
     return make
 
