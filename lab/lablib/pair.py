@@ -142,7 +142,13 @@ def same_lab(suite=None):
 
 
 def boot(node, img, accel_mode, fresh):
-    """Power a VM on (a node, or the arbiter host: lablib.arbiter) with its disks (``fresh``: new ones)."""
+    """Power a VM on (a node, or the arbiter host: lablib.arbiter) with its disks (``fresh``: new ones).
+
+    A VM that runs already is an error: a second qemu on the same disks fails on the image lock, and
+    recording its pid would lose the running one's (labctl would then call the VM "not running")."""
+    running = vm.pid_of(node)
+    if running:
+        raise RuntimeError(f"{node} runs already (qemu pid {running}): not booted again")
     vm.disks(node, img, fresh)
     bmc = vm.with_bmcs() and node in config.NODES
     if bmc:

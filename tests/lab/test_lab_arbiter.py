@@ -248,7 +248,7 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     assert survivor_resets.first_reset(lost_at) is None and scenario.boot_id(pair, survivor) == survivor_boot, \
         f"{survivor} was reset"
     writer.wait_acked()
-    _whole_again(pair, writer, active)
+    _whole_again(pair, writer, None)                   # the lost node is booted already
     print(f"arbiter down, then {active} lost: {survivor} had no quorum and ran and fenced nothing, nor with the "
           f"arbiter back (two votes of three, wait_for_all); {active} booted, the VIP served {back:.1f} s later "
           f"(from the loss {now() - t0:.1f} s; client's longest gap {writer.longest_gap(t0):.1f} s), "
