@@ -144,11 +144,14 @@ def same_lab(suite=None):
 def boot(node, img, accel_mode, fresh):
     """Power a VM on (a node, or the arbiter host: lablib.arbiter) with its disks (``fresh``: new ones).
 
-    A VM that runs already is an error: a second qemu on the same disks fails on the image lock, and
-    recording its pid would lose the running one's (labctl would then call the VM "not running")."""
+    Like a power button (or a BMC's power on), it does nothing to a VM that runs already and returns its
+    pid: a second qemu on the same disks would die on the image lock, and recording its pid would lose the
+    running one's (labctl then called the VM "not running").  Fresh disks for a running VM are an error."""
     running = vm.pid_of(node)
     if running:
-        raise RuntimeError(f"{node} runs already (qemu pid {running}): not booted again")
+        if fresh:
+            raise RuntimeError(f"{node} runs already (qemu pid {running}): no fresh disks for it")
+        return running
     vm.disks(node, img, fresh)
     bmc = vm.with_bmcs() and node in config.NODES
     if bmc:
