@@ -134,3 +134,22 @@ def test_unit_tests_mirror_the_package():
             module = "__init__" if f == "test_main.py" else f.removeprefix("test_").removesuffix(".py")
             assert os.path.exists(os.path.join(PACKAGE_DIR, layer, module + ".py")), \
                 f"tests/unit/{layer}/{f} names no module src/uec_clc_ha/{layer}/{module}.py"
+
+
+def test_unit_tests_reach_no_network_beyond_loopback():
+    """The guard of tests/unit/conftest.py: a documentation address is refused before a packet leaves, loopback
+    works (a test's own server)."""
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(1)
+        try:
+            s.connect(("198.51.100.100", 8443))
+        except BaseException as e:                      # the guard's exception is not an Exception on purpose
+            assert type(e).__name__ == "NetworkRefused", e
+        else:
+            raise AssertionError("a unit test reached 198.51.100.100")
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client.connect(server.getsockname())
