@@ -1,9 +1,8 @@
 """After a second loss: let this node have quorum without the lost one, fence it and serve.
 
 `uec-clc-ha-ctl unblock [--yes] [--wait SECONDS]`: for a node that waits
-for every vote (votequorum's wait_for_all) after its peer was lost while it
-was alone: the peer lost while the arbiter was down, or (without an
-arbiter) while this node was down.  Refused (exit 6, nothing changed)
+for every vote (votequorum's wait_for_all) after its peer was lost while
+the arbiter was down.  Refused (exit 6, nothing changed)
 unless this partition waits for the peer, the arbiter's vote is there
 (with an arbiter) and this node's DRBD copy is UpToDate
 (uec_clc_ha.cluster.unblock says every condition).  Asks on a terminal

@@ -2,9 +2,9 @@
 
 Called by `uec-clc-ha-ctl unblock` (uec_clc_ha.cli.unblock).  Corosync's
 votequorum arms wait_for_all whenever a node is not quorate: a node that
-was left alone (two_node: its peer lost while it was down; with an arbiter:
-the arbiter down and then the peer lost) is quorate again only once it has
-seen every node at the same time.  That is what keeps a node that boots
+was left alone (the arbiter down and then the peer lost; or, either stack,
+a node that started alone) is quorate again only once it has seen every
+node at the same time.  That is what keeps a node that boots
 alone from fencing a peer that still runs the cloud; it also means that a
 pair whose other node is dead for good waits for it forever.  The admin
 who knows the lost node is off (or cut off from the data and from the
@@ -24,7 +24,9 @@ unless lifting the wait is both useful and safe:
     every acknowledged write.  A node that booted alone has not started DRBD
     (nothing starts without quorum), and DRBD attaches a copy whose peer it
     could not outdate as Consistent: whether it is current is not known, so
-    that node waits for its peer.  (DRBD would refuse to promote an Outdated
+    that node waits for its peer.  In practice unblock is for arbiter pairs:
+    a two_node survivor keeps quorum, and a two_node node without quorum is
+    one that started alone.  (DRBD would refuse to promote an Outdated
     copy anyway; the check says why before anything changes.)
 
 unblock() lifts the wait and waits for the quorum, then for the cloud on
