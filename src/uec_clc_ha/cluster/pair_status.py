@@ -349,7 +349,8 @@ def collect(config, outputs, clc=None, drift=None):
             "DRBD's writes until it sees every vote again (wait_for_all)" if a is not None else
             ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
             if doc["quorum"]["wait_for_all"] else "") + (
-            "; a peer that is off for good: uec-clc-ha-ctl unblock" if doc["quorum"]["wait_for_all"] else ""))
+            "; a peer that is off for good: uec-clc-ha-ctl unblock" if a is not None and doc["quorum"]["wait_for_all"]
+            else ""))
     if a is not None and not a["connected"]:
         problems.append(f"the arbiter {a['host']} is not connected ({a['state']}): both nodes keep quorum "
                         "together, but if one is lost now the other has no quorum and the cloud waits until "

@@ -79,15 +79,17 @@ def test_the_recorded_node_alone_waits_for_every_vote_and_its_peer():
     doc = pair_status.collect(_config("clc1"), ALONE, drift=None)
     assert doc["quorum"] == {"quorate": False, "two_node": True, "wait_for_all": True}
     assert not doc["nodes"]["clc2"]["online"]
+    assert not any("unblock" in p for p in doc["problems"]), doc["problems"]     # two_node: it would be refused
+    doc = pair_status.collect(_config("clc1", Arbiter="203.0.113.13"), ALONE, drift=None)
     assert any(p.endswith("a peer that is off for good: uec-clc-ha-ctl unblock") for p in doc["problems"]), \
         doc["problems"]
 
 
-def _config(local):
+def _config(local, **overrides):
     from scenarios import full_raw
     from uec_clc_ha.config import settings
     raw = full_raw("corosync-drbd84")
-    raw.update({"Local-Node": local, "Peer-Node": "clc2" if local == "clc1" else "clc1"})
+    raw.update({"Local-Node": local, "Peer-Node": "clc2" if local == "clc1" else "clc1"}, **overrides)
     return settings.require_valid(raw)
 
 
