@@ -54,6 +54,15 @@ def full_raw(name):
     return raw
 
 
+def node_config(node, name="corosync-drbd84", **overrides):
+    """The validated settings of a scenario as one node of the pair has them (Local-Node node, the other its peer)."""
+    from uec_clc_ha.config import settings
+
+    raw = full_raw(name)
+    raw.update({"Local-Node": node, "Peer-Node": "clc2" if node == "clc1" else "clc1"}, **overrides)
+    return settings.require_valid(raw)
+
+
 def write_settings(system, name, **overrides):
     """Write a scenario's settings file into a root, through the settings-file writer."""
     from uec_clc_ha.config import settings_file

@@ -344,13 +344,16 @@ def collect(config, outputs, clc=None, drift=None):
         problems.append(f"the VIP runs on {doc['vip']['on']}, the cloud on {doc['active']}")
     a = doc["arbiter"]
     if doc["quorum"]["quorate"] is False:
-        problems.append("this node's partition is not quorate" + (
-            ": its peer or the arbiter's vote is missing; it starts, promotes and fences nothing and holds "
-            "DRBD's writes until it sees every vote again (wait_for_all)" if a is not None else
-            ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
-            if doc["quorum"]["wait_for_all"] else "") + (
-            "; a peer that is off for good: uec-clc-ha-ctl unblock" if a is not None and doc["quorum"]["wait_for_all"]
-            else ""))
+        waits = doc["quorum"]["wait_for_all"]
+        why = ""
+        if a is not None:
+            why = (": its peer or the arbiter's vote is missing; it starts, promotes and fences nothing and holds "
+                   "DRBD's writes until it sees every vote again (wait_for_all)")
+            if waits:
+                why += "; a peer that is off for good: uec-clc-ha-ctl unblock"
+        elif waits:
+            why = ": it waits to see its peer (two_node's wait_for_all) and runs nothing until then"
+        problems.append("this node's partition is not quorate" + why)
     if a is not None and not a["connected"]:
         problems.append(f"the arbiter {a['host']} is not connected ({a['state']}): both nodes keep quorum "
                         "together, but if one is lost now the other has no quorum and the cloud waits until "

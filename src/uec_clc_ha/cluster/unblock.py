@@ -62,10 +62,9 @@ def plan(config, doc):
                       "lifting it would not give it quorum; uec-clc-ha-ctl status says which vote is missing")
     if doc["nodes"].get(peer, {}).get("online"):
         raise Refused(f"{peer} is online here: wait until the cluster has seen the votes it waits for")
-    arbiter = doc["arbiter"]
-    if config.arbiter_host and not (arbiter and arbiter["connected"]):
-        state = arbiter["state"] if arbiter else "not known"
-        raise Refused(f"the arbiter {config.arbiter_host} is not connected here ({state}): without its vote "
+    arbiter = doc["arbiter"]                  # present whenever the settings name an Arbiter (pair_status)
+    if arbiter is not None and not arbiter["connected"]:
+        raise Refused(f"the arbiter {config.arbiter_host} is not connected here ({arbiter['state']}): without its vote "
                       f"{local} stays one vote of three; bring the arbiter host back, then run unblock again")
     d = doc["drbd"]
     if d is None:

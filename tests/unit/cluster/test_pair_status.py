@@ -16,9 +16,8 @@ import os
 import pytest
 
 from checkout import TOP
-from scenarios import QDEVICE_SV, full_raw, write_settings
+from scenarios import QDEVICE_SV, node_config, write_settings
 from uec_clc_ha.cluster import pair_status
-from uec_clc_ha.config import settings
 from uec_clc_ha.cli import status as status_cmd
 from uec_clc_ha.host.system import Completed, System
 
@@ -51,9 +50,7 @@ def load(path):
 
 
 def config_for(node):
-    raw = full_raw("corosync-drbd84")
-    raw.update({"Local-Node": node, "Peer-Node": "clc2" if node == "clc1" else "clc1"})
-    return settings.require_valid(raw)
+    return node_config(node)
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -276,9 +273,7 @@ def test_a_failed_fencing_of_the_offline_peer_says_the_cloud_waits_and_how_to_go
 
 
 def arbiter_config(node="clc1"):
-    raw = full_raw("corosync-arbiter")
-    raw.update({"Local-Node": node, "Peer-Node": "clc2" if node == "clc1" else "clc1"})
-    return settings.require_valid(raw)
+    return node_config(node, "corosync-arbiter")
 
 
 def test_the_arbiter_is_read_from_corosync_qdevice_tool():

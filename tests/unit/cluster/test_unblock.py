@@ -15,7 +15,7 @@ import re
 import pytest
 
 from checkout import TOP
-from scenarios import QDEVICE_SV, scripted_mover
+from scenarios import QDEVICE_SV, node_config, scripted_mover
 from uec_clc_ha.cluster import pair_status, unblock
 from uec_clc_ha.cli import unblock as unblock_cmd
 from uec_clc_ha.errors import Refused, Waiting
@@ -76,21 +76,13 @@ def alone(root):
 
 
 def test_the_recorded_node_alone_waits_for_every_vote_and_its_peer():
-    doc = pair_status.collect(_config("clc1"), ALONE, drift=None)
+    doc = pair_status.collect(node_config("clc1"), ALONE, drift=None)
     assert doc["quorum"] == {"quorate": False, "two_node": True, "wait_for_all": True}
     assert not doc["nodes"]["clc2"]["online"]
     assert not any("unblock" in p for p in doc["problems"]), doc["problems"]     # two_node: it would be refused
-    doc = pair_status.collect(_config("clc1", Arbiter="203.0.113.13"), ALONE, drift=None)
+    doc = pair_status.collect(node_config("clc1", Arbiter="203.0.113.13"), ALONE, drift=None)
     assert any(p.endswith("a peer that is off for good: uec-clc-ha-ctl unblock") for p in doc["problems"]), \
         doc["problems"]
-
-
-def _config(local, **overrides):
-    from scenarios import full_raw
-    from uec_clc_ha.config import settings
-    raw = full_raw("corosync-drbd84")
-    raw.update({"Local-Node": local, "Peer-Node": "clc2" if local == "clc1" else "clc1"}, **overrides)
-    return settings.require_valid(raw)
 
 
 def test_a_node_alone_with_an_uptodate_copy_lifts_the_wait_is_fenced_for_and_serves(alone):
