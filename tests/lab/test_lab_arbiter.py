@@ -357,6 +357,8 @@ def test_8_removed_two_node_and_the_fencing_delay_return(pair):
     for node in config.NODES:
         assert pair.exec(node, "systemctl", "is-active", "corosync-qdevice.service", check=False).stdout.strip() \
             != "active"
+        q = quorum(pair, node)                  # qdevice stopped before the reload leaves no Qdevice flag behind
+        assert "Qdevice" not in q["flags"] and "Quorate" in q["flags"], q["text"]
         assert fencing_delay(pair, node) == STATE.get("delay_before")
         dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
         assert "would run" not in dry, dry

@@ -93,7 +93,7 @@ def test_removing_the_arbiter_the_cib_gets_its_fencing_delay_back_before_two_nod
     assert argvs == [tell, *STOP] and "two_node (no arbiter)" in notes[0]
     second = Node(str(tmp_path), arbiter="203.0.113.50:5403", words={"clc1": WORD, "clc2": "two_node"},
                   enabled=True, active=True)
-    assert arrange(second, config()) == ([tell, CIB[0].argv, RELOAD.argv, *STOP], [])
+    assert arrange(second, config()) == ([tell, CIB[0].argv, *STOP, RELOAD.argv], [])
     # without the arbiter and without qdevice, nothing more
     done = Node(str(tmp_path), words={"clc1": "two_node", "clc2": "two_node"})
     assert arrange(done, config(), changed=False) == ([CIB[0].argv], [])
