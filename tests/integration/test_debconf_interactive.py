@@ -78,6 +78,7 @@ QUESTIONS = [
     ("Fencing method:", "1"),                                # 1. SBD
     ("Shared disk for SBD:", S["SBD-Device"]),
     ("Always-reachable addresses on the public network:", S["Ping-Hosts"]),
+    ("Arbiter (a third machine's address or name; empty for none):", ""),
     ("Let only the cluster start Eucalyptus? [yes/no]", "yes"),
     ("Does this node hold the cloud's data now? [yes/no]", "yes"),     # pinned by the clc fixture
     ("Initialize the DRBD disk now (destroys its contents)? [yes/no]", "no"),

@@ -293,6 +293,30 @@ def test_the_second_node_without_a_secret_is_refused_and_changes_nothing(clc, de
     assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
 
 
+def test_an_arbiter_that_does_not_answer_fails_the_install_and_changes_nothing(clc, deb):
+    """uec-clc-ha/arbiter preseeded, nothing listening there: configure fails naming it, before any file."""
+    # the arbiter's name is a loopback address, looked up in files only: no traffic leaves this host
+    clc.write("/etc/hosts", "127.0.0.1 localhost\n127.0.0.2 cc-arbiter\n")
+    clc.write("/etc/nsswitch.conf", "hosts: files\n")
+    before = snapshot_files(clc)
+    preseed(clc)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/arbiter string cc-arbiter\n")
+    done = install(clc, deb, check=False)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "the arbiter cc-arbiter does not answer on TCP port 5406" in said, said
+    assert "Nothing was changed" in said
+    assert not clc.exists("/etc/uec-clc-ha/uec-clc-ha.conf") and not clc.exists("/etc/drbd.d/uec-clc.res")
+    assert not clc.exists("/etc/corosync/qdevice/net/nssdb") and not clc.exists("/etc/uec-clc-ha/arbiter-ca.crt")
+    assert "uec-clc-ha" not in clc.run(["dpkg-divert", "--list"]).stdout
+    added, _, changed = diff_snapshots(before, snapshot_files(clc))
+    assert not [p for p in added + changed if p.startswith(("/etc/corosync", "/etc/drbd.d"))], (added, changed)
+    # the admin leaves the arbiter out for now (and adds it later with set + apply): configured
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/arbiter string\n")
+    clc.run(["dpkg", "--configure", "-a"])
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "Arbiter: cc-arbiter" not in settings and "two_node: 1" in clc.read("/etc/corosync/corosync.conf").decode()
+
+
 def test_a_postinst_failing_after_prepare_leaves_no_secret_in_debconf(clc, deb):
     """ucf breaks in the middle of install: the secret and the generated-secret note must be gone anyway."""
     clc.run(["dpkg-divert", "--local", "--rename", "--divert", "/usr/bin/ucf.real", "--add", "/usr/bin/ucf"])
@@ -350,6 +374,25 @@ def test_set_and_apply_then_a_changed_debconf_answer_agree(clc, deb):
     crm = clc.read("/etc/uec-clc-ha/cluster.crm").decode()
     assert "ip=198.51.100.101" in crm and "interval=25s" in crm and 'host_list="198.51.100.2"' in crm
     assert ctl(clc, "diff").returncode == 0                  # settings and generated files agree
+
+
+def test_a_setting_set_back_to_its_default_is_not_brought_back_by_a_reconfigure(clc, deb):
+    """debconf still holds the answer the postinst last acted on; `set --default` since must win (an arbiter
+    removed so must stay removed through the next upgrade)."""
+    preseed(clc, **{"Replication-Prefix": "29"})
+    install(clc, deb)
+    assert "Replication-Prefix: 29" in clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    ctl(clc, "set", "--default", "Replication-Prefix")
+    ctl(clc, "apply")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    settings = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
+    assert "\nReplication-Prefix: 29" not in settings, settings
+    assert clc.run(["debconf-show", "uec-clc-ha"]).stdout.count("replication-prefix: 30") == 1
+    assert ctl(clc, "diff").returncode == 0
+    # a value preseeded since is kept (the answer no longer is the one the postinst acted on)
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/replication-prefix string 28\n")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert "Replication-Prefix: 28" in clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode()
 
 
 def test_apply_replaces_a_hand_edit_keeping_a_copy_and_purge_removes_what_apply_created(clc, deb):

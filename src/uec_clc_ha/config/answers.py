@@ -26,6 +26,7 @@ SETTINGS_QUESTIONS = {
     "ipmi-peer-address": "IPMI-Peer-Address",
     "ipmi-user": "IPMI-User",
     "ping-hosts": "Ping-Hosts",
+    "arbiter": "Arbiter",
 }
 # Password questions: an empty answer keeps what the settings file holds.
 SECRET_QUESTIONS = {

@@ -8,6 +8,8 @@ go through the same rules:
 - a secret is generated only on the node answered as the initial primary;
   elsewhere an empty secret is a ValidationError asking for the first
   node's (a second, different secret would split the cluster from the start);
+- nor with an Arbiter: the arbiter host must hold the secret before this
+  node can enrol there, so a secret nobody has seen yet is refused for it;
 - an empty secret answer keeps the secret the file has (debconf never
   holds it, so its empty answer means "unchanged");
 - replacing a secret that is set is refused unless forced, since the pair
@@ -23,6 +25,10 @@ NO_SECRET_ON_SECOND_NODE = ("is required on this node, which does not hold the d
                             "secret of the first node (shown once when uec-clc-ha was installed there; it is "
                             "in its /etc/uec-clc-ha/uec-clc-ha.conf). A second, different secret would split "
                             "the cluster from the start")
+NO_GENERATED_SECRET_WITH_ARBITER = ("needs a cluster secret that the arbiter host holds already, and none is set "
+                                    "here: enter the secret (the same on both nodes and, with "
+                                    "uec-clc-ha-arbiter, on the arbiter host), or leave Arbiter empty now and "
+                                    "add it later (uec-clc-ha-ctl set Arbiter=HOST, then apply on both nodes)")
 
 
 def with_answers(system, changes, secrets, fallback_secret="", fallback_generated=False):
@@ -41,6 +47,8 @@ def with_answers(system, changes, secrets, fallback_secret="", fallback_generate
             wanted["Cluster-Secret"] = fallback_secret
             generated = fallback_secret if fallback_generated else None
         elif changes.get("Initial-Primary") and changes.get("Initial-Primary") == changes.get("Local-Node"):
+            if (wanted.get("Arbiter") if "Arbiter" in wanted else current.get("Arbiter")):
+                raise ValidationError([Problem("Arbiter", NO_GENERATED_SECRET_WITH_ARBITER)])
             generated = wanted["Cluster-Secret"] = keyring.generate_secret()
         else:
             raise ValidationError([Problem("Cluster-Secret", NO_SECRET_ON_SECOND_NODE)])

@@ -156,6 +156,30 @@ def test_the_second_node_never_generates_a_secret(root):
     assert not root.exists(maint.PENDING) and not root.exists("/etc/uec-clc-ha/uec-clc-ha.conf")
 
 
+def test_an_arbiter_answered_with_no_secret_is_refused_for_the_secret_nobody_has_seen(root):
+    db = answered(**{"Cluster-Secret": "", "Arbiter": "198.51.100.13"})
+    with pytest.raises(ValidationError) as e:
+        maint.prepare(root, db)
+    problem = [p for p in e.value.problems if p.field == "Arbiter"]
+    assert problem and "arbiter host holds already" in problem[0].rule
+    assert "Arbiter:" in db.substs[(answers.question("settings-invalid"), "problems")]
+    assert not root.exists(maint.PENDING) and not root.exists("/etc/uec-clc-ha/uec-clc-ha.conf")
+
+
+def test_an_arbiter_answered_with_the_secret_typed_is_in_the_settings(root):
+    changes, secrets, _ = answers.read(answered(Arbiter="198.51.100.13"))
+    text, generated = config_changes.with_answers(root, changes, secrets)
+    parsed = settings_file.parse(text)
+    assert generated is None and parsed["Arbiter"] == "198.51.100.13"
+    assert parsed["Cluster-Secret"] == SCENARIOS["corosync-drbd84"]["Cluster-Secret"]
+
+
+def test_the_arbiter_question_left_empty_adds_no_arbiter(root):
+    text = write_settings(root, "corosync-drbd84")
+    changes, secrets, _ = answers.read(answered(Arbiter=""))
+    assert changes["Arbiter"] == "" and config_changes.with_answers(root, changes, secrets) == (text, None)
+
+
 def test_a_failed_install_keeps_the_secret_for_the_rerun_not_debconf(root):
     import json
 
