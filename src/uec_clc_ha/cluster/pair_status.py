@@ -347,8 +347,10 @@ def collect(config, outputs, clc=None, drift=None):
         waits = doc["quorum"]["wait_for_all"]
         why = ""
         if a is not None:
-            why = (": its peer or the arbiter's vote is missing; it starts, promotes and fences nothing and holds "
-                   "DRBD's writes until it sees every vote again (wait_for_all)")
+            drbd = ("holds DRBD's writes" if (doc["drbd"] or {}).get("role") == "Primary"
+                    else "keeps its DRBD copy as it is")
+            why = (": its peer or the arbiter's vote is missing; it starts, promotes and fences nothing and "
+                   f"{drbd} until it sees every vote again (wait_for_all)")
             if waits:
                 why += "; a peer that is off for good: uec-clc-ha-ctl unblock"
         elif waits:

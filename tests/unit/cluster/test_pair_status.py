@@ -316,3 +316,11 @@ def test_a_node_alone_with_an_arbiter_says_it_holds_rather_than_waits_for_two_no
                     "promotes and fences nothing and holds DRBD's writes until it sees every vote again "
                     "(wait_for_all)"], said
     assert not any("two_node" in p or "stops the cloud" in p for p in doc["problems"]), doc["problems"]
+    fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc2.json"))      # the passive node: no writes to hold
+    crm = dict(fx["sources"]["crm_mon"], stdout=fx["sources"]["crm_mon"]["stdout"].replace(
+        'with_quorum="true"', 'with_quorum="false"'))
+    doc = pair_status.collect(arbiter_config("clc2"),
+                              dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}), clc=HEALTHY,
+                              drift=[])
+    said = [p for p in doc["problems"] if p.startswith("this node's partition is not quorate")]
+    assert doc["drbd"]["role"] == "Secondary" and said and "keeps its DRBD copy as it is until" in said[0], said
