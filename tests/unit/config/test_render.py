@@ -106,6 +106,20 @@ def test_monitor_interval_is_a_setting():
     assert crm.count("op monitor interval=45s") == 1 and "interval=90s" not in crm
 
 
+def test_with_an_arbiter_expected_votes_count_its_vote_so_a_lone_node_keeps_waiting():
+    """With quorum.device.votes set, votequorum would expect only the nodelist's 2 votes: a node booting alone
+    plus the arbiter's vote would end wait_for_all.  The file says 3 (two nodes and the arbiter's)."""
+    import re
+
+    from uec_clc_ha.cluster import corosync_cmap
+
+    text = render_scenario("corosync-arbiter")["/etc/corosync/corosync.conf"].content.decode()
+    keys = corosync_cmap.flat(text)
+    nodes = len([k for k in keys if re.fullmatch(r"nodelist\.node\.\d+\.nodeid", k)])
+    assert keys["quorum.wait_for_all"] == "1" and "quorum.two_node" not in keys
+    assert int(keys["quorum.expected_votes"]) == nodes + int(keys["quorum.device.votes"]) == 3
+
+
 def test_corosync_token_and_two_links():
     conf = render_scenario("corosync-drbd84", **{"Corosync-Token": "3000"})["/etc/corosync/corosync.conf"]
     text = conf.content.decode()
