@@ -47,7 +47,7 @@ def with_answers(system, changes, secrets, fallback_secret="", fallback_generate
             wanted["Cluster-Secret"] = fallback_secret
             generated = fallback_secret if fallback_generated else None
         elif changes.get("Initial-Primary") and changes.get("Initial-Primary") == changes.get("Local-Node"):
-            if (wanted.get("Arbiter") if "Arbiter" in wanted else current.get("Arbiter")):
+            if wanted.get("Arbiter", current.get("Arbiter")):
                 raise ValidationError([Problem("Arbiter", NO_GENERATED_SECRET_WITH_ARBITER)])
             generated = wanted["Cluster-Secret"] = keyring.generate_secret()
         else:

@@ -304,23 +304,25 @@ def test_status_shows_the_arbiter_and_names_a_lost_one():
     assert pair_status.collect(config_for("clc1"), fx["sources"], clc=HEALTHY, drift=[])["arbiter"] is None
 
 
-def test_a_node_alone_with_an_arbiter_says_it_holds_rather_than_waits_for_two_node():
-    fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc1.json"))
+def _alone_with_the_arbiter_lost(node):
+    """status of ``node`` on an arbiter pair (the trixie normal fixture) whose partition lost quorum and whose
+    corosync-qdevice lost the arbiter."""
+    fx = load(os.path.join(FIXTURES, "trixie", "normal", f"{node}.json"))
     crm = dict(fx["sources"]["crm_mon"], stdout=fx["sources"]["crm_mon"]["stdout"].replace(
         'with_quorum="true"', 'with_quorum="false"'))
     lost = QDEVICE_SV.replace("State:\t\t\tConnected", "State:\t\t\tConnect failed")
-    doc = pair_status.collect(arbiter_config(), dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}),
-                              clc=HEALTHY, drift=[])
+    return pair_status.collect(arbiter_config(node),
+                               dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}), clc=HEALTHY,
+                               drift=[])
+
+
+def test_a_node_alone_with_an_arbiter_says_it_holds_rather_than_waits_for_two_node():
+    doc = _alone_with_the_arbiter_lost("clc1")
     said = [p for p in doc["problems"] if p.startswith("this node's partition is not quorate")]
     assert said == ["this node's partition is not quorate: its peer or the arbiter's vote is missing; it starts, "
                     "promotes and fences nothing and holds DRBD's writes until it sees every vote again "
                     "(wait_for_all)"], said
     assert not any("two_node" in p or "stops the cloud" in p for p in doc["problems"]), doc["problems"]
-    fx = load(os.path.join(FIXTURES, "trixie", "normal", "clc2.json"))      # the passive node: no writes to hold
-    crm = dict(fx["sources"]["crm_mon"], stdout=fx["sources"]["crm_mon"]["stdout"].replace(
-        'with_quorum="true"', 'with_quorum="false"'))
-    doc = pair_status.collect(arbiter_config("clc2"),
-                              dict(fx["sources"], crm_mon=crm, qdevice={"rc": 0, "stdout": lost}), clc=HEALTHY,
-                              drift=[])
+    doc = _alone_with_the_arbiter_lost("clc2")                              # the passive node: no writes to hold
     said = [p for p in doc["problems"] if p.startswith("this node's partition is not quorate")]
     assert doc["drbd"]["role"] == "Secondary" and said and "keeps its DRBD copy as it is until" in said[0], said
