@@ -7,10 +7,13 @@ the tests do not run as root.
 """
 
 import os
+import re
 import shutil
+import subprocess
 
 import pytest
 
+import golden
 from uec_clc_ha.config import verify
 from uec_clc_ha.host.system import SYSTEM_PATH, System
 
@@ -118,6 +121,26 @@ resource uec-clc {{
 def test_drbd_accepts_each_versions_syntax(system, version, text):
     # The backing disk /dev/vdb1 need not exist: drbdadm dump only parses.
     assert verify.verify_drbd(system, text, "uec-clc", NODES, version) == []
+
+
+@needs_drbd
+@pytest.mark.parametrize("scenario, version", [("corosync-drbd84", "8.4"), ("corosync-drbd9-ipmi", "9")])
+def test_the_packages_drbd_file_resyncs_at_the_settings_rate_and_never_slows_down(system, scenario, version,
+                                                                                  tmp_path):
+    # DRBD's defaults held the lab's initial sync and an online verify at ~260 KiB/s (c-min-rate 250k, with
+    # nothing writing to the device): drbdadm itself must read a fixed rate and no slow-down from the file
+    text = golden.rendered(scenario)["/etc/drbd.d/uec-clc.res"].content.decode()
+    assert verify.verify_drbd(system, text, "uec-clc", NODES, version) == []
+    res = tmp_path / "uec-clc.res"
+    res.write_text(text)
+    conf = tmp_path / "drbd.conf"
+    conf.write_text(f'include "{res}";\n')
+    dump = subprocess.run(["drbdadm", "-c", str(conf), "dump", "uec-clc"], check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, __DRBD_NODE__="clc1",
+                                   DRBD_DRIVER_VERSION_OVERRIDE=verify.DRBD_DRIVER_OVERRIDE[version])).stdout
+    options = dict(re.findall(r"^\s*(resync-rate|c-plan-ahead|c-min-rate)\s+(\S+?);", dump, re.M))
+    assert options == {"resync-rate": "40M", "c-plan-ahead": "0", "c-min-rate": "0"}, dump
 
 
 @needs_drbd

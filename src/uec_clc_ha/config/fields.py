@@ -193,8 +193,8 @@ def rate(raw):
     if not m:
         raise FieldRule("must be a number followed by K, M or G (bytes per second), e.g. 40M")
     kib = int(m.group(1)) * {"K": 1, "M": 1024, "G": 1024 * 1024}[m.group(2)]
-    if not 1 <= kib <= 8 * 1024 * 1024:
-        raise FieldRule("must be at most 8G")
+    if not 1 <= kib <= 4 * 1024 * 1024:
+        raise FieldRule("must be at most 4G (DRBD's largest resync-rate)")
     return raw
 
 

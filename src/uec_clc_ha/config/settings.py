@@ -72,7 +72,8 @@ FIELDS = (
     Field("DRBD-Port", "7788", f.integer(1024, 65535), "TCP port DRBD replicates on."),
     Field("DRBD-Protocol", "C", f.choice("A", "B", "C"), "Replication protocol; C (synchronous) is the safe one."),
     Field("DRBD-Sync-Rate", "40M", f.rate,
-          "Resync rate limit in bytes/s (K, M or G), about a third of the replication link's bandwidth."),
+          "The rate of DRBD's resync and online verify in bytes/s (K, M or G), fixed: about a third "
+          "of the replication link's bandwidth, the rest is the cloud's."),
     Field("DRBD-Version", "auto", f.choice("auto", "8.4", "9"),
           "Generation of the kernel's DRBD module: auto (detected), 8.4 (stock Debian/Ubuntu kernels) or 9 (LINBIT)."),
     Field("DRBD-HMAC-Alg", "sha256", f.choice("sha256", "sha512", "sha1"),

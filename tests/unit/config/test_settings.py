@@ -31,6 +31,7 @@ CASES = [
     ({"DRBD-Disk": "vdb1"}, "DRBD-Disk", "under /dev"),
     ({"DRBD-Disk": ""}, "DRBD-Disk", "required"),
     ({"DRBD-Sync-Rate": "10MB"}, "DRBD-Sync-Rate", "K, M or G"),
+    ({"DRBD-Sync-Rate": "5G"}, "DRBD-Sync-Rate", "at most 4G"),
     ({"Cluster-Stack": "openais"}, "Cluster-Stack", "one of: corosync, heartbeat"),
     ({"Corosync-Token": "50"}, "Corosync-Token", "from 200"),
     ({"Replication-Peer-Address": "203.0.113.1"}, "Replication-Peer-Address", "must differ"),
