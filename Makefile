@@ -1,9 +1,11 @@
 # uec-clc-ha: build, test and benchmark entry points (see README.md).
 #
-#   make lab     the main job: two VMs become a serving Cloud Controller pair (lab/labctl up)
+#   make lab     the main job: two VMs become a serving Cloud Controller pair, a third VM its arbiter
+#                (lab/labctl up)
 #   make lab-down  stop the lab's VMs, remove its namespaces and taps
 #   make test    everything, the lab included (installs its own dependencies with apt-get; as root),
-#                but the long lab scenarios (marked lab_extended; CI gives make test 90 minutes)
+#                but the long lab scenarios (marked lab_extended; CI gives make test 90 minutes) and
+#                the passes of other pairs (lab_two_node, lab_ipmi)
 #   make lab-test  every lab scenario, the long ones included (planned move, reconfigure, removal)
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
@@ -65,11 +67,19 @@ integration:
 # The long lab scenarios are deselected (pytest prints how many): make lab-test runs them.
 # The 25 slowest tests are listed at the end (what to look at when the run nears CI's limit).
 test: deps lint
-	$(PYTEST) -q --durations=25 -m 'not lab_extended and not lab_ipmi' tests
+	$(PYTEST) -q --durations=25 -m 'not lab_extended and not lab_ipmi and not lab_two_node' tests
 
-# Every scenario on the lab pair, the long ones included (brings the pair up unless it serves).
+# Every scenario on the lab pair, the long ones included, in three passes of their own pair:
+# the lab's default (SBD with the arbiter; brought up unless it serves), a two_node pair (SBD
+# without an arbiter: its power loss and partitions, and the scenarios marked lab_two_node),
+# and IPMI fencing (marked lab_ipmi).
 lab-test: deps
-	$(PYTEST) -q -m 'not lab_ipmi' tests/lab
+	$(PYTEST) -q -m 'not lab_ipmi and not lab_two_node' tests/lab
+	lab/labctl down
+	UEC_CLC_HA_LAB_ARBITER=0 lab/labctl up
+	UEC_CLC_HA_LAB_ARBITER=0 $(PYTEST) -q -m 'not lab_ipmi' tests/lab/test_lab_power_loss.py \
+		tests/lab/test_lab_partition.py
+	UEC_CLC_HA_LAB_ARBITER=0 $(PYTEST) -q -m 'lab_two_node' tests/lab
 	lab/labctl down
 	UEC_CLC_HA_LAB_FENCING=ipmilan $(PYTEST) -q -m lab_ipmi tests/lab
 

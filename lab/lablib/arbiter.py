@@ -1,37 +1,32 @@
-"""The arbiter host (cc1, the cloud's Cluster Controller host): booted, given uec-clc-ha-arbiter with apt, and
-added to or removed from the serving pair the way an admin does it.
+"""The arbiter host (cc1, the cloud's Cluster Controller host) on a serving pair: booted, given
+uec-clc-ha-arbiter with apt, and added to or removed from the pair the way an admin does it.
 
-Called by `labctl up` with UEC_CLC_HA_LAB_ARBITER=1 (after lablib.pair.up), by
-`labctl boot cc1` / `kill cc1` (lablib.cli: the host like any VM) and by the
-arbiter scenarios (tests/lab/test_lab_arbiter.py).
+Called by `labctl boot cc1` / `kill cc1` (lablib.cli: the host like any VM)
+and by the arbiter scenarios (tests/lab/test_lab_arbiter.py, on a pair
+brought up without it: UEC_CLC_HA_LAB_ARBITER=0).  The lab's default pair
+has its arbiter from the install on (lablib.pair.up: cc1 is installed
+before the nodes, whose preseed names it).
 
-The host gets what an admin's would: its answers with debconf-set-selections
-(the pair's name and its Cluster-Secret, which the postinst turns into the
-enrolment key and clears from debconf), then `apt-get install` of
-corosync-qnetd (from the image's local archive, config.LOCAL_ARCHIVE, as an
-air-gapped site carries one) with python3-uec-clc-ha and uec-clc-ha-arbiter
-(the labdist share).  The pair then takes it live: `uec-clc-ha-ctl set
-Arbiter=ADDRESS` and `apply` on clc1, then on clc2 (the first apply enrols
-clc1 and holds corosync's reload, the second reloads both nodes at once:
+The host gets what an admin's would (lablib.pair.install_arbiter_host):
+its answers with debconf-set-selections (the pair's name and its
+Cluster-Secret, which the postinst turns into the enrolment key and clears
+from debconf), then `apt-get install` of corosync-qnetd (from the image's
+local archive, config.LOCAL_ARCHIVE, as an air-gapped site carries one)
+with python3-uec-clc-ha and uec-clc-ha-arbiter (the labdist share).  A pair
+without it takes it live: `uec-clc-ha-ctl set Arbiter=ADDRESS` and `apply`
+on clc1, then on clc2 (the first apply enrols clc1 and holds corosync's
+reload, the second reloads both nodes at once:
 uec_clc_ha.cluster.quorum_device), then on clc1 once more (it records what
 clc2's reload made live), with the cloud serving throughout.
 """
 
-import os
 import time
 
-from . import config, guest, pair, packages, state, vm
-
-CLUSTER_NAME = "uec-clc"          # the pair's Cluster-Name: the package's default, which the lab keeps
+from . import config, guest, pair, state, vm
 
 
 def running():
     return vm.pid_of(config.ARBITER) is not None
-
-
-def preseed(secret):
-    return (f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-name string {CLUSTER_NAME}\n"
-            f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-secret password {secret}\n")
 
 
 def boot(out, fresh=True):
@@ -47,21 +42,7 @@ def boot(out, fresh=True):
 
 def install(out):
     """debconf-set-selections + apt-get install of corosync-qnetd and uec-clc-ha-arbiter on the arbiter host."""
-    node, st = config.ARBITER, state.load()
-    began = time.monotonic()
-    guest.exec_(node, ["debconf-set-selections"], stdin=preseed(st["secret"]), timeout=60).check()
-    pair.mount_dist(node)
-    local = guest.exec_(node, ["sh", "-c", f"ls {config.LOCAL_ARCHIVE}/{config.ARBITER_DAEMON}_*.deb"],
-                        timeout=30).check().stdout.split()
-    debs = [pair.dist_path(packages.library_of(st["ours"])), pair.dist_path(packages.arbiter_of(st["ours"]))]
-    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", *local, *debs], timeout=900)
-    with open(os.path.join(config.node_dir(node), "install-uec-clc-ha-arbiter.log"), "w") as fh:
-        fh.write(done.stdout + done.stderr)
-    done.check()
-    pair.wait_for(f"{config.ARBITER}'s enrolment socket listening",
-                  lambda: guest.exec_(node, ["systemctl", "is-active", "uec-clc-ha-arbiter.socket"],
-                                      timeout=30).stdout.strip() == "active", 60)
-    out.write(f"{node}: uec-clc-ha-arbiter installed in {time.monotonic() - began:.1f} s\n")
+    pair.install_arbiter_host(out)
 
 
 def set_on_pair(value, out):
@@ -87,13 +68,6 @@ def add(out):
 
 def remove(out):
     return set_on_pair(None, out)
-
-
-def up(out):
-    """The arbiter host booted, its package installed, and the pair voting through it."""
-    boot(out)
-    install(out)
-    add(out)
 
 
 def power_off():

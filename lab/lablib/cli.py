@@ -2,8 +2,8 @@
 
 Run by lab/labctl (python3 -m lablib.cli, with lab/ and src/ on Python's path); `make lab` runs `labctl up`.
 
-  labctl up                          build what is missing, boot clc1 and clc2, install, wait for the VIP
-                                     (UEC_CLC_HA_LAB_ARBITER=1: then the arbiter host cc1, added to the pair)
+  labctl up                          build what is missing, boot cc1, clc1 and clc2, install, wait for the VIP
+                                     (UEC_CLC_HA_LAB_ARBITER=0: a pair without the arbiter host cc1)
   labctl down                        stop the VMs (by pid), remove the namespaces and taps
   labctl exec NODE [--timeout S] -- CMD...   CMD as root in the guest: its output and exit code
   labctl client [--timeout S] -- CMD...      CMD in the client namespace (curl; the VIP is reachable)
@@ -25,7 +25,7 @@ import json
 import os
 import sys
 
-from lablib import arbiter, capture, config, guest, host, net, pair, state, vm
+from lablib import capture, config, guest, host, net, pair, state, vm
 
 
 def status():
@@ -87,8 +87,6 @@ def main(argv):
         return 1
     if args.cmd == "up":
         pair.up(sys.stdout)
-        if config.WITH_ARBITER and not arbiter.running():
-            arbiter.up(sys.stdout)
     elif args.cmd == "down":
         pair.down(sys.stdout)
     elif args.cmd in ("exec", "client"):

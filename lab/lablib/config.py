@@ -73,13 +73,16 @@ NODES = {
              "management": "203.0.113.12", "bmc": "203.0.113.112"},
 }
 # The arbiter host: the cloud's Cluster Controller host, a third, smaller VM on the public network
-# only (no DRBD disk, no SBD disk, no watchdog), which gets uec-clc-ha-arbiter with apt (lablib.arbiter).
-# It is booted by `labctl up` with UEC_CLC_HA_LAB_ARBITER=1, or later by `labctl boot cc1` on a serving
-# pair (a scenario adds it live).  MACHINES: every VM the lab can run.
+# only (no DRBD disk, no SBD disk, no watchdog), which gets uec-clc-ha-arbiter with apt.  The lab's
+# pair votes through it from the install on, as the README recommends (lablib.pair.up: cc1 first,
+# then the nodes with uec-clc-ha/arbiter preseeded); UEC_CLC_HA_LAB_ARBITER=0 brings up a pair
+# without it (`make lab-test`'s two_node pass: SBD's own fencing decides a split there, and the
+# arbiter scenarios add it live with `labctl boot cc1`); the IPMI pair has none unless asked for
+# (UEC_CLC_HA_LAB_ARBITER=1).  MACHINES: every VM the lab can run.
 ARBITER = "cc1"
 ARBITER_HOST = {"public": "198.51.100.13", "index": 3}
 MACHINES = {**NODES, ARBITER: ARBITER_HOST}
-WITH_ARBITER = os.environ.get("UEC_CLC_HA_LAB_ARBITER", "") not in ("", "0")
+ARBITER_CLUSTER_NAME = "uec-clc"       # the pair's Cluster-Name: the package's default, which the lab keeps
 ARBITER_MEMORY_MIB = 512
 # Where the image keeps corosync-qnetd's .deb (the arbiter host's local archive, as an air-gapped
 # site carries one): the arbiter host installs it with apt beside uec-clc-ha-arbiter's .debs.
@@ -93,6 +96,7 @@ LOCAL_ARCHIVE = "/var/lib/lab-archive"
 FENCING = os.environ.get("UEC_CLC_HA_LAB_FENCING") or "sbd"
 if FENCING not in ("sbd", "ipmilan"):
     raise SystemExit(f"lab: UEC_CLC_HA_LAB_FENCING must be sbd or ipmilan, not {FENCING!r}")
+WITH_ARBITER = os.environ.get("UEC_CLC_HA_LAB_ARBITER", "1" if FENCING == "sbd" else "0") not in ("", "0")
 MANAGEMENT_BRIDGE = "brmgmt"
 MANAGEMENT_NET = "203.0.113.0/24"
 BMC_USER = "fence"
@@ -132,13 +136,12 @@ def node_dir(node):
     return os.path.join(RUN, node)
 
 # Settings the lab's pair gets after install (`uec-clc-ha-ctl set` + `apply` on both, as an admin
-# of such hardware would), where the package's defaults assume real CPUs.  Fencing-Delay: in a
-# full partition the active node's fence_sbd (Python, on one emulated vCPU busy with monitors and
-# DRBD's fence-peer handler) took more than 20 s to write its poison pill on 2026-12-03, so with
-# the default 15 s the passive node fenced the active one in two of three cut-the-active runs.
+# of such hardware would), where the package's defaults assume real CPUs; none with SBD since 0.7.4:
+# the Fencing-Delay 40 of earlier labs went with the arbiter (no delay at all) and the fencing probe
+# (the delay paid only in a split).
 # Fencing-Probe-Window: UEC_CLC_HA_LAB_PROBE (seconds; unset: the package's default).
 # IPMI-Cipher: ipmi_sim lists no cipher suites (ipmitool would spend about 14 s per command finding one).
-LAB_SETTINGS = {"Fencing-Delay": "40"}
+LAB_SETTINGS = {}
 if FENCING == "ipmilan":
     LAB_SETTINGS["IPMI-Cipher"] = "3"
 if os.environ.get("UEC_CLC_HA_LAB_PROBE"):

@@ -1,16 +1,19 @@
-"""The bring-up: two fresh VMs become a serving Cloud Controller pair through apt-get install alone.
+"""The bring-up: fresh VMs become a serving Cloud Controller pair through apt-get install alone.
 
 Called by `labctl up` (what `make lab` runs).  Exactly what an admin does,
 and nothing more: on both nodes the stand-in eucalyptus-cloud package (a
 Cloud Controller that has been running: its data, its boot start-up), then
 Eucalyptus stopped (`systemctl stop eucalyptus-cloud`, as doc/walkthrough.md asks
-before uec-clc-ha moves the data), then uec-clc-ha's answers with
-debconf-set-selections and `apt-get install ./uec-clc-ha_*.deb`, first on
-clc1 (initial primary: initialise DRBD, migrate the data, start the cluster),
-then on clc2 (initialise DRBD, replace its data by the replicated copy,
-start the cluster).  Then it waits until the client namespace gets the
-CLC's /register page on the VIP, and prints the timeline and both nodes'
-`crm_mon -1r`.
+before uec-clc-ha moves the data); with the arbiter (config.WITH_ARBITER,
+the default) uec-clc-ha-arbiter on the arbiter host cc1 (its answers with
+debconf-set-selections: the pair's name and secret); then uec-clc-ha's
+answers with debconf-set-selections (uec-clc-ha/arbiter among them) and
+`apt-get install ./uec-clc-ha_*.deb`, first on clc1 (initial primary:
+initialise DRBD, migrate the data, enrol with the arbiter, start the
+cluster), then on clc2 (initialise DRBD, replace its data by the replicated
+copy, enrol, start the cluster).  Then it waits until the client namespace
+gets the CLC's /register page on the VIP, and prints the timeline and both
+nodes' `crm_mon -1r`.
 """
 
 import os
@@ -61,6 +64,8 @@ def preseed(node, secret, adopting=False):
         "initialize-drbd": ("boolean", "true"), "migrate-data": ("boolean", "true" if first else "false"),
         "prepare-secondary": ("boolean", "false" if first else "true"), "start-cluster": ("boolean", "true"),
     }
+    if state.load().get("arbiter"):
+        answers["arbiter"] = ("string", config.ARBITER_HOST["public"])
     if config.FENCING == "ipmilan":
         answers.update({"ipmi-local-address": ("string", n["bmc"]), "ipmi-peer-address": ("string", other["bmc"]),
                         "ipmi-user": ("string", config.BMC_USER),
@@ -69,6 +74,31 @@ def preseed(node, secret, adopting=False):
         answers.update({q: ("boolean", "false") for q in ("initialize-drbd", "migrate-data", "prepare-secondary",
                                                          "start-cluster")})
     return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
+
+
+def arbiter_preseed(secret):
+    """debconf-set-selections input for the arbiter host: the pair's name and its secret."""
+    return (f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-name string {config.ARBITER_CLUSTER_NAME}\n"
+            f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-secret password {secret}\n")
+
+
+def install_arbiter_host(out):
+    """debconf-set-selections + apt-get install of corosync-qnetd and uec-clc-ha-arbiter on the arbiter host."""
+    node, st = config.ARBITER, state.load()
+    began = time.monotonic()
+    guest.exec_(node, ["debconf-set-selections"], stdin=arbiter_preseed(st["secret"]), timeout=60).check()
+    mount_dist(node)
+    local = guest.exec_(node, ["sh", "-c", f"ls {config.LOCAL_ARCHIVE}/{config.ARBITER_DAEMON}_*.deb"],
+                        timeout=30).check().stdout.split()
+    debs = [dist_path(packages.library_of(st["ours"])), dist_path(packages.arbiter_of(st["ours"]))]
+    done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", *local, *debs], timeout=900)
+    with open(os.path.join(config.node_dir(node), "install-uec-clc-ha-arbiter.log"), "w") as fh:
+        fh.write(done.stdout + done.stderr)
+    done.check()
+    wait_for(f"{config.ARBITER}'s enrolment socket listening",
+             lambda: guest.exec_(node, ["systemctl", "is-active", "uec-clc-ha-arbiter.socket"],
+                                 timeout=30).stdout.strip() == "active", 60)
+    out.write(f"{node}: uec-clc-ha-arbiter installed in {time.monotonic() - began:.1f} s\n")
 
 
 def dist_path(deb):
@@ -135,10 +165,12 @@ def running_vms():
 
 
 def same_lab(suite=None):
-    """True when both VMs run, on ``suite`` (config.SUITE unless given), fenced as config.FENCING says."""
+    """True when both VMs run, on ``suite`` (config.SUITE unless given), fenced as config.FENCING says, with
+    the arbiter host running when config.WITH_ARBITER says so (and a pair brought up with it)."""
     st = state.load()
     return (len(running_vms()) == len(config.NODES) and st.get("suite") == (suite or config.SUITE)
-            and st.get("fencing", "sbd") == config.FENCING)
+            and st.get("fencing", "sbd") == config.FENCING and bool(st.get("arbiter")) == config.WITH_ARBITER
+            and (not config.WITH_ARBITER or vm.pid_of(config.ARBITER, st) is not None))
 
 
 def boot(node, img, accel_mode, fresh):
@@ -186,13 +218,15 @@ def fresh_vms(tl, suite):
     secret = "lab pair " + secrets.token_urlsafe(18)
     state.save({"image": img, "suite": suite, "accel": accel_mode, "accel_why": why, "secret": secret, "vms": {},
                 "began": time.time(), "ours": ours, "standin": standin, "fencing": config.FENCING,
+                "arbiter": config.WITH_ARBITER,
                 # the BMCs' password (IPMI fencing): IPMI's 20 bytes at most
                 "bmc_password": secrets.token_urlsafe(12)[:16]})
     tl.finish(f"{accel_mode}: {why}")
-    tl.start("boot clc1 and clc2")
-    for node in config.NODES:
+    machines = [*config.NODES, *([config.ARBITER] if config.WITH_ARBITER else [])]
+    tl.start(f"boot {', '.join(machines)}")
+    for node in machines:
         boot(node, img, accel_mode, fresh=True)
-    for node in config.NODES:
+    for node in machines:
         guest.wait_up(node, 600)
     tl.finish()
 
@@ -215,6 +249,8 @@ def standin_with_records(tl):
 def lab_settings():
     """config.LAB_SETTINGS on both nodes with `uec-clc-ha-ctl set` (apply: by the caller, or adopt)."""
     args = [f"{k}={v}" for k, v in config.LAB_SETTINGS.items()]
+    if not args:
+        return
     for node in config.NODES:
         guest.exec_(node, ["uec-clc-ha-ctl", "set", *args], timeout=180).check()
 
@@ -256,6 +292,10 @@ def up(out, release=None, suite=None):
         guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
     tl.finish()
     secret = state.load()["secret"]
+    if state.load().get("arbiter"):
+        tl.start(f"uec-clc-ha-arbiter on {config.ARBITER}: debconf-set-selections + apt-get install")
+        install_arbiter_host(_Quiet())
+        tl.finish()
     for node in config.NODES:
         what = f" ({os.path.basename(release)})" if release else ""
         tl.start(f"uec-clc-ha{what} on {node}: debconf-set-selections + apt-get install")
@@ -264,12 +304,20 @@ def up(out, release=None, suite=None):
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
-    tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
-                                                                     config.LAB_SETTINGS.items()))
-    lab_settings()
-    both(lambda node: guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check())
-    tl.finish()
+    if config.LAB_SETTINGS:
+        tl.start("the lab's own settings (slow emulated CPUs): " + ", ".join(f"{k}={v}" for k, v in
+                                                                         config.LAB_SETTINGS.items()))
+        lab_settings()
+        both(lambda node: guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check())
+        tl.finish()
     return finish_up(tl, out, before)
+
+
+class _Quiet:
+    """An ``out`` for a step the timeline reports already."""
+
+    def write(self, text):
+        pass
 
 
 def down(out):

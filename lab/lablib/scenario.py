@@ -150,6 +150,13 @@ def fencing_probe_delay(lab, node):
     return int(out) if done.rc == 0 and out.isdigit() else None
 
 
+def votes_with_arbiter(lab, node):
+    """True when node's corosync counts an arbiter's vote (corosync-quorumtool -s lists the Qdevice flag)."""
+    text = lab.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
+    flags = re.search(r"^Flags:\s*(.*)$", text, re.M)
+    return bool(flags) and "Qdevice" in flags.group(1).split()
+
+
 def fencing_race_bound(lab, node, cut_off=False):
     """Seconds after a cut before which the losing node's fencing request cannot leave it: corosync's token
     timeout and consensus (the live values, corosync-cmapctl) plus the delay it waits: priority-fencing-delay

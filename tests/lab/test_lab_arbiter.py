@@ -41,8 +41,9 @@ from lablib import arbiter, config, guest, qmp, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
 
-# Run by `make lab-test`; `make test` leaves it out (CI's time limit, see pytest.ini).
-pytestmark = pytest.mark.lab_extended
+# Run by `make lab-test` on a pair without the arbiter (it adds the arbiter live); `make test` leaves
+# it out (CI's time limit, see pytest.ini).
+pytestmark = [pytest.mark.lab_extended, pytest.mark.lab_two_node]
 
 
 def quorum(lab, node):

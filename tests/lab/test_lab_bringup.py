@@ -6,9 +6,11 @@ crm_mon's XML, the file system of each guest, and the cloud from the client
 namespace on the VIP.
 """
 
+import re
+
 import pytest
 
-from lablib import config
+from lablib import config, scenario
 
 NODES = tuple(config.NODES)
 DATA = ("/var/lib/eucalyptus", "/var/lib/image-store-proxy")
@@ -30,6 +32,28 @@ def test_both_nodes_are_online_and_the_group_runs_on_the_initial_primary(pair):
     assert not [f for f in view.failures if not _load_timeout(f)], view.failures
     if view.failures:
         print(f"\nmonitors that ran out of time on the loaded emulated nodes (recovered): {view.failures}")
+
+
+def test_both_nodes_vote_as_the_preseed_said(pair):
+    """With the arbiter (the lab's default) the preseeded uec-clc-ha/arbiter made each node enrol at install:
+    no set, no apply.  Both count three votes with corosync-qdevice connected, qnetd lists both with verified
+    client certificates, and the CIB has no fencing delay.  Without it: two_node quorum."""
+    for node in NODES:
+        quorum = pair.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
+        assert scenario.votes_with_arbiter(pair, node) == config.WITH_ARBITER, quorum
+        if not config.WITH_ARBITER:
+            assert "2Node" in quorum, quorum
+            continue
+        assert re.search(r"^Expected votes:\s+3$", quorum, re.M) and "2Node" not in quorum, quorum
+        qdevice = pair.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
+        assert re.search(r"^\s*State:\s+Connected", qdevice, re.M), qdevice
+        delay = pair.exec(node, "crm_attribute", "-t", "crm_config", "-n", "priority-fencing-delay", "-G", "-q",
+                          timeout=60, check=False).stdout.strip()
+        assert delay in ("0", "0s"), delay
+    if config.WITH_ARBITER:
+        listed = pair.exec(config.ARBITER, "corosync-qnetd-tool", "-lv", timeout=60).stdout
+        assert listed.count("TLS active:\t\tYes (client certificate verified)") == 2, listed
+        assert "Node ID 1:" in listed and "Node ID 2:" in listed, listed
 
 
 def _load_timeout(failure):

@@ -1,25 +1,30 @@
 """Full partitions with SBD fencing (scenario 8), and a fenced node that boots alone (scenario 9).
 
-Both links of one node are cut, so neither corosync link joins the two.
-Each side would fence the other, and exactly one wins:
+Both links of one node are cut, so neither corosync link joins the two,
+and exactly one keeps the cloud:
 
-- with the fencing probe (Fencing-Probe-Window above 0), the node that was
-  cut: it reaches none of the ping hosts, so its probe waits two delays more
-  than its peer's (fence_uec_clc_ha_probe(8)); a cut active node loses the
-  cloud to the node that still reaches the public network;
-- with priority-fencing-delay alone, the node that runs the cloud (the
-  group's priority delays the fencing of it), wherever the cut.
+- with the arbiter (the lab's default pair), the node that was cut: it
+  loses the arbiter's vote with its peer, has no quorum and can fence
+  nobody; its peer keeps quorum by the vote and fences it without any delay;
+- without it (UEC_CLC_HA_LAB_ARBITER=0, make lab-test's two_node pass) each
+  side would fence the other: with the fencing probe (Fencing-Probe-Window
+  above 0) the node that was cut loses, as it reaches none of the ping
+  hosts and its probe waits two delays more than its peer's
+  (fence_uec_clc_ha_probe(8)); with priority-fencing-delay alone, the node
+  that runs the cloud (the group's priority delays the fencing of it),
+  wherever the cut.
 
-The loser is reset by its SBD poison pill, boots alone, stays out (two_node:
-wait_for_all, no quorum), fences nobody and promotes nothing; when the links
-return it rejoins, DRBD resyncs, online verify finds no block that differs,
-and every acknowledged record is there.
+The loser is reset by its SBD poison pill, boots alone, stays out
+(wait_for_all, no quorum), fences nobody and promotes nothing; when the
+links return it rejoins, DRBD resyncs, online verify finds no block that
+differs, and every acknowledged record is there.
 
 Each repetition also times the loser's reset from the host (qemu's RESET
-event on the VM's QMP socket) and prints the fencing delay's margin: how
-long before the loser's own fencing request could have left it (the cut,
-plus corosync's token and consensus, plus the delay it waits) it was
-already dead.  The margins go to build/lab/run/partition-margins.json.
+event on the VM's QMP socket); without the arbiter it prints the fencing
+delay's margin: how long before the loser's own fencing request could have
+left it (the cut, plus corosync's token and consensus, plus the delay it
+waits) it was already dead.  The margins go to
+build/lab/run/partition-margins.json.
 
 Repetitions 1 to REPS-1 cut the active node's links (its clients lose it
 while cut); the last cuts the passive node's links, and runs `uec-clc-ha-ctl
@@ -105,16 +110,20 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     active = pair.active("clc1")
     passive = config.peer(active)
     cut = passive if rep == REPS else active            # scenario 9 on the last repetition: its own links cut
-    # With the fencing probe the node cut off from the ping hosts loses (it waits two delays more);
-    # with priority-fencing-delay alone the node that runs the cloud wins.
+    # With the arbiter the node cut off loses its vote and quorum; without it, under the fencing probe the
+    # node cut off from the ping hosts loses (it waits two delays more), and under priority-fencing-delay
+    # alone the node that runs the cloud wins.
+    arbiter = all(scenario.votes_with_arbiter(pair, n) for n in config.NODES)
+    assert arbiter == config.WITH_ARBITER, f"the pair votes {'with' if arbiter else 'without'} an arbiter"
     probe_delay = scenario.fencing_probe_delay(pair, active)
-    loser = cut if probe_delay is not None else passive
+    assert not (arbiter and probe_delay is not None), "a fencing probe beside the arbiter"
+    loser = cut if arbiter or probe_delay is not None else passive
     survivor = config.peer(loser)
     boots = {n: scenario.boot_id(pair, n) for n in config.NODES}
     writer = Writer(pair, f"partition-{rep}")
     writer.start()
     writer.wait_acked()
-    bound = scenario.fencing_race_bound(pair, active, cut_off=loser == cut)
+    bound = None if arbiter else scenario.fencing_race_bound(pair, active, cut_off=loser == cut)
     cursors = {n: scenario.cursor(pair, n) for n in config.NODES}
     phases.start("cut, fencing, fenced node's new boot")
     with qmp.ResetWatch(loser) as loser_resets, qmp.ResetWatch(survivor) as survivor_resets:
@@ -129,7 +138,8 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     reset_at = loser_resets.first_reset(cut_at)
     assert reset_at is not None, f"qemu saw no reset of {loser}: {loser_resets.events}"
     margin = {"rep": rep, "cut": cut, "loser": loser, "reset_after": round(reset_at - cut_at, 1), "bound": bound,
-              "margin": round(cut_at + bound - reset_at, 1), "probe": probe_delay is not None}
+              "margin": None if bound is None else round(cut_at + bound - reset_at, 1),
+              "probe": probe_delay is not None, "arbiter": arbiter}
     assert scenario.boot_id(pair, survivor) == boots[survivor], f"{survivor} was fenced"
     wait_for(f"the cloud running on {survivor}", lambda: pair.active(survivor) == survivor, 600, step=2)
     view = pair.view(survivor)
@@ -161,12 +171,15 @@ def test_full_partition_one_node_keeps_the_cloud(pair, rep):
     assert scenario.verify(pair, survivor) == 0              # no divergent block between the two copies
     phases.finish()
     _record(margin)
-    how = (f"the fencing probe: {cut}, cut off, waited two delays more" if probe_delay is not None
-           else f"priority-fencing-delay: {active} ran the cloud")
+    if arbiter:
+        how, race = f"the arbiter's vote: {cut}, cut off, lost quorum", "without quorum it could fence nobody"
+    else:
+        how = (f"the fencing probe: {cut}, cut off, waited two delays more" if probe_delay is not None
+               else f"priority-fencing-delay: {active} ran the cloud")
+        race = f"{margin['margin']} s before its own fencing could have left it ({bound:g} s)"
     print(f"\npartition {rep}/{REPS} ({cut}'s links cut; {how}): {loser} reset {margin['reset_after']} s after "
-          f"the cut, {margin['margin']} s before its own fencing could have left it ({bound:g} s); back after "
-          f"{fenced_after:.1f} s; {survivor} has the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; "
-          f"{len(writer.acked)} records, none lost")
+          f"the cut, {race}; back after {fenced_after:.1f} s; {survivor} has the cloud; client's longest gap "
+          f"{writer.longest_gap(t0):.1f} s; {len(writer.acked)} records, none lost")
     print(phases.table(f"partition {rep}"))
 
 

@@ -48,10 +48,11 @@ def test_power_loss_of_the_active_node(pair):
     parts = wait_for("the survivor's journal recording the CLC's start", takeover, 120, step=2)
     assert pair.active(survivor) == survivor
     report = {"failover_seconds": round(failover, 1), "parts": parts, "acked_during": len(writer.acked),
-              "refused_during": writer.refused, "survivor": survivor}
+              "refused_during": writer.refused, "survivor": survivor, "arbiter": config.WITH_ARBITER}
     with open(os.path.join(config.RUN, "power-loss.json"), "w") as fh:
         json.dump(report, fh, indent=1)
-    print(f"\npower loss of {active}: kill -> HTTP 200 on the VIP in {failover:.1f} s; "
+    print(f"\npower loss of {active} ({'with the arbiter' if config.WITH_ARBITER else 'two_node'}): "
+          f"kill -> HTTP 200 on the VIP in {failover:.1f} s; "
           f"from the survivor's journal: {parts}")
 
     # what the admin is told on the survivor while the dead node is off: degraded, the cloud here

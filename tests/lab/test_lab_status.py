@@ -1,8 +1,10 @@
 """`uec-clc-ha-ctl status` and `doctor` on the serving lab pair, as installed by the package.
 
 status (both nodes): SERVING, exit 0, the same active node, VIP and CLC
-health seen from either side, DRBD Connected UpToDate/UpToDate, two_node
-quorum, SBD fencing.  doctor (clc1, clc2, then clc1 again, as an admin runs
+health seen from either side, DRBD Connected UpToDate/UpToDate, SBD fencing,
+and the quorum the pair has: with the arbiter (the lab's default) no
+two_node, the arbiter connected, its heuristics passing and its vote
+given; without it two_node quorum.  doctor (clc1, clc2, then clc1 again, as an admin runs
 it on both nodes): no failure; once both have published, each finds the
 other's settings digest equal to its own; the lab's nodes have no time
 source, the one warning allowed.  The failed-over state is checked in
@@ -27,7 +29,14 @@ def test_status_on_both_nodes(pair):
         assert doc["node"] == node and doc["cluster"] == "running"
         assert doc["active"] == docs["clc1"]["active"] and doc["vip"]["on"] == doc["active"]
         assert doc["clc"]["healthy"] is True
-        assert doc["quorum"] == {"quorate": True, "two_node": True, "wait_for_all": doc["quorum"]["wait_for_all"]}
+        assert doc["quorum"] == {"quorate": True, "two_node": not config.WITH_ARBITER,
+                                 "wait_for_all": doc["quorum"]["wait_for_all"]}
+        if config.WITH_ARBITER:
+            a = doc["arbiter"]
+            assert a["host"].startswith(config.ARBITER_HOST["public"]) and a["connected"], a
+            assert a["heuristics"] == "Pass" and a["tls"], a
+        else:
+            assert doc["arbiter"] is None, doc["arbiter"]
         assert doc["drbd"]["connection"] == "Connected" and (doc["drbd"]["disk"], doc["drbd"]["peer_disk"]) == \
             ("UpToDate", "UpToDate")
         probe = scenario.fencing_probe_delay(pair, node) is not None

@@ -422,8 +422,9 @@ def init(system, config, out, yes=False, force=False, membership_wait=90, servin
     joined = s.membership(membership_wait)
     s.cib()
     if not joined:
+        quorum = f"with the arbiter {config.arbiter_host}'s vote" if config.arbiter_host else "with two_node quorum"
         raise Waiting(
-            f"the cluster runs on {config.local_node} and waits for {config.peer_node}: with two_node quorum "
+            f"the cluster runs on {config.local_node} and waits for {config.peer_node}: {quorum} "
             "(wait_for_all) a node that starts alone takes over only once it has seen its peer, so a "
             f"half-installed pair never runs the cloud twice. Install uec-clc-ha on {config.peer_node} (or "
             f"start the cluster there): the cloud starts then, with nothing more to do on {config.local_node}.")
