@@ -1,7 +1,8 @@
 """The lab's networks: two namespaces, two bridges, a tap per VM and link, a veth to the client.
 
-Called by `labctl up` (create, idempotent), `labctl down` (destroy) and
-`labctl link` (cut or restore one VM's link).  Everything lives in the
+Called by `labctl up` (create, idempotent), `labctl down` (destroy),
+`labctl link` (cut or restore one VM's link) and the split scenarios
+(set_isolated: the nodes lose each other but not the arbiter host).  Everything lives in the
 namespaces the lab creates:
 
   uecha-lab      the qemu processes; brpub (198.51.100.1/24: the pair's ping
@@ -89,6 +90,22 @@ def set_link(node, link, up):
     if link not in config.links_of(node, LINKS):
         raise ValueError(f"{node}'s link must be one of {', '.join(config.links_of(node, LINKS))}")
     _ip(config.NAMESPACE, "link", "set", config.tap(node, link), "up" if up else "down")
+
+
+def set_isolated(node, on):
+    """The node's public port on the bridge isolated or not (the kernel bridge's port isolation): isolated
+    ports forward nothing to each other, but still reach every other port and the bridge itself.  Both nodes
+    isolated: they lose each other on the public network and keep the arbiter host, the client and the
+    ping host (a split in which both still reach the arbiter)."""
+    host.run(["ip", "netns", "exec", config.NAMESPACE, "bridge", "link", "set", "dev", config.tap(node, "public"),
+              "isolated", "on" if on else "off"])
+
+
+def isolated(node):
+    """True when the node's public port is isolated (set_isolated)."""
+    done = host.run(["ip", "netns", "exec", config.NAMESPACE, "bridge", "-d", "link", "show", "dev",
+                     config.tap(node, "public")], check=False)
+    return done.returncode == 0 and "isolated on" in done.stdout
 
 
 def link_states():

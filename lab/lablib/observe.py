@@ -69,6 +69,9 @@ class Lab:
     def link(self, node, link, up):
         net.set_link(node, link, up)
 
+    def isolate(self, node, on):
+        net.set_isolated(node, on)
+
     # -- the client ------------------------------------------------------------------
     def serving(self, addr=config.VIP):
         return pair.serving(addr)
