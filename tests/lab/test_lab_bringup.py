@@ -44,7 +44,7 @@ def test_both_nodes_vote_as_the_preseed_said(pair):
         if not config.WITH_ARBITER:
             assert "2Node" in quorum, quorum
             continue
-        assert re.search(r"^Expected votes:\s+3$", quorum, re.M) and "2Node" not in quorum, quorum
+        assert re.search(r"^Expected votes:\s+3\s*$", quorum, re.M) and "2Node" not in quorum, quorum
         qdevice = pair.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
         assert re.search(r"^\s*State:\s+Connected", qdevice, re.M), qdevice
         delay = pair.exec(node, "crm_attribute", "-t", "crm_config", "-n", "priority-fencing-delay", "-G", "-q",
