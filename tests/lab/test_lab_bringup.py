@@ -56,6 +56,15 @@ def test_both_nodes_vote_as_the_preseed_said(pair):
         assert "Node ID 1:" in listed and "Node ID 2:" in listed, listed
 
 
+@pytest.mark.parametrize("node", NODES)
+def test_nobody_asked_for_fencing_while_the_pair_came_up(pair, node):
+    """The first node, installed alone, waits for its peer (wait_for_all) and so fences nobody: a node that
+    counted itself quorate alone would fence the peer it has not seen yet (with an arbiter, votequorum's
+    expected votes must count the arbiter's: corosync.conf's expected_votes)."""
+    asked = pair.sh(node, "journalctl --no-pager -b -o cat | grep -c 'Requesting fencing' || true").stdout.strip()
+    assert asked == "0", f"{node} asked for fencing {asked} times while the pair came up"
+
+
 def _load_timeout(failure):
     """A recurring monitor that timed out: one-vCPU emulated guests can stall past 40 s while the bring-up's
     other work runs (seen once, both IP monitors at the same second).  Start, stop, promote or a monitor that
