@@ -11,14 +11,22 @@ import re
 import pytest
 
 from lablib import config, scenario
+from lablib.observe import wait_for
 
 NODES = tuple(config.NODES)
 DATA = ("/var/lib/eucalyptus", "/var/lib/image-store-proxy")
 
 
 def test_drbd_is_connected_and_up_to_date_on_both(pair):
-    for node in NODES:
-        cstate, roles, disks = pair.drbd(node)
+    """Once the initial sync the second node's install started is done (DRBD runs it in the background: the
+    VIP may serve before it ends), both disks are UpToDate and connected; nothing else is accepted."""
+    def synced():
+        states = {node: pair.drbd(node) for node in NODES}
+        if any(cstate in ("SyncSource", "SyncTarget") for cstate, _, _ in states.values()):
+            return None
+        return states
+    states = wait_for("DRBD's initial sync done", synced, 900, step=5)
+    for node, (cstate, roles, disks) in states.items():
         assert (cstate, disks) == ("Connected", "UpToDate/UpToDate"), (node, cstate, roles, disks)
 
 
