@@ -150,11 +150,17 @@ def fencing_probe_delay(lab, node):
     return int(out) if done.rc == 0 and out.isdigit() else None
 
 
+def quorum(lab, node):
+    """corosync-quorumtool -s on node: {"expected": N, "total": N, "flags": {...}, "text": its output}."""
+    text = lab.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
+    field = dict(re.findall(r"^([A-Z][\w ]+?):\s+(.*?)\s*$", text, re.M))
+    return {"expected": int(field.get("Expected votes", "0")), "total": int(field.get("Total votes", "0")),
+            "flags": set(field.get("Flags", "").split()), "text": text}
+
+
 def votes_with_arbiter(lab, node):
     """True when node's corosync counts an arbiter's vote (corosync-quorumtool -s lists the Qdevice flag)."""
-    text = lab.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
-    flags = re.search(r"^Flags:\s*(.*)$", text, re.M)
-    return bool(flags) and "Qdevice" in flags.group(1).split()
+    return "Qdevice" in quorum(lab, node)["flags"]
 
 
 def fencing_race_bound(lab, node, cut_off=False):
@@ -255,6 +261,18 @@ def restore(lab, timeout=900):
     wait_normal(lab, timeout, clean=True)
     settled(lab, "clc1")
     wait_normal(lab, 120, clean=True)
+
+
+def whole_again(lab, survivor, writer):
+    """After a split: the pair restored, the cloud still on survivor (nothing moves back), every acknowledged
+    record read back, no split brain, online verify clean."""
+    restore(lab)
+    assert lab.active(survivor) == survivor
+    writer.wait_acked()
+    writer.finish()
+    assert lost(lab, writer.acked) == []
+    assert not any(split_brain_seen(lab, n) for n in config.NODES)
+    assert verify(lab, survivor) == 0
 
 
 def wait_normal(lab, timeout, clean=False):

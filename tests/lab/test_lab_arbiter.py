@@ -46,14 +46,6 @@ from lablib.scenario import Writer
 pytestmark = [pytest.mark.lab_extended, pytest.mark.lab_two_node]
 
 
-def quorum(lab, node):
-    """corosync-quorumtool -s on node: {"expected": N, "total": N, "flags": {...}}."""
-    text = lab.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
-    field = dict(re.findall(r"^([A-Z][\w ]+?):\s+(.*?)\s*$", text, re.M))
-    return {"expected": int(field.get("Expected votes", "0")), "total": int(field.get("Total votes", "0")),
-            "flags": set(field.get("Flags", "").split()), "text": text}
-
-
 def qdevice_connected(lab, node):
     text = lab.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
     return re.search(r"^\s*State:\s+Connected", text, re.M) is not None
@@ -66,7 +58,8 @@ def fencing_delay(lab, node):
 
 
 def voting_with_arbiter(lab):
-    return all(q["expected"] == 3 and "Qdevice" in q["flags"] for q in (quorum(lab, n) for n in config.NODES)) and \
+    quorums = [scenario.quorum(lab, n) for n in config.NODES]
+    return all(q["expected"] == 3 and "Qdevice" in q["flags"] for q in quorums) and \
         all(qdevice_connected(lab, n) for n in config.NODES)
 
 
@@ -102,13 +95,13 @@ def test_1_added_on_the_live_pair(pair):
     print(f"\n--- corosync-qnetd-tool -lv on {config.ARBITER}\n{listed}"
           f"--- corosync-qdevice-tool -sv on clc1\n"
           f"{pair.exec('clc1', 'corosync-qdevice-tool', '-sv', timeout=60, check=False).stdout}"
-          f"--- corosync-quorumtool -s on clc1\n{quorum(pair, 'clc1')['text']}")
+          f"--- corosync-quorumtool -s on clc1\n{scenario.quorum(pair, 'clc1')['text']}")
     # both nodes connected with TLS and voting (their client addresses: the active node's connection leaves
     # from the VIP, which IPsrcaddr makes its source address)
     assert listed.count("TLS active:\t\tYes (client certificate verified)") == 2, listed
     assert "Node ID 1:" in listed and "Node ID 2:" in listed, listed
     for node in config.NODES:
-        q = quorum(pair, node)
+        q = scenario.quorum(pair, node)
         assert q["total"] == 3 and "2Node" not in q["flags"], q["text"]
         assert fencing_delay(pair, node) in ("0", "0s"), fencing_delay(pair, node)
         dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout
@@ -127,7 +120,7 @@ def test_2_the_arbiter_host_lost_the_pair_keeps_serving(pair):
     wait_for("corosync-qdevice noticing the arbiter is gone",
              lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
     for node in config.NODES:
-        q = quorum(pair, node)
+        q = scenario.quorum(pair, node)
         assert "Quorate" in q["flags"] and q["total"] == 2, q["text"]
         doc = json.loads(pair.exec(node, "uec-clc-ha-ctl", "status", "--json", timeout=300, check=False).stdout)
         assert doc["state"] == "degraded" and any("is not connected" in p for p in doc["problems"]), doc
@@ -182,13 +175,7 @@ def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
     assert not view.quorate and not [r.id for r in view.resources if cut in r.nodes]
     for link in ("public", "replication"):
         pair.link(cut, link, True)
-    scenario.restore(pair)
-    assert pair.active(survivor) == survivor
-    writer.wait_acked()
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == []
-    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
-    assert scenario.verify(pair, survivor) == 0
+    scenario.whole_again(pair, survivor, writer)
     print(f"\npartition with the arbiter ({cut}'s links cut): {cut} reset {reset_at - cut_at:.1f} s after the "
           f"cut; {survivor} has the cloud; client's longest gap {writer.longest_gap(t0):.1f} s; "
           f"{len(writer.acked)} records, none lost")
@@ -197,7 +184,7 @@ def test_4_partition_the_node_cut_off_loses_by_the_vote(pair):
 def _alone_without_quorum(pair, node, cur, lost):
     """node has no quorum and stays so for a minute (the lab's slowest fencing and start together): it starts,
     promotes and fences nothing, is not reset, and keeps DRBD attached (no-quorum-policy=freeze)."""
-    wait_for(f"{node} without quorum", lambda: "Quorate" not in quorum(pair, node)["flags"], 300, step=2)
+    wait_for(f"{node} without quorum", lambda: "Quorate" not in scenario.quorum(pair, node)["flags"], 300, step=2)
     deadline = now() + 60
     while now() < deadline:
         assert pair.drbd(node)[2].split("/")[0] == "UpToDate", pair.drbd(node)
@@ -240,7 +227,7 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
         wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: qdevice_connected(pair, survivor), 600,
                  step=3)
         _alone_without_quorum(pair, survivor, cur, active)
-        q = quorum(pair, survivor)
+        q = scenario.quorum(pair, survivor)
         assert "WaitForAll" in q["flags"] and q["total"] == 2 and q["expected"] == 3, q["text"]
         back_at = now()
         pair.boot(active)
@@ -294,7 +281,7 @@ def test_6_arbiter_down_then_the_passive_node_lost(pair):
         wait_for(f"{passive}'s cluster stack answering", lambda: pair.view(passive) is not None, 900, step=3)
         held = len(writer.acked)
         time.sleep(30)
-        q = quorum(pair, active)
+        q = scenario.quorum(pair, active)
         assert "Quorate" not in q["flags"] and q["total"] == 2, q["text"]
         assert len(writer.acked) <= held + 1 and pair.drbd(active)[0] == "WFConnection", pair.drbd(active)
         back_at = now()
@@ -328,11 +315,11 @@ def test_7_the_active_node_dead_for_good_unblock(pair):
     _alone_without_quorum(pair, survivor, cur, active)
     refused = pair.exec(survivor, "uec-clc-ha-ctl", "unblock", "--yes", timeout=300, check=False)
     assert refused.rc == 6 and "arbiter" in refused.stderr and "not connected" in refused.stderr, refused.stderr
-    assert "WaitForAll" in quorum(pair, survivor)["flags"]
+    assert "WaitForAll" in scenario.quorum(pair, survivor)["flags"]
     pair.boot(config.ARBITER)
     wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: qdevice_connected(pair, survivor), 600,
              step=3)
-    assert "Quorate" not in quorum(pair, survivor)["flags"]
+    assert "Quorate" not in scenario.quorum(pair, survivor)["flags"]
     asked_at = now()
     done = pair.exec(survivor, "uec-clc-ha-ctl", "unblock", "--yes", timeout=1200, check=False)
     served = now() - asked_at
@@ -354,11 +341,11 @@ def test_8_removed_two_node_and_the_fencing_delay_return(pair):
     arbiter.remove(out)
     wait_for("both nodes back on two_node",
              lambda: all("2Node" in q["flags"] and q["expected"] == 2
-                         for q in (quorum(pair, n) for n in config.NODES)), 300, step=3)
+                         for q in (scenario.quorum(pair, n) for n in config.NODES)), 300, step=3)
     for node in config.NODES:
         assert pair.exec(node, "systemctl", "is-active", "corosync-qdevice.service", check=False).stdout.strip() \
             != "active"
-        q = quorum(pair, node)                  # qdevice stopped before the reload leaves no Qdevice flag behind
+        q = scenario.quorum(pair, node)                  # qdevice stopped before the reload leaves no Qdevice flag behind
         assert "Qdevice" not in q["flags"] and "Quorate" in q["flags"], q["text"]
         assert fencing_delay(pair, node) == STATE.get("delay_before")
         dry = pair.exec(node, "uec-clc-ha-ctl", "apply", "--dry-run", timeout=300).stdout

@@ -97,13 +97,7 @@ def test_a_split_both_sides_of_which_reach_the_arbiter_is_won_by_the_node_that_r
         for node in config.NODES:
             pair.isolate(node, False)
         pair.link(LOSER, "replication", True)
-    scenario.restore(pair)
-    assert pair.active(WINNER) == WINNER                   # nothing moves back
-    writer.wait_acked()
-    writer.finish()
-    assert scenario.lost(pair, writer.acked) == []
-    assert not any(scenario.split_brain_seen(pair, n) for n in config.NODES)
-    assert scenario.verify(pair, WINNER) == 0
+    scenario.whole_again(pair, WINNER, writer)
     print(f"\nsplit with both nodes reaching the arbiter, {LOSER} cut off from the ping host ({active} ran the "
           f"cloud): qnetd's heuristics {seen.get('heuristics', 'not seen in time')}; {LOSER} reset "
           f"{reset_at - cut_at:.1f} s after the cut, back after {fenced_after:.1f} s; {WINNER} has the cloud; "
