@@ -42,7 +42,8 @@ def boot(out, fresh=True):
 
 def install(out):
     """debconf-set-selections + apt-get install of corosync-qnetd and uec-clc-ha-arbiter on the arbiter host."""
-    pair.install_arbiter_host(out)
+    seconds = pair.install_arbiter_host()
+    out.write(f"{config.ARBITER}: uec-clc-ha-arbiter installed in {seconds:.1f} s\n")
 
 
 def set_on_pair(value, out):

@@ -101,13 +101,6 @@ def set_isolated(node, on):
               "isolated", "on" if on else "off"])
 
 
-def isolated(node):
-    """True when the node's public port is isolated (set_isolated)."""
-    done = host.run(["ip", "netns", "exec", config.NAMESPACE, "bridge", "-d", "link", "show", "dev",
-                     config.tap(node, "public")], check=False)
-    return done.returncode == 0 and "isolated on" in done.stdout
-
-
 def link_states():
     """{machine: {link: "up" | "down" | "absent"}} (the nodes and the arbiter host)."""
     out = {}

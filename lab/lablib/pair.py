@@ -82,8 +82,9 @@ def arbiter_preseed(secret):
             f"uec-clc-ha-arbiter uec-clc-ha-arbiter/cluster-secret password {secret}\n")
 
 
-def install_arbiter_host(out):
-    """debconf-set-selections + apt-get install of corosync-qnetd and uec-clc-ha-arbiter on the arbiter host."""
+def install_arbiter_host():
+    """debconf-set-selections + apt-get install of corosync-qnetd and uec-clc-ha-arbiter on the arbiter host;
+    the seconds it took."""
     node, st = config.ARBITER, state.load()
     began = time.monotonic()
     guest.exec_(node, ["debconf-set-selections"], stdin=arbiter_preseed(st["secret"]), timeout=60).check()
@@ -98,7 +99,7 @@ def install_arbiter_host(out):
     wait_for(f"{config.ARBITER}'s enrolment socket listening",
              lambda: guest.exec_(node, ["systemctl", "is-active", "uec-clc-ha-arbiter.socket"],
                                  timeout=30).stdout.strip() == "active", 60)
-    out.write(f"{node}: uec-clc-ha-arbiter installed in {time.monotonic() - began:.1f} s\n")
+    return time.monotonic() - began
 
 
 def dist_path(deb):
@@ -291,16 +292,16 @@ def up(out, release=None, suite=None):
         guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
         guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
     tl.finish()
-    secret = state.load()["secret"]
-    if state.load().get("arbiter"):
+    st = state.load()
+    if st.get("arbiter"):
         tl.start(f"uec-clc-ha-arbiter on {config.ARBITER}: debconf-set-selections + apt-get install")
-        install_arbiter_host(_Quiet())
+        install_arbiter_host()
         tl.finish()
     for node in config.NODES:
         what = f" ({os.path.basename(release)})" if release else ""
         tl.start(f"uec-clc-ha{what} on {node}: debconf-set-selections + apt-get install")
-        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, secret), timeout=60).check()
-        done = install_deb(node, release or state.load()["ours"], 1800)
+        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, st["secret"]), timeout=60).check()
+        done = install_deb(node, release or st["ours"], 1800)
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])
@@ -311,13 +312,6 @@ def up(out, release=None, suite=None):
         both(lambda node: guest.exec_(node, ["uec-clc-ha-ctl", "apply"], timeout=900).check())
         tl.finish()
     return finish_up(tl, out, before)
-
-
-class _Quiet:
-    """An ``out`` for a step the timeline reports already."""
-
-    def write(self, text):
-        pass
 
 
 def down(out):
