@@ -158,6 +158,12 @@ def quorum(lab, node):
             "flags": set(field.get("Flags", "").split()), "text": text}
 
 
+def qdevice_connected(lab, node):
+    """True when node's corosync-qdevice is connected to the arbiter (corosync-qdevice-tool -s)."""
+    text = lab.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
+    return re.search(r"^\s*State:\s+Connected", text, re.M) is not None
+
+
 def votes_with_arbiter(lab, node):
     """True when node's corosync counts an arbiter's vote (corosync-quorumtool -s lists the Qdevice flag)."""
     return "Qdevice" in quorum(lab, node)["flags"]
@@ -313,6 +319,12 @@ def after(lab, node, cur, pattern):
             except ValueError:
                 continue
     return found
+
+
+def fencing_requests_this_boot(lab, node):
+    """How many times node's fencer asked for fencing since node booted (its journal of this boot)."""
+    out = lab.sh(node, "journalctl --no-pager -b -o cat | grep -c 'Requesting fencing' || true").stdout.strip()
+    return int(out)
 
 
 def fencings_after(lab, node, cur, target):

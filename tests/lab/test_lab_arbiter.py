@@ -32,7 +32,6 @@ acknowledged is lost; the client's longest gap is printed.
 """
 
 import json
-import re
 import time
 
 import pytest
@@ -46,11 +45,6 @@ from lablib.scenario import Writer
 pytestmark = [pytest.mark.lab_extended, pytest.mark.lab_two_node]
 
 
-def qdevice_connected(lab, node):
-    text = lab.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
-    return re.search(r"^\s*State:\s+Connected", text, re.M) is not None
-
-
 def fencing_delay(lab, node):
     done = lab.exec(node, "crm_attribute", "-t", "crm_config", "-n", "priority-fencing-delay", "-G", "-q",
                     timeout=60, check=False)
@@ -60,7 +54,7 @@ def fencing_delay(lab, node):
 def voting_with_arbiter(lab):
     quorums = [scenario.quorum(lab, n) for n in config.NODES]
     return all(q["expected"] == 3 and "Qdevice" in q["flags"] for q in quorums) and \
-        all(qdevice_connected(lab, n) for n in config.NODES)
+        all(scenario.qdevice_connected(lab, n) for n in config.NODES)
 
 
 STATE = {}                     # what the steps below hand on: the fencing delay before the arbiter
@@ -118,7 +112,7 @@ def test_2_the_arbiter_host_lost_the_pair_keeps_serving(pair):
     watch = scenario.Watch(pair, "arbiter-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
-             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+             lambda: not any(scenario.qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
     for node in config.NODES:
         q = scenario.quorum(pair, node)
         assert "Quorate" in q["flags"] and q["total"] == 2, q["text"]
@@ -216,7 +210,7 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
     active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
-             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+             lambda: not any(scenario.qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
     survivor_boot = scenario.boot_id(pair, survivor)
     with qmp.ResetWatch(survivor) as survivor_resets:
         t0, lost_at = now(), time.time()
@@ -224,8 +218,8 @@ def test_5_arbiter_down_then_the_active_node_lost(pair):
         doc = _alone_without_quorum(pair, survivor, cur, active)
         assert doc["state"] != "serving" and not pair.serving(), doc
         pair.boot(config.ARBITER)
-        wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: qdevice_connected(pair, survivor), 600,
-                 step=3)
+        wait_for(f"{survivor}'s corosync-qdevice connected again",
+                 lambda: scenario.qdevice_connected(pair, survivor), 600, step=3)
         _alone_without_quorum(pair, survivor, cur, active)
         q = scenario.quorum(pair, survivor)
         assert "WaitForAll" in q["flags"] and q["total"] == 2 and q["expected"] == 3, q["text"]
@@ -250,7 +244,7 @@ def _arbiter_down_and_a_client_writing(pair, name):
     pid = scenario.clc_pid(pair, active)
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
-             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+             lambda: not any(scenario.qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
     return active, passive, cur, writer, pid
 
 
@@ -309,7 +303,7 @@ def test_7_the_active_node_dead_for_good_unblock(pair):
     active, survivor, cur, writer = _writing_with_arbiter(pair, "arbiter-and-node-lost-unblocked")
     assert arbiter.power_off()
     wait_for("corosync-qdevice noticing the arbiter is gone",
-             lambda: not any(qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
+             lambda: not any(scenario.qdevice_connected(pair, n) for n in config.NODES), 120, step=3)
     t0 = now()
     assert pair.kill(active)
     _alone_without_quorum(pair, survivor, cur, active)
@@ -317,7 +311,7 @@ def test_7_the_active_node_dead_for_good_unblock(pair):
     assert refused.rc == 6 and "arbiter" in refused.stderr and "not connected" in refused.stderr, refused.stderr
     assert "WaitForAll" in scenario.quorum(pair, survivor)["flags"]
     pair.boot(config.ARBITER)
-    wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: qdevice_connected(pair, survivor), 600,
+    wait_for(f"{survivor}'s corosync-qdevice connected again", lambda: scenario.qdevice_connected(pair, survivor), 600,
              step=3)
     assert "Quorate" not in scenario.quorum(pair, survivor)["flags"]
     asked_at = now()

@@ -6,8 +6,6 @@ crm_mon's XML, the file system of each guest, and the cloud from the client
 namespace on the VIP.
 """
 
-import re
-
 import pytest
 
 from lablib import config, scenario
@@ -47,14 +45,13 @@ def test_both_nodes_vote_as_the_preseed_said(pair):
     no set, no apply.  Both count three votes with corosync-qdevice connected, qnetd lists both with verified
     client certificates, and the CIB has no fencing delay.  Without it: two_node quorum."""
     for node in NODES:
-        quorum = pair.exec(node, "corosync-quorumtool", "-s", timeout=60, check=False).stdout
-        assert scenario.votes_with_arbiter(pair, node) == config.WITH_ARBITER, quorum
+        quorum = scenario.quorum(pair, node)
+        assert ("Qdevice" in quorum["flags"]) == config.WITH_ARBITER, quorum["text"]
         if not config.WITH_ARBITER:
-            assert "2Node" in quorum, quorum
+            assert "2Node" in quorum["flags"], quorum["text"]
             continue
-        assert re.search(r"^Expected votes:\s+3\s*$", quorum, re.M) and "2Node" not in quorum, quorum
-        qdevice = pair.exec(node, "corosync-qdevice-tool", "-s", timeout=60, check=False).stdout
-        assert re.search(r"^\s*State:\s+Connected", qdevice, re.M), qdevice
+        assert quorum["expected"] == 3 and "2Node" not in quorum["flags"], quorum["text"]
+        assert scenario.qdevice_connected(pair, node), node
         delay = pair.exec(node, "crm_attribute", "-t", "crm_config", "-n", "priority-fencing-delay", "-G", "-q",
                           timeout=60, check=False).stdout.strip()
         assert delay in ("0", "0s"), delay
@@ -69,8 +66,8 @@ def test_nobody_asked_for_fencing_while_the_pair_came_up(pair, node):
     """The first node, installed alone, waits for its peer (wait_for_all) and so fences nobody: a node that
     counted itself quorate alone would fence the peer it has not seen yet (with an arbiter, votequorum's
     expected votes must count the arbiter's: corosync.conf's expected_votes)."""
-    asked = pair.sh(node, "journalctl --no-pager -b -o cat | grep -c 'Requesting fencing' || true").stdout.strip()
-    assert asked == "0", f"{node} asked for fencing {asked} times while the pair came up"
+    asked = scenario.fencing_requests_this_boot(pair, node)
+    assert asked == 0, f"{node} asked for fencing {asked} times while the pair came up"
 
 
 def _load_timeout(failure):

@@ -75,8 +75,7 @@ def _stays_out(lab, node, survivor, survivor_boot):
         assert "Primary" not in lab.drbd(node)[1].split("/")[0]
         assert scenario.boot_id(lab, survivor) == survivor_boot, f"{survivor} was reset"
         time.sleep(2)
-    fenced = lab.sh(node, "journalctl --no-pager -b -o cat | grep -c 'Requesting fencing' || true").stdout.strip()
-    assert fenced == "0", f"{node} alone asked for fencing"
+    assert scenario.fencing_requests_this_boot(lab, node) == 0, f"{node} alone asked for fencing"
 
 
 def _status_while_partitioned(lab, survivor, lone):
