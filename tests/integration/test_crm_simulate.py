@@ -7,6 +7,7 @@ promotion scores ocf:linbit:drbd would set), the ping attribute of each
 node, fail counts, a node going down.
 """
 
+import os
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -99,7 +100,7 @@ def test_the_cib_carries_one_deep_monitor_priority_and_fencing_delay(sim):
     ops = {(op.get("name"), op.get("interval")): op for op in tree.iter("op")
            if op.get("id", "").startswith("res_uec-")}
     # one recurring monitor (a crash counts once), depth 10, its health checks every health_interval seconds
-    assert [key for key in ops if key[0] == "monitor"] == [("monitor", "10s")]
+    assert [key for key in ops if key[0] == "monitor" and key[1] != "0"] == [("monitor", "10s")]
     deep = ops[("monitor", "10s")]
     assert [(nv.get("name"), nv.get("value")) for nv in deep.iter("nvpair")] == [("OCF_CHECK_LEVEL", "10")]
     uec = next(p for p in tree.iter("primitive") if p.get("id") == "res_uec")
@@ -115,6 +116,56 @@ def test_the_cib_carries_one_deep_monitor_priority_and_fencing_delay(sim):
                       ("clc2", "1", "st_sbd_probe"), ("clc2", "2", "st_sbd")]
     assert props["load-threshold"] == "1000%" and props["node-action-limit"] == "8"
     assert props["migration-threshold"] == "3" and props["failure-timeout"] == "600s"
+
+
+GROUP_MEMBERS = ("res_fs_clc", "res_uec", "res_uec_image_store_proxy", "res_ip_clc", "res_ip_clc_src")
+
+
+def test_a_failed_probe_on_the_passive_node_would_restart_the_cloud_where_it_runs(sim):
+    # why the probes get time of their own: Pacemaker counts the resource as active on both nodes and
+    # recovers it where it runs, with the group's later members (the CLC) restarted
+    summary, _ = sim.transition("--op-inject", f"res_fs_clc_monitor_0@{sim.other}=1")
+    assert any(line.startswith("* Restart") and "res_uec " in line and sim.active in line for line in summary), \
+        summary
+    assert sim.transition("--op-inject", f"res_fs_clc_monitor_0@{sim.other}=7")[0] == []    # not running: fine
+
+
+def test_the_probes_have_two_minutes(sim):
+    # a node that boots (the probes of every resource at once) gets 120 s, not the recurring monitor's 40 s
+    tree = ET.parse(sim.cib)                               # the node's resource history gone: it probes again
+    history = next(s for s in tree.iter("node_state") if s.get("uname") == sim.other).find("lrm/lrm_resources")
+    for entry in list(history):
+        history.remove(entry)
+    tree.write(sim.cib)
+    graph = os.path.join(sim.dir, "probes.xml")
+    subprocess.run(["crm_simulate", "-x", sim.cib, "-G", graph], env=sim.env(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    probes = {op.get("operation_key"): op.find("attributes").get("CRM_meta_timeout")
+              for op in ET.parse(graph).getroot().iter("rsc_op")
+              if op.get("operation_key", "").endswith("_monitor_0") and op.get("on_node") == sim.other
+              and op.find("attributes") is not None}
+    assert {f"{r}_monitor_0": "120000" for r in GROUP_MEMBERS} == {k: v for k, v in probes.items()
+                                                                     if k[:-len("_monitor_0")] in GROUP_MEMBERS}
+
+
+def test_probe_timeouts_added_to_a_running_pair_restart_nothing(sim):
+    # an upgrade's `apply` loads them into a serving pair's CIB: the cloud must not notice
+    tree = ET.parse(sim.cib)
+    for ops in tree.iter("operations"):
+        for op in [op for op in ops if op.get("name") == "monitor" and op.get("interval") == "0"]:
+            ops.remove(op)
+    tree.write(sim.cib)
+    assert sim.transition()[0] == []
+    sim.simulate()
+    again = ET.parse(sim.cib)
+    for ops in again.iter("operations"):
+        primitive = next(p for p in again.iter("primitive") if p.find("operations") is ops)
+        if primitive.get("id") in GROUP_MEMBERS:
+            ET.SubElement(ops, "op", id=f"{primitive.get('id')}-monitor-0", name="monitor", interval="0",
+                          timeout="120s")
+    again.write(sim.cib)
+    summary, _ = sim.transition()
+    assert summary == [], summary
 
 
 class ClusterHost(System):
