@@ -10,7 +10,8 @@
 #   make check   quick loop: lint + unit tests
 #   make deb     build dist/uec-clc-ha_<version>_all.deb (+ source) and run lintian
 #   make bench   benchmarks: medians and ratios against in-run baselines
-#   make lab-bench  failover on the lab pair: ours against a same-safety baseline with stock timings
+#   make lab-bench  failover on the lab pair: each fencing configuration against stock timings, crmsh's
+#                   two-node defaults and the 2010 recipe (two labs: SBD, then IPMI; hours)
 #   make golden  regenerate tests/golden/ after a deliberate template change
 #   make generated  rewrite the generated files that ship (completion, man pages) from the code (tools/)
 
@@ -100,6 +101,9 @@ bench: deps
 
 lab-bench: deps-lab
 	PYTHONPATH=lab:src $(PYTHON) lab/bench.py
+	lab/labctl down
+	UEC_CLC_HA_LAB_FENCING=ipmilan PYTHONPATH=lab:src $(PYTHON) lab/bench.py
+	lab/labctl down
 
 golden:
 	PYTHONPATH=src:tests/support $(PYTHON) -m golden

@@ -1,18 +1,36 @@
-"""Benchmark (not a test): failover on the lab pair, ours against a same-safety baseline with stock timings.
+"""Benchmark (not a test): failover on the lab pair, each fencing configuration the package offers against
+the stock timings and what crmsh gives a two-node pair, in the same run on the same VMs.
 
 Run by `make lab-bench` (as root).  Brings the lab up (or reuses a serving
-one), then for each configuration, on the same two VMs in the same run:
+one), then for each configuration, switched on the serving pair as an admin
+would (`uec-clc-ha-ctl set` + `apply` on both nodes; the arbiter added or
+removed live, lablib.arbiter; new SBD timeouts written with the cloud running
+on, lablib.scenario.new_sbd_timeouts):
 
-  ours        the package's defaults (the fencing probe on: the fencing delay paid only in a split,
-              not after a power loss)
-  ours-delay  the same without the probe (Fencing-Probe-Window 0): priority-fencing-delay, paid on
-              every fencing of the active node
-  stock   the same package, the same SBD fencing and constraints, with stock
-          timings: corosync token 3000 ms, priority-fencing-delay 15 s (the
-          value of Pacemaker's documentation examples), Pacemaker's default
-          load-threshold (80%) and node-action-limit (twice the cores: 2 on
-          the lab's VMs), the CLC monitored every 20 s / 60 s
-          (depth 0 / depth 10)
+  ours-arbiter  the package's defaults with the arbiter (cc1's corosync-qnetd):
+                the survivor keeps quorum by the arbiter's vote and fences at
+                once (no fencing delay in the configuration)
+  ours          the package's defaults without an arbiter (two_node): the
+                fencing probe pays the fencing delay only when the target lives
+  ours-delay    the same without the probe (Fencing-Probe-Window 0):
+                priority-fencing-delay, paid on every fencing of the active node
+  stock         ours without an arbiter, the same SBD fencing and constraints,
+                with stock timings: corosync token 3000 ms,
+                priority-fencing-delay 15 s (the value of Pacemaker's
+                documentation examples), Pacemaker's default load-threshold
+                (80%) and node-action-limit (twice the cores: 2 on the lab's
+                VMs), the CLC monitored every 20 s / 60 s (depth 0 / depth 10)
+  crmsh         what `crm cluster init` (crmsh 4.4.1's bootstrap and profile)
+                gives two nodes with SBD: corosync token 5000, SBD watchdog
+                15 s and msgwait 30 s, a random fencing delay of up to 30 s
+                (pcmk_delay_max on the fencing resource, set with crm_resource:
+                the package has no such setting) and no priority delay; the
+                rest as stock
+  ours-ipmi     the package's defaults with IPMI fencing (Fencing=ipmilan)
+                against the lab's simulated BMCs: only on a lab brought up
+                with them (UEC_CLC_HA_LAB_FENCING=ipmilan), whose VMs have
+                BMCs and no SBD header; its results join the others' in
+                build/lab/run/lab-bench.json
 
 it repeats (--reps, at least five):
 
@@ -22,25 +40,23 @@ it repeats (--reps, at least five):
                VIP, CLC started); the dead node is booted and the pair restored
   kill -9      the CLC daemon on the active node killed: kill -> HTTP 200
 
-and prints min/median/max of each, the median of each part, the ratio of
-the medians ours/stock, the lab's cold start (its timeline), and qemu's
-memory per VM.  Every acknowledged record is checked after every repetition
-of ours and stock: a lost record aborts the benchmark.
+and prints min/median/max of each, the median of each part and the sum of
+the unavoidable parts beside it, the ratios of the medians against stock,
+crmsh and the recipe, the lab's cold start (its timeline), and qemu's memory
+per VM.  Every acknowledged record is checked after every repetition of
+each configuration of the package: a lost record aborts the benchmark.
 
   recipe  baseline (a), lab/lablib/recipe.py: the 2010 recipe's cluster on the
           same VMs and data; power loss (--recipe-reps times), the public
           link cut and the full partition (once each), reporting what the
           client lost rather than aborting
 
-Settings are switched with `uec-clc-ha-ctl set` + `apply` on both nodes, as
-an admin would; "ours" is the package's defaults (Fencing-Delay 15 s, which
-the lab's partitions showed too short for its emulated CPUs: failover
-times, not split-brain safety, are measured here); the lab's own settings
-(lablib.config.LAB_SETTINGS) are put back at the end.  Every
-repetition is written to build/lab/run/lab-bench.json as it ends; a run
-with `--configs` naming some configurations keeps the others' results there
-when the pair is the same boot (the report says when each was measured), so
-an interrupted benchmark resumes without re-measuring what it has.
+The lab's own state (lablib.config: its settings, its arbiter, the
+package's SBD timeouts) is put back at the end.  Every repetition is written
+to build/lab/run/lab-bench.json as it ends; a run with `--configs` naming
+some configurations keeps the others' results (the report says when and on
+which lab each was measured), so an interrupted benchmark resumes without
+re-measuring what it has, and the IPMI lab's run adds its line.
 """
 
 import argparse
@@ -50,22 +66,35 @@ import statistics
 import sys
 import time
 
-from lablib import config, pair as lab_pair, recipe, scenario, state
+from lablib import arbiter, config, pair as lab_pair, recipe, scenario, state
 from lablib.observe import Lab, guest_clock, milestones, wait_for
 from lablib.scenario import Writer
 
+STOCK = {"Corosync-Token": "3000", "Fencing-Delay": "15", "Fencing-Probe-Window": "0", "Load-Threshold": "80",
+         # Node-Action-Limit 2: Pacemaker's default (twice the cores) on the lab's one-vCPU VMs
+         "Node-Action-Limit": "2", "Monitor-Interval": "20", "Deep-Monitor-Interval": "60"}
+# name: the fencing it needs, whether the arbiter votes, the settings (the package's defaults for every TUNED key
+# not named), parameters set on the fencing resource beside the package's
 CONFIGS = {
-    "ours": {},
+    "ours-arbiter": {"fencing": "sbd", "arbiter": True, "settings": {}},
+    "ours": {"fencing": "sbd", "arbiter": False, "settings": {}},
     # without the fencing probe (fence_uec_clc_ha_probe): priority-fencing-delay on every fencing of the active node
-    "ours-delay": {"Fencing-Probe-Window": "0"},
-    # Node-Action-Limit 2: Pacemaker's default (twice the cores) on the lab's one-vCPU VMs
-    "stock": {"Corosync-Token": "3000", "Fencing-Delay": "15", "Fencing-Probe-Window": "0", "Load-Threshold": "80",
-              "Node-Action-Limit": "2", "Monitor-Interval": "20", "Deep-Monitor-Interval": "60"},
+    "ours-delay": {"fencing": "sbd", "arbiter": False, "settings": {"Fencing-Probe-Window": "0"}},
+    "stock": {"fencing": "sbd", "arbiter": False, "settings": STOCK},
+    # crmsh 4.4.1: bootstrap.py (corosync token 5000; pcmk_delay_max 30s on the SBD resource of a two-node
+    # cluster) and its profiles.yml (sbd.watchdog_timeout 15, sbd.msgwait 30)
+    "crmsh": {"fencing": "sbd", "arbiter": False, "stonith": {"pcmk_delay_max": "30s"},
+              "settings": {**STOCK, "Corosync-Token": "5000", "Fencing-Delay": "0", "SBD-Watchdog-Timeout": "15",
+                           "SBD-Msgwait-Timeout": "30"}},
+    "ours-ipmi": {"fencing": "ipmilan", "arbiter": False, "settings": {}},
 }
+DEFAULT_CONFIGS = {"sbd": "ours-arbiter,ours,ours-delay,stock,crmsh,recipe", "ipmilan": "ours-ipmi"}
 RECIPE_SCENARIOS = ("power loss", "public cut", "partition")
 RESULTS = os.path.join(config.RUN, "lab-bench.json")
 TUNED = ("Corosync-Token", "Fencing-Delay", "Fencing-Probe-Window", "Load-Threshold", "Node-Action-Limit",
          "Monitor-Interval", "Deep-Monitor-Interval")
+SBD_TUNED = ("SBD-Watchdog-Timeout", "SBD-Msgwait-Timeout")
+STONITH = "st_sbd"
 # The parts of a power-loss failover no configuration can skip: noticing the loss (membership), the fencing
 # itself (from its request to its confirmation: msgwait, or the BMC's power off), promoting DRBD, mounting,
 # and the CLC's start once its addresses are up.  A fencing delay and waits between the parts are not among them.
@@ -74,17 +103,55 @@ UNAVOIDABLE = (("membership change", None), ("fencing confirmed", "fencing reque
                ("CLC started", "source address"))
 
 
-def configure(lab, values):
-    """Set `values` (the package's defaults for every tuned key not named) on both nodes and apply them live."""
+def _shown(lab, key):
+    return lab.exec("clc1", "uec-clc-ha-ctl", "show", key, timeout=120).stdout.split(":", 1)[1].strip()
+
+
+def _arbiter(lab, wanted):
+    """The arbiter voting (or not), added or removed live as an admin does (lablib.arbiter)."""
+    if bool(_shown(lab, "Arbiter")) == wanted:
+        return
+    if wanted:
+        if not arbiter.running():
+            arbiter.boot(sys.stdout)
+            arbiter.install(sys.stdout)
+        arbiter.add(sys.stdout)
+        wait_for("both nodes voting with the arbiter's vote",
+                 lambda: all(scenario.votes_with_arbiter(lab, n) for n in config.NODES), 300, step=3)
+    else:
+        arbiter.remove(sys.stdout)
+    scenario.settled(lab, "clc1")
+
+
+def _stonith_params(lab, params):
+    """Parameters of the fencing resource beyond the package's (crmsh's pcmk_delay_max): set, or deleted."""
+    for name in CONFIGS["crmsh"]["stonith"]:
+        if name in params:
+            lab.exec("clc1", "crm_resource", "--resource", STONITH, "--set-parameter", name, "--parameter-value",
+                     params[name], timeout=120)
+        else:
+            lab.exec("clc1", "crm_resource", "--resource", STONITH, "--delete-parameter", name, timeout=120,
+                     check=False)
+
+
+def configure(lab, values, with_arbiter=config.WITH_ARBITER, stonith=None):
+    """Set `values` (the package's defaults for every tuned key not named) on both nodes and apply them live;
+    the arbiter added or removed; new SBD timeouts written with the cloud running on (maintenance mode)."""
     from uec_clc_ha.config import settings
-    wanted = {key: values.get(key, settings.field(key).default) for key in TUNED}
-    args = [f"{k}={v}" for k, v in wanted.items()]
-    for node in config.NODES:
-        lab.exec(node, "uec-clc-ha-ctl", "set", *args, timeout=120)
+    _arbiter(lab, with_arbiter)
+    keys = TUNED + (SBD_TUNED if config.FENCING == "sbd" else ())
+    wanted = {key: values.get(key, settings.field(key).default) for key in keys}
+    scenario.set_on_both(lab, *(f"{k}={v}" for k, v in wanted.items()))
+    if config.FENCING == "sbd":
+        header = (int(wanted["SBD-Watchdog-Timeout"]), int(wanted["SBD-Msgwait-Timeout"]))
+        if scenario.sbd_header(lab, "clc1") != header:
+            scenario.new_sbd_timeouts(lab, header)
     for node in config.NODES:
         lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600)
+    if config.FENCING == "sbd":
+        _stonith_params(lab, stonith or {})
     scenario.settled(lab, "clc1")
-    return wanted
+    return {**wanted, "Arbiter": "cc1" if with_arbiter else "", **(stonith or {})}
 
 
 def _all_acknowledged_kept(lab, writer, tag):
@@ -231,14 +298,15 @@ def report(results, st, out):
     for r in results.get("recipe", {}).get("power loss", []):
         out.write(f"  {'recipe':<14}{'power loss':<12} {r['acked']} acknowledged during it, {r['lost']} lost\n")
     for scen in ("power loss", "kill -9"):
-        for mine in ("ours", "ours-delay"):
-            for base in ("stock", "recipe"):
+        for mine in ("ours-arbiter", "ours", "ours-delay", "ours-ipmi"):
+            for base in ("stock", "crmsh", "recipe"):
                 if all(results.get(n, {}).get(scen) for n in (mine, base)):
                     ours = statistics.median(r["seconds"] for r in results[mine][scen])
                     other = statistics.median(r["seconds"] for r in results[base][scen])
                     out.write(f"  ratio of the medians, {scen}: {mine} / {base} = {ours / other:.2f}\n")
     for name, runs in results.items():
-        out.write(f"  {name}: measured {runs.get('measured', '?')}, settings {runs.get('settings')}\n")
+        out.write(f"  {name}: measured {runs.get('measured', '?')} on a lab with {runs.get('lab', 'sbd')} fencing, "
+                  f"settings {runs.get('settings')}\n")
     out.write("\nParts of the power-loss failover, median seconds after the kill (survivor's journal)\n")
     names = [n for n in results if results[n].get("power loss")]
     out.write(f"  {'part':<22}" + "".join(f"{n:>10}" for n in names) + "\n")
@@ -274,23 +342,22 @@ def report(results, st, out):
         pass
 
 
-def _load(st):
-    """Results of an earlier run on the same boot of the pair (to resume), else none."""
+def _load():
+    """Every configuration's results of earlier runs (resumed, or joined by the IPMI lab's), else none."""
     try:
         with open(RESULTS) as fh:
-            saved = json.load(fh)
+            return json.load(fh).get("results", {})
     except (FileNotFoundError, ValueError):
         return {}
-    return saved.get("results", {}) if saved.get("pair_began") == st.get("began") else {}
 
 
-def _save(st, results):
+def _save(results):
     with open(RESULTS + ".tmp", "w") as fh:
-        json.dump({"pair_began": st.get("began"), "results": results}, fh, indent=1)
+        json.dump({"results": results}, fh, indent=1)
     os.replace(RESULTS + ".tmp", RESULTS)
 
 
-def _run_config(lab, st, results, name, reps, recipe_reps, scenarios):
+def _run_config(lab, results, name, reps, recipe_reps, scenarios):
     if name == "recipe":
         print("\n== recipe (baseline a): installing its cluster on both nodes", flush=True)
         recipe.install(lab)
@@ -298,11 +365,13 @@ def _run_config(lab, st, results, name, reps, recipe_reps, scenarios):
         plan = [("power loss", recipe_reps, lambda lab, tag: power_loss(lab, tag, strict=False)),
                 ("public cut", 1, public_cut), ("partition", 1, partition)]
     else:
-        used = configure(lab, CONFIGS[name])
+        wanted = CONFIGS[name]
+        used = configure(lab, wanted["settings"], wanted["arbiter"], wanted.get("stonith"))
         print(f"\n== {name}: {used}", flush=True)
         entry = {"settings": used}
         plan = [(scen, reps, SCENARIOS[scen]) for scen in scenarios]
     entry["measured"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    entry["lab"] = config.FENCING
     results[name] = entry
     try:
         for scen, count, run in plan:
@@ -310,7 +379,7 @@ def _run_config(lab, st, results, name, reps, recipe_reps, scenarios):
             for i in range(1, count + 1):
                 r = run(lab, f"{name}-{scen.replace(' ', '')}-{i}")
                 entry[scen].append(r)
-                _save(st, results)
+                _save(results)
                 print(f"  {name} {scen} {i}: {r}", flush=True)
     finally:
         if name == "recipe":
@@ -323,7 +392,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=5, help="repetitions of each scenario (at least five)")
     parser.add_argument("--recipe-reps", type=int, default=3, help="power losses on the recipe's cluster")
-    parser.add_argument("--configs", default="ours,ours-delay,stock,recipe")
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS[config.FENCING],
+                        help=f"of {', '.join([*CONFIGS, 'recipe'])} (the lab's fencing decides which can run)")
     parser.add_argument("--scenarios", default="power loss,kill -9")
     parser.add_argument("--report", action="store_true", help="print the report of the last run's results only")
     args = parser.parse_args()
@@ -334,18 +404,30 @@ def main():
     if os.geteuid() != 0:
         sys.exit("lab-bench needs root (namespaces, taps, qemu)")
     reps = max(5, args.reps)
+    names = args.configs.split(",")
+    unknown = [n for n in names if n != "recipe" and n not in CONFIGS]
+    elsewhere = [n for n in names if n in CONFIGS and CONFIGS[n]["fencing"] != config.FENCING]
+    if "recipe" in names and config.FENCING != "sbd":
+        elsewhere.append("recipe")
+    if unknown:
+        sys.exit(f"lab-bench: no configuration {', '.join(unknown)} (there are {', '.join([*CONFIGS, 'recipe'])})")
+    if elsewhere:
+        sys.exit(f"lab-bench: {', '.join(elsewhere)} need a lab with other fencing than {config.FENCING} "
+                 "(UEC_CLC_HA_LAB_FENCING)")
     scenarios = [s for s in args.scenarios.split(",") if s in ("power loss", "kill -9")]
     st = lab_pair.up(sys.stdout)
     lab = Lab(st)
-    results = _load(st)
-    if results:
-        print(f"resuming: kept the results of {', '.join(results)} measured on this boot of the pair", flush=True)
+    had_arbiter = bool(_shown(lab, "Arbiter"))
+    results = _load()
+    kept = [n for n in results if n not in names]
+    if kept:
+        print(f"kept the earlier results of {', '.join(kept)} (measured: see the report)", flush=True)
     try:
-        for name in args.configs.split(","):
-            _run_config(lab, st, results, name, reps, max(1, args.recipe_reps), scenarios)
+        for name in names:
+            _run_config(lab, results, name, reps, max(1, args.recipe_reps), scenarios)
     finally:
-        configure(lab, config.LAB_SETTINGS)                   # the lab as `labctl up` leaves it
-        _save(st, results)
+        configure(lab, config.LAB_SETTINGS, had_arbiter)      # the lab as it was
+        _save(results)
     report(results, state.load(), sys.stdout)
 
 

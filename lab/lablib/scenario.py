@@ -375,3 +375,45 @@ def set_on_both(lab, *assignments):
     """`uec-clc-ha-ctl set KEY=VALUE ...` on both nodes (the admin changes both before `apply`)."""
     for node in config.NODES:
         lab.exec(node, "uec-clc-ha-ctl", "set", *assignments, timeout=120)
+
+
+def sbd_header(lab, node):
+    """(watchdog, msgwait) of the SBD device's header as node reads it; None while it has none."""
+    from uec_clc_ha.cluster import sbd
+    return sbd.parse_header(lab.exec(node, "sbd", "-d", config.SBD_DEVICE, "dump", timeout=60, check=False).stdout)
+
+
+def new_sbd_timeouts(lab, header, *assignments):
+    """New SBD timeouts on a serving pair: the steps apply's refusal prints (doc/configuration.md), as an admin
+    types them, until the device has `header` (watchdog, msgwait).  `assignments` are set on both nodes first
+    (none: they are set already).  The cloud runs on through it (maintenance mode).  Used by
+    test_lab_administration and lab/bench.py (crmsh's timeouts); (the initial primary, {node: what its
+    cluster-init said})."""
+    watchdog, msgwait = header
+    if assignments:
+        set_on_both(lab, *assignments)
+    refused = lab.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
+    assert refused.rc == 6 and "maintenance-mode=true" in refused.stderr, refused.stderr
+    assert "Nothing was written" in refused.stderr
+    primary = lab.exec("clc1", "uec-clc-ha-ctl", "show", "Initial-Primary").stdout.split(":", 1)[1].strip()
+    other = config.peer(primary)
+    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=true", timeout=120)
+    for node in config.NODES:
+        lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
+    for node in config.NODES:
+        lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600)
+    said = {}
+
+    def first():
+        said[primary] = lab.exec(primary, "uec-clc-ha-ctl", "cluster-init", "--yes", "--force", timeout=1800,
+                                 check=False)
+    thread = threading.Thread(target=first)
+    thread.start()
+    wait_for("the new SBD header", lambda: sbd_header(lab, other) == (watchdog, msgwait), 600)
+    said[other] = lab.exec(other, "uec-clc-ha-ctl", "cluster-init", timeout=1800, check=False)
+    thread.join()
+    for node, done in said.items():
+        assert done.rc == 0, f"{node}: {done.stdout}{done.stderr}"
+    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=false", timeout=120)
+    wait_normal(lab, 900)
+    return primary, said

@@ -21,14 +21,12 @@ that sbd fences again: one power loss of the active node.
 
 import json
 import re
-import threading
 import time
 
 import pytest
 
 from lablib import config, scenario
 from lablib.observe import wait_for
-from uec_clc_ha.cluster import sbd
 
 # Run by `make lab-test` on a pair without the arbiter (proven on two_node pairs; not yet with the
 # arbiter); `make test` leaves it out (CI's time limit, see pytest.ini).
@@ -140,45 +138,8 @@ def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
     print(f"\na new ping host on the live pair: client's longest gap {gap:.1f} s; started/stopped: {touched}")
 
 
-def sbd_header(lab, node):
-    """(watchdog, msgwait) of the SBD device's header as node reads it; None while it has none."""
-    return sbd.parse_header(lab.exec(node, "sbd", "-d", config.SBD_DEVICE, "dump", timeout=60, check=False).stdout)
-
-
-def new_sbd_timeouts(lab, header, *assignments):
-    """The steps apply's refusal prints (doc/configuration.md), as an admin types them, until the device has
-    `header` (watchdog, msgwait); (the initial primary, {node: what its cluster-init said})."""
-    watchdog, msgwait = header
-    scenario.set_on_both(lab, *assignments)
-    refused = lab.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
-    assert refused.rc == 6 and "maintenance-mode=true" in refused.stderr, refused.stderr
-    assert "Nothing was written" in refused.stderr
-    primary = lab.exec("clc1", "uec-clc-ha-ctl", "show", "Initial-Primary").stdout.split(":", 1)[1].strip()
-    other = config.peer(primary)
-    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=true", timeout=120)
-    for node in config.NODES:
-        lab.exec(node, "systemctl", "stop", "pacemaker", "corosync", timeout=600)
-    for node in config.NODES:
-        lab.exec(node, "uec-clc-ha-ctl", "apply", timeout=600)
-    said = {}
-
-    def first():
-        said[primary] = lab.exec(primary, "uec-clc-ha-ctl", "cluster-init", "--yes", "--force", timeout=1800,
-                                 check=False)
-    thread = threading.Thread(target=first)
-    thread.start()
-    wait_for("the new SBD header", lambda: sbd_header(lab, other) == (watchdog, msgwait), 600)
-    said[other] = lab.exec(other, "uec-clc-ha-ctl", "cluster-init", timeout=1800, check=False)
-    thread.join()
-    for node, done in said.items():
-        assert done.rc == 0, f"{node}: {done.stdout}{done.stderr}"
-    lab.exec(primary, "crm", "configure", "property", "maintenance-mode=false", timeout=120)
-    scenario.wait_normal(lab, 900)
-    return primary, said
-
-
 def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_nothing_of_it(pair):
-    lab_values = sbd_header(pair, "clc1")
+    lab_values = scenario.sbd_header(pair, "clc1")
     settings = pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout
     back = []
     for key in ("SBD-Watchdog-Timeout", "SBD-Msgwait-Timeout"):
@@ -187,10 +148,11 @@ def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_noth
     watch = scenario.Watch(pair, "sbd-timeouts")
     active = watch.active
     try:
-        primary, said = new_sbd_timeouts(pair, (10, 20), "SBD-Watchdog-Timeout=10", "SBD-Msgwait-Timeout=20")
+        primary, said = scenario.new_sbd_timeouts(pair, (10, 20), "SBD-Watchdog-Timeout=10",
+                                                  "SBD-Msgwait-Timeout=20")
         assert "whether an sbd still reads it" in said[primary].stdout, said[primary].stdout
         assert "stays Primary with what runs on it" in said[active].stdout, said[active].stdout
-        assert {sbd_header(pair, n) for n in config.NODES} == {(10, 20)}
+        assert {scenario.sbd_header(pair, n) for n in config.NODES} == {(10, 20)}
         stonith = pair.exec(active, "cibadmin", "--query", "--xpath",
                             "//primitive[@id='st_sbd']", timeout=60).stdout
         assert re.search(r'name="power_timeout" value="40"', stonith), stonith        # msgwait + 20
@@ -198,8 +160,8 @@ def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_noth
             assert "sbd: watcher" in pair.exec(node, "ps", "-eo", "args", timeout=60).stdout
         nothing_left(pair)
     finally:
-        new_sbd_timeouts(pair, lab_values, *back)
-    assert {sbd_header(pair, n) for n in config.NODES} == {lab_values}
+        scenario.new_sbd_timeouts(pair, lab_values, *back)
+    assert {scenario.sbd_header(pair, n) for n in config.NODES} == {lab_values}
     assert pair.exec("clc1", "cat", "/etc/uec-clc-ha/uec-clc-ha.conf").stdout == settings
     nothing_left(pair)
     gap, touched = watch.finish()
