@@ -148,24 +148,43 @@ def test_the_probes_have_two_minutes(sim):
                                                                      if k[:-len("_monitor_0")] in GROUP_MEMBERS}
 
 
-def test_probe_timeouts_added_to_a_running_pair_restart_nothing(sim):
-    # an upgrade's `apply` loads them into a serving pair's CIB: the cloud must not notice
+QUICK_MONITORS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src")     # 40 s before 0.7.6, 120 s since
+
+
+def _recurring_monitor(primitive):
+    return next(op for op in primitive.find("operations") if op.get("name") == "monitor" and op.get("interval") != "0")
+
+
+def test_probe_and_monitor_timeouts_taken_by_a_running_pair_restart_nothing(sim):
+    # an upgrade's `apply` loads them into a serving pair's CIB (0.7.5's: no probes of their own, the
+    # filesystem's and the addresses' monitors at 40 s): the cloud must not notice
     tree = ET.parse(sim.cib)
     for ops in tree.iter("operations"):
         for op in [op for op in ops if op.get("name") == "monitor" and op.get("interval") == "0"]:
             ops.remove(op)
+    for primitive in tree.iter("primitive"):
+        if primitive.get("id") in QUICK_MONITORS:
+            _recurring_monitor(primitive).set("timeout", "40s")
     tree.write(sim.cib)
     assert sim.transition()[0] == []
     sim.simulate()
     again = ET.parse(sim.cib)
-    for ops in again.iter("operations"):
-        primitive = next(p for p in again.iter("primitive") if p.find("operations") is ops)
+    for primitive in again.iter("primitive"):
         if primitive.get("id") in GROUP_MEMBERS:
-            ET.SubElement(ops, "op", id=f"{primitive.get('id')}-monitor-0", name="monitor", interval="0",
-                          timeout="120s")
+            ET.SubElement(primitive.find("operations"), "op", id=f"{primitive.get('id')}-monitor-0", name="monitor",
+                          interval="0", timeout="120s")
+        if primitive.get("id") in QUICK_MONITORS:
+            _recurring_monitor(primitive).set("timeout", "120s")
     again.write(sim.cib)
     summary, _ = sim.transition()
     assert summary == [], summary
+
+
+def test_the_filesystem_and_address_monitors_have_two_minutes(sim):
+    # they only read the kernel's tables: one that runs long is a starved node, not a failed resource
+    for primitive in ET.parse(sim.cib).iter("primitive"):
+        if primitive.get("id") in QUICK_MONITORS:
+            assert _recurring_monitor(primitive).get("timeout") == "120s", primitive.get("id")
 
 
 class ClusterHost(System):
