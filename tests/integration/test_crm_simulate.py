@@ -74,6 +74,44 @@ def test_at_a_failover_the_vip_comes_up_while_drbd_is_promoted_and_the_clc_after
     assert {"res_fs_clc_start_0", "res_ip_clc_start_0", "res_ip_clc_src_start_0"} <= after["res_uec_start_0"]
 
 
+def _running_on(sim, rsc):
+    tree = ET.fromstring(crm_mon_xml(sim))
+    return [n.get("name") for r in tree.iter("resource") if r.get("id") == rsc and r.get("active") == "true"
+            for n in r.iter("node")]
+
+
+def test_the_sbd_devices_wait_on_the_passive_node_so_a_failover_starts_none(sim):
+    # fence_sbd's start and first monitor are seconds of Python at the fencer's nice -10: not beside the
+    # survivor's promotion (the probe's device too; an arbiter pair has st_sbd alone, the same colocation)
+    devices = ["st_sbd", "st_sbd_probe"]
+    assert {d: _running_on(sim, d) for d in devices} == {d: [sim.other] for d in devices}
+    summary, after = sim.transition("--node-down", sim.active)
+    assert not [a for a in after if a.startswith("st_sbd") and "_start_" in a], sorted(after)
+    assert sim.simulate("--node-down", sim.active) == {"rg_uec": sim.other, "promoted": sim.other}
+
+
+def test_the_devices_alone_with_the_cloud_stay_and_never_move_it(sim):
+    # the passive node lost: the device starts beside the cloud, and its return moves nothing of the cloud
+    sim.simulate("--node-down", sim.other)
+    assert _running_on(sim, "st_sbd") == [sim.active]
+    state = sim.simulate("--node-up", sim.other)
+    assert state == {"rg_uec": sim.active, "promoted": sim.active}
+
+
+def test_the_devices_moved_off_a_serving_node_restart_nothing_of_the_cloud(sim):
+    # 0.7.6's colocation loaded into a pair whose devices run beside the cloud: only the devices move
+    subprocess.run(["crm_resource", "-r", "st_sbd", "--move", "--node", sim.active], env=sim.env(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sim.simulate()
+    assert _running_on(sim, "st_sbd") == [sim.active]
+    subprocess.run(["crm_resource", "-r", "st_sbd", "--clear"], env=sim.env(), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    summary, _ = sim.transition()
+    assert summary and all("st_sbd" in line for line in summary), summary
+    assert sim.simulate() == {"rg_uec": sim.active, "promoted": sim.active}
+    assert _running_on(sim, "st_sbd") == [sim.other]
+
+
 def test_a_new_vip_restarts_the_address_and_nothing_else(sim):
     for rsc, param in (("res_ip_clc", "ip"), ("res_ip_clc_src", "ipaddress")):
         subprocess.run(["crm_resource", "-r", rsc, "-p", param, "-v", "203.0.113.100"], env=sim.env(), check=True,

@@ -209,7 +209,8 @@ def test_a_fencing_change_made_through_the_postinst_leaves_no_device_behind(tmp_
     applied.record(system, paths.CRM_FILE, crm)
     steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
     # (seen with the goldens: st_sbd beside both st_ipmi_*, image-store-proxy a free primitive)
-    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "fencing_topology",
+    assert argvs(steps) == [STAMP, ("crm", "configure", "delete", "--force", "c_st_sbd_away_from_uec",
+                                    "c_st_sbd_probe_away_from_uec", "fencing_topology",
                                     "res_uec_image_store_proxy", "st_sbd", "st_sbd_probe")]
     live_apply.run(system, steps)
     assert [o for o in system.cib.objects if o.startswith("st_")] == ["st_ipmi_clc1", "st_ipmi_clc2"]
@@ -263,9 +264,11 @@ def test_the_probe_is_loaded_once_both_nodes_said_they_have_it_and_goes_with_it(
     config, plain = rendered(**{"Fencing-Probe-Window": "0"})
     system.write_atomic(paths.CRM_FILE, plain)
     steps, _ = live_apply.plan(system, config, _crm_change(plain, crm))
-    assert argvs(steps)[-1] == ("crm", "configure", "delete", "--force", "fencing_topology", "st_sbd_probe")
+    assert argvs(steps)[-1] == ("crm", "configure", "delete", "--force", "c_st_sbd_probe_away_from_uec",
+                                "fencing_topology", "st_sbd_probe")
     live_apply.run(system, steps)
-    assert "st_sbd" in system.cib.objects and not {"st_sbd_probe", "fencing_topology"} & set(system.cib.objects)
+    assert {"st_sbd", "c_st_sbd_away_from_uec"} <= set(system.cib.objects)
+    assert not {"st_sbd_probe", "fencing_topology", "c_st_sbd_probe_away_from_uec"} & set(system.cib.objects)
 
 
 def test_an_admins_own_fencing_topology_is_never_deleted(tmp_path):
