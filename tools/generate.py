@@ -256,7 +256,7 @@ EXAMPLE = r"""primitive res_uec ocf:ubuntu:eucaclc \e
     params start_method=auto health_interval=30 \e
     op start timeout=300s interval=0 \e
     op stop timeout=120s interval=0 \e
-    op monitor interval=10s timeout=60s OCF_CHECK_LEVEL=10"""
+    op monitor interval=10s timeout=120s OCF_CHECK_LEVEL=10"""
 
 EXIT_CODES = (
     ("0", "OCF_SUCCESS", "the action succeeded; monitor: the Cloud Controller runs (and answers, depth 10 and 20)"),

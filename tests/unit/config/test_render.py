@@ -101,7 +101,7 @@ def test_monitor_interval_is_a_setting():
     crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "45", "Deep-Monitor-Interval": "90"})[
         "/etc/uec-clc-ha/cluster.crm"].content.decode()
     # one recurring monitor: the interval is the op's, the health checks' the agent's (reloadable) parameter
-    assert "op monitor interval=45s timeout=60s OCF_CHECK_LEVEL=10" in crm
+    assert "op monitor interval=45s timeout=120s OCF_CHECK_LEVEL=10" in crm
     assert "health_interval=90" in crm
     assert crm.count("op monitor interval=45s") == 1 and "interval=90s" not in crm
 
@@ -199,7 +199,7 @@ def test_a_deep_interval_below_the_monitor_interval_is_valid_and_checks_every_ti
     # stays valid across the upgrade; the health check then runs on every monitor
     crm = render_scenario("corosync-drbd84", **{"Monitor-Interval": "60", "Deep-Monitor-Interval": "30"})[
         "/etc/uec-clc-ha/cluster.crm"].content.decode()
-    assert "op monitor interval=60s timeout=60s OCF_CHECK_LEVEL=10" in crm and "health_interval=30" in crm
+    assert "op monitor interval=60s timeout=120s OCF_CHECK_LEVEL=10" in crm and "health_interval=30" in crm
 
 
 def _params(crm, primitive):
