@@ -103,13 +103,9 @@ UNAVOIDABLE = (("membership change", None), ("fencing confirmed", "fencing reque
                ("CLC started", "source address"))
 
 
-def _shown(lab, key):
-    return lab.exec("clc1", "uec-clc-ha-ctl", "show", key, timeout=120).stdout.split(":", 1)[1].strip()
-
-
 def _arbiter(lab, wanted):
     """The arbiter voting (or not), added or removed live as an admin does (lablib.arbiter)."""
-    if bool(_shown(lab, "Arbiter")) == wanted:
+    if bool(scenario.shown(lab, "Arbiter")) == wanted:
         return
     if wanted:
         if not arbiter.running():
@@ -417,7 +413,7 @@ def main():
     scenarios = [s for s in args.scenarios.split(",") if s in ("power loss", "kill -9")]
     st = lab_pair.up(sys.stdout)
     lab = Lab(st)
-    had_arbiter = bool(_shown(lab, "Arbiter"))
+    had_arbiter = bool(scenario.shown(lab, "Arbiter"))
     results = _load()
     kept = [n for n in results if n not in names]
     if kept:

@@ -371,6 +371,11 @@ class Watch:
         return self.writer.longest_gap(self.started), restarted(self.lab, self.cursors)
 
 
+def shown(lab, key, node="clc1"):
+    """A setting's value as `uec-clc-ha-ctl show KEY` prints it on node ("" when empty)."""
+    return lab.exec(node, "uec-clc-ha-ctl", "show", key, timeout=120).stdout.split(":", 1)[1].strip()
+
+
 def set_on_both(lab, *assignments):
     """`uec-clc-ha-ctl set KEY=VALUE ...` on both nodes (the admin changes both before `apply`)."""
     for node in config.NODES:
@@ -395,7 +400,7 @@ def new_sbd_timeouts(lab, header, *assignments):
     refused = lab.exec("clc1", "uec-clc-ha-ctl", "apply", timeout=300, check=False)
     assert refused.rc == 6 and "maintenance-mode=true" in refused.stderr, refused.stderr
     assert "Nothing was written" in refused.stderr
-    primary = lab.exec("clc1", "uec-clc-ha-ctl", "show", "Initial-Primary").stdout.split(":", 1)[1].strip()
+    primary = shown(lab, "Initial-Primary")
     other = config.peer(primary)
     lab.exec(primary, "crm", "configure", "property", "maintenance-mode=true", timeout=120)
     for node in config.NODES:

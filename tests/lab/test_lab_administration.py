@@ -120,7 +120,7 @@ def test_fencing_sbd_to_ipmilan_and_back_leaves_no_device_behind_and_restarts_no
 
 
 def test_a_new_ping_host_restarts_only_the_ping_clone(pair):
-    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Ping-Hosts").stdout.split(":", 1)[1].strip()
+    old = scenario.shown(pair, "Ping-Hosts")
     watch = scenario.Watch(pair, "ping-host")
     active = watch.active
     try:
@@ -172,7 +172,7 @@ def test_new_sbd_timeouts_are_written_with_the_cloud_running_on_and_restart_noth
 
 
 def test_a_new_mount_option_is_remounted_in_place_and_restarts_nothing(pair):
-    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Mount-Options").stdout.split(":", 1)[1].strip()
+    old = scenario.shown(pair, "Mount-Options")
     watch = scenario.Watch(pair, "mount-option")
     active = watch.active
     standby = config.peer(active)

@@ -98,7 +98,7 @@ def test_a_new_monitor_interval_on_the_live_pair_restarts_nothing(pair):
     scenario.restore(pair)
     active = pair.active("clc1")
     pid = scenario.clc_pid(pair, active)
-    old = pair.exec("clc1", "uec-clc-ha-ctl", "show", "Monitor-Interval").stdout.split(":", 1)[1].strip()
+    old = scenario.shown(pair, "Monitor-Interval")
     new = "15" if old != "15" else "25"
     since = {n: scenario.cursor(pair, n) for n in config.NODES}
     try:
