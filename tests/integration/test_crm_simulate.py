@@ -75,9 +75,7 @@ def test_at_a_failover_the_vip_comes_up_while_drbd_is_promoted_and_the_clc_after
 
 
 def _running_on(sim, rsc):
-    tree = ET.fromstring(crm_mon_xml(sim))
-    return [n.get("name") for r in tree.iter("resource") if r.get("id") == rsc and r.get("active") == "true"
-            for n in r.iter("node")]
+    return sim.where().get((rsc, "Started"), [])
 
 
 def test_the_sbd_devices_wait_on_the_passive_node_so_a_failover_starts_none(sim):
@@ -186,10 +184,9 @@ def test_the_probes_have_two_minutes(sim):
                                                                      if k[:-len("_monitor_0")] in GROUP_MEMBERS}
 
 
-# their recurring monitors' timeouts before 0.7.6 (120 s since)
+# the cloud's resources and their recurring monitors' timeouts before 0.7.6 (120 s since)
 OLD_MONITOR_TIMEOUTS = {"res_fs_clc": "40s", "res_ip_clc": "40s", "res_ip_clc_src": "40s", "res_uec": "60s",
                         DRBD: "60s", "res_uec_image_store_proxy": "30s"}
-QUICK_MONITORS = tuple(OLD_MONITOR_TIMEOUTS)
 
 
 def _recurring_monitors(primitive):
@@ -198,13 +195,13 @@ def _recurring_monitors(primitive):
 
 def test_probe_and_monitor_timeouts_taken_by_a_running_pair_restart_nothing(sim):
     # an upgrade's `apply` loads them into a serving pair's CIB (0.7.5's: no probes of their own, the
-    # filesystem's and the addresses' monitors at 40 s): the cloud must not notice
+    # recurring monitors at OLD_MONITOR_TIMEOUTS): the cloud must not notice
     tree = ET.parse(sim.cib)
     for ops in tree.iter("operations"):
         for op in [op for op in ops if op.get("name") == "monitor" and op.get("interval") == "0"]:
             ops.remove(op)
     for primitive in tree.iter("primitive"):
-        for op in _recurring_monitors(primitive) if primitive.get("id") in QUICK_MONITORS else ():
+        for op in _recurring_monitors(primitive) if primitive.get("id") in OLD_MONITOR_TIMEOUTS else ():
             op.set("timeout", OLD_MONITOR_TIMEOUTS[primitive.get("id")])
     tree.write(sim.cib)
     assert sim.transition()[0] == []
@@ -214,7 +211,7 @@ def test_probe_and_monitor_timeouts_taken_by_a_running_pair_restart_nothing(sim)
         if primitive.get("id") in GROUP_MEMBERS:
             ET.SubElement(primitive.find("operations"), "op", id=f"{primitive.get('id')}-monitor-0", name="monitor",
                           interval="0", timeout="120s")
-        for op in _recurring_monitors(primitive) if primitive.get("id") in QUICK_MONITORS else ():
+        for op in _recurring_monitors(primitive) if primitive.get("id") in OLD_MONITOR_TIMEOUTS else ():
             op.set("timeout", "120s")
     again.write(sim.cib)
     summary, _ = sim.transition()
@@ -225,9 +222,9 @@ def test_every_monitor_of_the_cloud_has_two_minutes(sim):
     # one that runs long is a starved node, not a failed resource (the CLC's agent bounds its own checks)
     found = {}
     for primitive in ET.parse(sim.cib).iter("primitive"):
-        for op in _recurring_monitors(primitive) if primitive.get("id") in QUICK_MONITORS else ():
+        for op in _recurring_monitors(primitive) if primitive.get("id") in OLD_MONITOR_TIMEOUTS else ():
             found.setdefault(primitive.get("id"), set()).add(op.get("timeout"))
-    assert found == {rsc: {"120s"} for rsc in QUICK_MONITORS}, found
+    assert found == {rsc: {"120s"} for rsc in OLD_MONITOR_TIMEOUTS}, found
 
 
 class ClusterHost(System):

@@ -61,16 +61,19 @@ class Simulation:
         return ([line.strip() for line in summary.splitlines() if line.strip().startswith("*")],
                 {key: closure(key, set()) for key in direct})
 
-    def placement(self):
-        """{"rg_uec": node or None, "promoted": node or None, "fs": [nodes]} from crm_mon's XML."""
+    def where(self):
+        """{(resource id, role): [nodes it is active on]} from crm_mon's XML."""
         xml = subprocess.run(["crm_mon", "-1", "--output-as=xml"], env=self.env(), check=True,
                              stdout=subprocess.PIPE, text=True).stdout
-        tree = ET.fromstring(xml)
         where = {}
-        for rsc in tree.iter("resource"):
-            nodes = [n.get("name") for n in rsc.iter("node")]
+        for rsc in ET.fromstring(xml).iter("resource"):
             if rsc.get("active") == "true":
-                where.setdefault((rsc.get("id"), rsc.get("role")), []).extend(nodes)
+                where.setdefault((rsc.get("id"), rsc.get("role")), []).extend(n.get("name") for n in rsc.iter("node"))
+        return where
+
+    def placement(self):
+        """{"rg_uec": node or None, "promoted": node or None, "fs": [nodes]} from crm_mon's XML."""
+        where = self.where()
         group = [where.get((r, "Started"), []) for r in ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec",
                                                         "res_uec_image_store_proxy")]
         placed = {tuple(g) for g in group}
