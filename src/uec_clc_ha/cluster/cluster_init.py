@@ -340,16 +340,30 @@ class Stages:
         quorum = self.system.run(["crm_node", "-q"], rcs=None, timeout=15).stdout.strip()
         return members, quorum == "1"
 
+    # Both nodes' cluster-init load cluster.crm once they are members, often at the same moment (new SBD
+    # timeouts, doc/configuration.md): crmsh's `load update` patches the CIB it read, and the peer's load in
+    # between makes the patch fail ("could not patch cib", the lab, 2026-12-07).  The steps are computed again
+    # from the live CIB: the peer's load of the same file leaves only the note that it is there.
+    LOAD_ATTEMPTS = 3
+
     def cib(self):
         """cluster.crm into the live CIB, the way `apply` loads it (load, stamp, delete what it dropped)."""
         data = self.system.read_bytes(CRM_FILE)
         self._wait_cib(120)
-        steps = live_apply.crm_steps(self.system, self.c, data)
         publish = sbd.publish_argv(self.system, self.c.local_node, sbd.active(self.system)) \
             if self.c.fencing == "sbd" else None
         if publish:
             self.system.run(list(publish), rcs=None, timeout=30)
-        live_apply.run(self.system, steps)
+        for attempt in range(1, self.LOAD_ATTEMPTS + 1):
+            steps = live_apply.crm_steps(self.system, self.c, data)
+            try:
+                live_apply.run(self.system, steps)
+                break
+            except CommandFailure as e:
+                if attempt == self.LOAD_ATTEMPTS or not any(s.argv[:2] == ("crm", "configure") for s in steps):
+                    raise
+                self.say(f"the CIB changed under the load (the peer loading too?): {e}; reading it again")
+                self.sleep(5)
         if any(s.argv[:4] == live_apply.LOAD for s in steps):
             self.changed.append(f"loaded {CRM_FILE} into the CIB")
             self.say(f"loaded {CRM_FILE} into the live CIB")

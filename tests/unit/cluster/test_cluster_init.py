@@ -12,9 +12,9 @@ import pytest
 from cib_model import Cib
 from fake_clock import Clock
 from scenarios import write_settings
-from uec_clc_ha.cluster import cluster_init
+from uec_clc_ha.cluster import cluster_init, live_apply
 from uec_clc_ha.config import pipeline, settings, settings_file
-from uec_clc_ha.errors import Refused, Waiting
+from uec_clc_ha.errors import CommandFailure, Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
 
 HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (watchdog)   : {w}\n" \
@@ -220,6 +220,50 @@ def test_alone_it_loads_the_cib_and_says_it_waits_for_the_peer(tmp_path, monkeyp
     assert "waits for clc2" in str(e.value) and "wait_for_all" in str(e.value)
     assert ["crm", "configure", "load", "update", "/etc/uec-clc-ha/cluster.crm"] in node.calls
     assert {"corosync.service", "pacemaker.service"} <= node.enabled
+
+
+class RacedNode(Node):
+    """The peer's cluster-init loads the same cluster.crm between this node's read of the CIB and its patch:
+    crmsh's load fails ("could not patch cib"), and the CIB holds the file, stamped by the peer."""
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        if list(argv[:4]) == ["crm", "configure", "load", "update"] and not getattr(self, "raced", False):
+            self.raced = True
+            self.calls.append(list(argv))
+            content = self.read_bytes(argv[4])
+            self.cib.load_text(content.decode())
+            peer = type("Peer", (), {"local_node": "clc2", "image_store_proxy": self.config.image_store_proxy,
+                                     "source_address_route": self.config.source_address_route})
+            self.cib.answer(self, list(live_apply.stamp_argv(peer, content)))
+            raise CommandFailure(list(argv), 1, "ERROR: could not patch cib (rc=78)")
+        return super().run(argv, rcs, **kwargs)
+
+
+def test_a_load_the_peers_load_overtook_is_read_again_and_not_repeated(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))
+    raced = RacedNode(node.root, header=(5, 10))
+    raced.config = c
+    s = stages(raced, c)
+    s.cib()
+    loads = [a for a in raced.calls if a[:4] == ["crm", "configure", "load", "update"]]
+    assert len(loads) == 1                        # the peer's load stands: noted, not loaded again
+    assert "the CIB changed under the load" in s.out.getvalue() and "could not patch cib" in s.out.getvalue()
+    assert live_apply.applied(raced).get("/etc/uec-clc-ha/cluster.crm") == live_apply.digest(
+        raced.read_bytes("/etc/uec-clc-ha/cluster.crm"))
+
+
+def test_a_load_that_keeps_failing_fails_after_three_attempts(tmp_path):
+    class Broken(Node):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if list(argv[:4]) == ["crm", "configure", "load", "update"]:
+                self.calls.append(list(argv))
+                raise CommandFailure(list(argv), 1, "ERROR: bad")
+            return super().run(argv, rcs, **kwargs)
+    node, c = prepared(tmp_path, header=(5, 10))
+    broken = Broken(node.root, header=(5, 10))
+    with pytest.raises(CommandFailure):
+        stages(broken, c).cib()
+    assert len([a for a in broken.calls if a[:4] == ["crm", "configure", "load", "update"]]) == 3
 
 
 def test_sbd_giving_up_its_start_up_is_retried(tmp_path):
