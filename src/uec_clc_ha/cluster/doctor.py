@@ -118,7 +118,7 @@ class Doctor:
     # -- the checks, in the order they are printed -------------------------------------------
     def check_all(self):
         for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
-                      self.data_directories, self.ssh_key, self.time, self.fencing, self.fencer_priority, self.quorum, self.cib,
+                      self.data_directories, self.ssh_key, self.time, self.fencing, self.cluster_priority, self.quorum, self.cib,
                       self.taken, self.same_settings, self.same_release, self.secret_files, self.leftovers):
             check()
         return self.findings
@@ -300,25 +300,38 @@ class Doctor:
                      f"check the BMC's network and user (ipmitool -I lanplus -H {address} -U {self.c.ipmi_user} -a "
                      "chassis power status), or set IPMI-Peer-Address / IPMI-User / IPMI-Password and apply")
 
-    def fencer_priority(self):
-        """Pacemaker's fencer (and so every fence agent) at a negative nice: the drop-in
-        pacemaker.service.d/uec-clc-ha.conf puts it there when Pacemaker starts."""
-        if self.c.fencing == "none":
-            return
-        done = self.run(["pgrep", "-x", "pacemaker-fence"])
-        pids = done.stdout.split() if done is not None and done.rc == 0 else []
-        if not pids:
-            return                                          # no cluster here: the quorum check says so
-        fields = (self.system.read_or_none(f"/proc/{pids[0]}/stat") or b"").decode().rsplit(")", 1)[-1].split()
-        nice = int(fields[16]) if len(fields) > 16 and fields[16].lstrip("-").isdigit() else None
-        if nice is not None and nice < 0:
-            self.add(OK, "fencer", f"the fencer runs at nice {nice}: in a split the fence agent gets the CPU "
-                     "before the monitors")
+    def cluster_priority(self):
+        """Pacemaker's agents ahead of the rest of a busy node: the drop-in's cluster-priority weighs the
+        fencer's session as nice -10 and the executor's as -5 where the kernel groups by session (Debian's
+        default), or the fencer itself at nice -10 where it does not (the agents' nice is 0 either way)."""
+        grouped = (self.system.read_or_none("/proc/sys/kernel/sched_autogroup_enabled") or b"").strip() == b"1"
+        wanted = (("pacemaker-fence", "fencer", -10),) + ((("pacemaker-execd", "executor", -5),) if grouped else ())
+        found = []
+        for name, label, want in wanted:
+            done = self.run(["pgrep", "-x", name])
+            pids = done.stdout.split() if done is not None and done.rc == 0 else []
+            if not pids:
+                return                                      # no cluster here: the quorum check says so
+            found.append((label, want, self._weight(pids[0], grouped)))
+        what = "session" if grouped else "process"
+        said = " and ".join(f"the {label}'s {what} {'?' if got is None else got}" for label, _, got in found)
+        if all(got is not None and got <= want for _, want, got in found):
+            self.add(OK, "priority", f"nice of {said}: on a busy node fencing and the monitors get the CPU "
+                     "before the CLC and an admin's commands")
         else:
-            self.add(WARN, "fencer", f"the fencer runs at nice {nice if nice is not None else '?'}: on a loaded "
-                     "node its fence agent competes with every monitor and may lose a split it should win",
-                     "systemctl daemon-reload, then restart pacemaker on this node at a quiet time "
-                     "(uec-clc-ha-ctl standby NODE first)")
+            self.add(WARN, "priority", f"nice of {said} (wanted: "
+                     + ", ".join(f"{label} {want}" for label, want, _ in found) + "): on a loaded node the "
+                     "monitors and the fence agents share the CPU with everything else; monitors may run past "
+                     "their timeouts, and a split may be lost that should be won",
+                     "/usr/lib/uec-clc-ha/cluster-priority (at any time; Pacemaker's start runs it too)")
+
+    def _weight(self, pid, grouped):
+        """The nice of pid's session (/proc/PID/autogroup: "/autogroup-45 nice -10"), or of the process."""
+        if grouped:
+            words = (self.system.read_or_none(f"/proc/{pid}/autogroup") or b"").decode().split()
+            return int(words[-1]) if words and words[-1].lstrip("-").isdigit() else None
+        fields = (self.system.read_or_none(f"/proc/{pid}/stat") or b"").decode().rsplit(")", 1)[-1].split()
+        return int(fields[16]) if len(fields) > 16 and fields[16].lstrip("-").isdigit() else None
 
     def quorum(self):
         done = self.run(["corosync-cmapctl", "runtime.votequorum."])

@@ -52,7 +52,7 @@ class Node(System):
     """One node: files under a temporary root, tools answering from a table."""
 
     def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
-                 enabled="disabled", ping=0, fencer_nice=-10, peer_release="debian=12 pacemaker=2.1.5",
+                 enabled="disabled", ping=0, fencer_nice=-10, sessions=(-10, -5), peer_release="debian=12 pacemaker=2.1.5",
                  pacemaker="2.1.5", bmc=(0, "Status: ON\n", ""), arbiter=None, qdevice=None):
         super().__init__(root)
         self.arbiter, self.qdevice = arbiter, qdevice     # corosync's device ("host:port"), qdevice-tool -sv
@@ -60,6 +60,8 @@ class Node(System):
         self.bmc, self.bmc_asked = bmc, []
         self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
+        self.sessions = sessions      # the nice of the fencer's and the executor's autogroups; None: no autogroups
+        self.write_atomic("/proc/sys/kernel/sched_autogroup_enabled", b"0\n" if sessions is None else b"1\n")
         with open(NORMAL) as fh:
             self.crm_xml = json.load(fh)["sources"]["crm_mon"]["stdout"]
         self.cluster, self.peer_digest, self.peer_disk = cluster, peer_digest, peer_disk
@@ -133,11 +135,15 @@ class Node(System):
             return Completed(tuple(argv), *self.bmc)
         elif argv[0] == "timedatectl":
             out = self.ntp + "\n"
-        elif argv[0] == "pgrep" and argv[1:] == ["-x", "pacemaker-fence"]:
-            rc, out = (0, "1581\n") if self.cluster else (1, "")
+        elif argv[0] == "pgrep" and argv[1:] in (["-x", "pacemaker-fence"], ["-x", "pacemaker-execd"]):
+            pid, session = (1581, 0) if argv[2] == "pacemaker-fence" else (1582, 1)
+            rc, out = (0, f"{pid}\n") if self.cluster else (1, "")
             # /proc/PID/stat: the 19th field is the nice value
-            self.write_atomic("/proc/1581/stat", f"1581 (pacemaker-fence) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 "
-                                                 f"10 {self.fencer_nice} 1 0 100 0\n".encode())
+            self.write_atomic(f"/proc/{pid}/stat", f"{pid} ({argv[2]}) S 1 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 "
+                                                   f"10 {self.fencer_nice if pid == 1581 else 0} 1 0 100 0\n".encode())
+            if self.sessions is not None:
+                self.write_atomic(f"/proc/{pid}/autogroup", f"/autogroup-{40 + session} nice "
+                                                            f"{self.sessions[session]}\n".encode())
         else:
             raise AssertionError(f"doctor ran an unexpected command: {argv}")
         return Completed(tuple(argv), rc, out, "")
@@ -266,15 +272,28 @@ def test_where_the_cluster_is_down_it_warns_and_compares_nothing(healthy):
     assert "fail" not in text.split()
 
 
-def test_a_fencer_at_normal_priority_is_a_warning_with_the_fix(healthy):
-    rc, text = run_doctor(healthy(peer_digest="same", fencer_nice=0))
-    assert rc == 1, text
-    assert "warn fencer" in text and "the fencer runs at nice 0" in text and "restart pacemaker" in text
-
-
-def test_a_fencer_at_nice_minus_10_is_ok(healthy):
+def test_agents_sessions_at_their_weights_are_ok(healthy):
     rc, text = run_doctor(healthy(peer_digest="same"))
-    assert rc == 0 and "the fencer runs at nice -10" in text, text
+    assert rc == 0, text
+    assert "ok   priority" in text, text
+    assert "the fencer's session -10 and the executor's session -5" in text
+
+
+@pytest.mark.parametrize("sessions, said", [((0, -5), "the fencer's session 0 and the executor's session -5"),
+                                            ((-10, 0), "the fencer's session -10 and the executor's session 0")])
+def test_a_session_at_the_default_weight_is_a_warning_with_the_fix(healthy, sessions, said):
+    # a fencer that pacemakerd restarted (a new session), or a node whose Pacemaker started before the package
+    rc, text = run_doctor(healthy(peer_digest="same", sessions=sessions))
+    assert rc == 1, text
+    assert "warn" in text and said in text and "/usr/lib/uec-clc-ha/cluster-priority" in text
+
+
+@pytest.mark.parametrize("fencer_nice, rc", [(-10, 0), (0, 1)])
+def test_without_autogroups_the_fencer_process_nice_is_what_counts(healthy, fencer_nice, rc):
+    # the agents' nice is 0 whatever their daemon's: only the fencer itself gains by its nice
+    got, text = run_doctor(healthy(peer_digest="same", sessions=None, fencer_nice=fencer_nice))
+    line = next(x for x in text.splitlines() if "priority" in x)
+    assert got == rc and f"the fencer's process {fencer_nice}" in line and "executor" not in line, text
 
 
 def test_a_cib_that_differs_from_the_files_is_a_warning_naming_apply(healthy):
