@@ -79,7 +79,7 @@ def _running_on(sim, rsc):
 
 
 def test_the_sbd_devices_wait_on_the_passive_node_so_a_failover_starts_none(sim):
-    # fence_sbd's start and first monitor are seconds of Python at the fencer's nice -10: not beside the
+    # fence_sbd's start and first monitor are seconds of Python with the fencer's weight (nice -10): not beside the
     # survivor's promotion (the probe's device too; an arbiter pair has st_sbd alone, the same colocation)
     devices = ["st_sbd", "st_sbd_probe"]
     assert {d: _running_on(sim, d) for d in devices} == {d: [sim.other] for d in devices}
