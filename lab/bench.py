@@ -39,8 +39,9 @@ it repeats (--reps, at least five):
                change, fencing requested and confirmed, DRBD promoted, mount,
                VIP, CLC started) and where the survivor's CPU went meanwhile
                (lablib.cpu: idle, Pacemaker's agents and daemons, corosync,
-               sbd, the CLC, the kernel); the dead node is booted and the pair
-               restored
+               sbd, the CLC, the kernel; the sampler's log kept as
+               build/lab/run/cpu-TAG.log); the dead node is booted and the
+               pair restored
   kill -9      the CLC daemon on the active node killed: kill -> HTTP 200
 
 and prints min/median/max of each, the median of each part and the sum of
@@ -189,7 +190,10 @@ def power_loss(lab, tag, strict=True):
         found = milestones(lab.journal(survivor, f"@{int(t_guest) - 1}"), t_guest, active, survivor)
         return found if "CLC started" in found else None
     parts = wait_for("the survivor's journal recording the CLC's start", takeover, 180, step=2)
-    used = cpu.summarise(cpu.read(lab, survivor), t_guest - offset, t_guest - offset + took)
+    sampled = cpu.read(lab, survivor)
+    with open(os.path.join(config.RUN, f"cpu-{tag}.log"), "w") as fh:     # kept for a later look
+        fh.write(f"# {survivor}, kill at uptime {t_guest - offset:.1f}, served {took:.1f} s later\n{sampled}")
+    used = cpu.summarise(sampled, t_guest - offset, t_guest - offset + took)
     cpu.stop(lab, survivor)
     lab.boot(active)
     scenario.restore(lab)

@@ -86,7 +86,8 @@ def _frames(text):
 
 def summarise(text, start=None, end=None):
     """{"seconds": the window sampled, "idle": its idle share (0-1), "cpu": {what: CPU seconds}} between the
-    samples nearest `start` and `end` (uptimes; None: the log's ends).  `what` is a unit without ".service",
+    samples nearest `start` and `end` (uptimes; None: the log's ends).  `what` is a unit without ".service"
+    (one started in the window counts from 0; one stopped in it is not counted, its CPU left in "kernel"),
     "pacemaker agents" (pacemaker.service less Pacemaker's daemons) and "kernel" (what no unit's cgroup
     counts: DRBD's and the network's kernel threads, interrupts); None when fewer than two samples cover it."""
     frames = [f for f in _frames(text)
@@ -99,9 +100,8 @@ def summarise(text, start=None, end=None):
     busy = (total - ticks[3]) / total if total else 0.0
     seconds = last["up"] - first["up"]
     cpu = {}
-    for name, used in last["units"].items():
-        if name in first["units"]:
-            cpu[name[:-len(".service")] if name.endswith(".service") else name] = used - first["units"][name]
+    for name, used in last["units"].items():           # a unit started in the window (the CLC) counts from 0
+        cpu[name[:-len(".service")] if name.endswith(".service") else name] = used - first["units"].get(name, 0)
     daemons = {d: last["daemons"][d] - first["daemons"][d]
                for d in last["daemons"] if d in first["daemons"]}
     for d, used in daemons.items():

@@ -31,11 +31,12 @@ def test_the_sampler_records_uptime_cpu_and_every_units_cgroup(tmp_path):
 
 def test_the_summary_splits_pacemakers_agents_from_its_daemons_and_keeps_to_the_window():
     def frame(up, busy, idle, pcmk, clc, execd, fenced):
-        return (f"T {up} {busy} 0 0 {idle} 0 0 0 0\nC pacemaker.service {pcmk}\nC eucalyptus-cloud.service {clc}\n"
-                f"P (pacemaker-execd) {execd} 0\nP (pacemaker-fence) {fenced} 0\n")
+        return (f"T {up} {busy} 0 0 {idle} 0 0 0 0\nC pacemaker.service {pcmk}\n"
+                + (f"C eucalyptus-cloud.service {clc}\n" if clc is not None else "")   # started by the agent
+                + f"P (pacemaker-execd) {execd} 0\nP (pacemaker-fence) {fenced} 0\n")
     # 100 ticks a second (USER_HZ); from 10 s to 20 s: 8 s busy, 2 s idle; pacemaker.service 5 s of which
     # execd 1 s and the fencer 0.5 s (their own processes), the CLC 2 s: 1 s nobody's cgroup (the kernel)
-    text = (frame(0.0, 0, 0, 0, 0, 0, 0) + frame(10.0, 500, 500, 1_000_000, 0, 10, 0)
+    text = (frame(0.0, 0, 0, 0, None, 0, 0) + frame(10.0, 500, 500, 1_000_000, None, 10, 0)
             + frame(20.0, 1300, 700, 6_000_000, 2_000_000, 110, 50) + frame(30.0, 2300, 700, 9_000_000, 2_000_000, 110, 50))
     s = cpu.summarise(text, start=10.0, end=20.0)
     assert s["seconds"] == 10.0 and s["idle"] == 0.2
