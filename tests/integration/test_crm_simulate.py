@@ -196,9 +196,10 @@ def _recurring_monitors(primitive):
 def test_probe_and_monitor_timeouts_taken_by_a_running_pair_restart_nothing(sim):
     # an upgrade's `apply` loads them into a serving pair's CIB (0.7.5's: no probes of their own, the
     # recurring monitors at OLD_MONITOR_TIMEOUTS): the cloud must not notice
+    # (and 0.7.6's: DRBD's notifications without an op of their own, Pacemaker's 20 s)
     tree = ET.parse(sim.cib)
     for ops in tree.iter("operations"):
-        for op in [op for op in ops if op.get("name") == "monitor" and op.get("interval") == "0"]:
+        for op in [op for op in ops if op.get("name") in ("monitor", "notify") and op.get("interval") == "0"]:
             ops.remove(op)
     for primitive in tree.iter("primitive"):
         for op in _recurring_monitors(primitive) if primitive.get("id") in OLD_MONITOR_TIMEOUTS else ():
@@ -213,6 +214,9 @@ def test_probe_and_monitor_timeouts_taken_by_a_running_pair_restart_nothing(sim)
                           interval="0", timeout="120s")
         for op in _recurring_monitors(primitive) if primitive.get("id") in OLD_MONITOR_TIMEOUTS else ():
             op.set("timeout", "120s")
+        if primitive.get("id") == DRBD:
+            ET.SubElement(primitive.find("operations"), "op", id=f"{DRBD}-notify-0", name="notify", interval="0",
+                          timeout="90s")
     again.write(sim.cib)
     summary, _ = sim.transition()
     assert summary == [], summary
