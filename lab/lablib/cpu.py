@@ -106,9 +106,8 @@ def summarise(text, start=None, end=None):
                for d in last["daemons"] if d in first["daemons"]}
     for d, used in daemons.items():
         cpu[d] = used
-    if "pacemaker" in cpu:
-        pcmk_daemons = sum(v for d, v in daemons.items() if d.startswith("pacemaker"))
-        cpu["pacemaker agents"] = max(0.0, cpu["pacemaker"] - pcmk_daemons)
+    if "pacemaker" in cpu:                              # every one of DAEMONS runs in pacemaker.service
+        cpu["pacemaker agents"] = max(0.0, cpu["pacemaker"] - sum(daemons.values()))
     units = sum(v for k, v in cpu.items() if k not in daemons and k != "pacemaker agents")
     cpu["kernel"] = max(0.0, busy * seconds - units)
     return {"seconds": round(seconds, 1), "idle": round(1 - busy, 3),
