@@ -40,8 +40,9 @@ it repeats (--reps, at least five):
                VIP, CLC started) and where the survivor's CPU went meanwhile
                (lablib.cpu: idle, Pacemaker's agents and daemons, corosync,
                sbd, the CLC, the kernel; the sampler's log kept as
-               build/lab/run/cpu-TAG.log); the dead node is booted and the
-               pair restored
+               build/lab/run/cpu-TAG.log) and to which agent (lablib.acct:
+               the kernel's process accounting, kept as acct-TAG.bin); the
+               dead node is booted and the pair restored
   kill -9      the CLC daemon on the active node killed: kill -> HTTP 200
 
 and prints min/median/max of each, the median of each part and the sum of
@@ -70,7 +71,7 @@ import statistics
 import sys
 import time
 
-from lablib import arbiter, config, cpu, pair as lab_pair, recipe, scenario, state
+from lablib import acct, arbiter, config, cpu, pair as lab_pair, recipe, scenario, state
 from lablib.observe import Lab, guest_clock, milestones, wait_for
 from lablib.scenario import Writer
 
@@ -179,6 +180,7 @@ def power_loss(lab, tag, strict=True):
     writer.start()
     writer.wait_acked()
     offset = cpu.start(lab, survivor)                   # where the survivor's CPU goes (lablib.cpu)
+    watched = acct.start(lab, survivor)                 # and to which agent (lablib.acct)
     t_guest = guest_clock(lab, survivor)
     t0 = time.monotonic()
     assert lab.kill(active)
@@ -195,9 +197,13 @@ def power_loss(lab, tag, strict=True):
         fh.write(f"# {survivor}, kill at uptime {t_guest - offset:.1f}, served {took:.1f} s later\n{sampled}")
     used = cpu.summarise(sampled, t_guest - offset, t_guest - offset + took)
     cpu.stop(lab, survivor)
+    accounted = acct.stop(lab, survivor)
+    with open(os.path.join(config.RUN, f"acct-{tag}.bin"), "wb") as fh:
+        fh.write(accounted)
+    agents = acct.summarise(accounted, watched, t_guest, t_guest + took)
     lab.boot(active)
     scenario.restore(lab)
-    return {"seconds": round(took, 1), "parts": parts, "active": active, "cpu": used, **kept}
+    return {"seconds": round(took, 1), "parts": parts, "active": active, "cpu": used, "agents": agents, **kept}
 
 
 def kill_9(lab, tag):
@@ -332,6 +338,7 @@ def report(results, st, out):
     out.write(f"  {'sum of the unavoidable':<22}" + "".join(row) + "\n")
     out.write("  (unavoidable: membership, the fencing from request to confirmation, promote, mount, the CLC's start)\n")
     _report_cpu(results, names, out)
+    _report_agents(results, names, out)
     out.write("\n")
     for n in names:
         med = statistics.median(r["seconds"] for r in results[n]["power loss"])
@@ -368,6 +375,18 @@ def _report_cpu(results, names, out):
         out.write(f"  {label:<22}" + "".join(f"{got[n][0][row]:>10.1f}" for n in names) + "\n")
     out.write("  (pacemaker agents: pacemaker.service less its daemons; the daemons' names as /proc keeps them;\n"
               "   kernel: busy time no unit's cgroup counts, DRBD's and the network's threads among it)\n")
+
+
+def _report_agents(results, names, out):
+    """The survivor's agents by CPU from the kill to the client's first answer (lablib.acct), medians."""
+    for n in names:
+        rows = acct.medians([r.get("agents") for r in results[n]["power loss"]])
+        if not rows:
+            continue
+        out.write(f"\nThe survivor's processes by the agent that ran them, {n}: median CPU seconds and runs "
+                  "from the kill to the client's first answer (lablib.acct)\n")
+        for name, seconds, runs in rows:
+            out.write(f"  {name:<36}{seconds:>8.1f} s{runs:>6g} runs\n")
 
 
 def _load():
