@@ -66,38 +66,12 @@ def test_the_survivor_takes_over_when_the_active_node_goes(sim):
     assert sim.simulate("--node-down", sim.active) == {"rg_uec": sim.other, "promoted": sim.other}
 
 
-def test_at_a_failover_the_address_comes_up_beside_the_mount_and_the_clc_after_both(sim):
+def test_at_a_failover_the_vip_comes_up_while_drbd_is_promoted_and_the_clc_after_both(sim):
     _, after = sim.transition("--node-down", sim.active)
     promote = f"{DRBD}_promote_0"
     assert promote in after["res_fs_clc_start_0"]                  # the data only where DRBD is Primary
-    assert promote in after["res_ip_clc_start_0"]                  # not beside the promotion (the CPU it wants)
-    assert "res_fs_clc_start_0" not in after["res_ip_clc_start_0"]  # but beside the mount
+    assert promote not in after["res_ip_clc_start_0"]              # the address does not wait for it
     assert {"res_fs_clc_start_0", "res_ip_clc_start_0", "res_ip_clc_src_start_0"} <= after["res_uec_start_0"]
-
-
-def _without_constraint(sim, cid):
-    tree = ET.parse(sim.cib)
-    constraints = tree.getroot().find("configuration/constraints")
-    old = next(c for c in constraints if c.get("id") == cid)
-    constraints.remove(old)
-    tree.write(sim.cib)
-    return old
-
-
-def test_the_address_after_the_promotion_taken_by_a_serving_pair_restarts_nothing(sim):
-    # an upgrade's `apply` from 0.7.7 (no o_drbd_before_address) loads it into a serving pair's CIB
-    old = _without_constraint(sim, "o_drbd_before_address")
-    assert sim.transition()[0] == []
-    sim.simulate()
-    tree = ET.parse(sim.cib)
-    tree.getroot().find("configuration/constraints").append(old)
-    tree.write(sim.cib)
-    assert sim.transition()[0] == []
-    # and the order is optional: the address alone restarts without DRBD's promotion
-    subprocess.run(["crm_resource", "-r", "res_ip_clc", "-p", "ip", "-v", "203.0.113.100"], env=sim.env(), check=True,
-                   stdout=subprocess.DEVNULL)
-    summary, _ = sim.transition()
-    assert sorted(line.split()[2] for line in summary) == ["res_ip_clc", "res_ip_clc_src"], summary
 
 
 def _running_on(sim, rsc):

@@ -64,8 +64,8 @@ SECRET_RE = re.compile(r'(\b\w*(?:pass|secret)\w*=)("[^"]*"|\S+)')
 # one matches): only these are ever deleted; what the admin added to the CIB stays.
 OWNED_RE = re.compile(r"^(?:res_drbd_.+|ms_drbd_.+|res_fs_clc|res_ip_clc|res_ip_clc_src|res_uec|"
                       r"res_uec_image_store_proxy|res_ping|cl_ping|rg_uec|rg_uec_address|l_uec_connected|"
-                      r"o_drbd_before_uec|o_drbd_before_address|c_uec_on_drbd|c_address_with_uec|o_address_before_clc|"
-                      r"st_sbd|st_sbd_probe|c_st_sbd_away_from_uec|c_st_sbd_probe_away_from_uec|fencing_topology|st_ipmi_.+|"
+                      r"o_drbd_before_uec|c_uec_on_drbd|c_address_with_uec|o_address_before_clc|st_sbd|"
+                      r"st_sbd_probe|c_st_sbd_away_from_uec|c_st_sbd_probe_away_from_uec|fencing_topology|st_ipmi_.+|"
                       r"l_st_ipmi_.+)$")
 # Cluster options cluster.crm.j2 sets in some configurations only, with the value it sets: `load update`
 # merges a property set, so an option the file no longer names would stay; it is deleted (back to
