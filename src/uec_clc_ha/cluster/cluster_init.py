@@ -291,12 +291,15 @@ class Stages:
             self.changed.append(f"started {QDEVICE}")
 
     def _start_systemd(self, attempts):
-        """systemctl start, again when sbd gave up its start-up while the partition was still forming.
+        """systemctl start, again when sbd gave up its start-up or corosync died while the partition formed.
 
         sbd aborts its start-up ("Not enough votes to proceed") when the cluster
         has not settled within its watchdog timeout; joining a running peer can
-        take that long on a slow host.  A fresh start then finds the partition
-        formed.  Any other failure, or the last attempt's, is raised.
+        take that long on a slow host.  And corosync (3.1.9 on the lab) aborts
+        on an assertion when the peer's quorum device registers in the middle
+        of the join (the device's vote arrives before the peer's own).  A fresh
+        start then finds the partition formed.  Any other failure, or the last
+        attempt's, is raised.
         """
         for attempt in range(1, attempts + 1):
             done = self.system.run(["systemctl", "start", "corosync.service", "pacemaker.service"], rcs=None,
@@ -305,13 +308,15 @@ class Stages:
                 return
             sbd_failed = self.system.run(["systemctl", "is-failed", "sbd.service"], rcs=None).stdout.strip() \
                 == "failed"
-            if not sbd_failed or attempt == attempts:
+            corosync_died = self.system.run(["systemctl", "show", "--property=Result", "--value",
+                                             "corosync.service"], rcs=None).stdout.strip() in ("signal", "core-dump")
+            if not (sbd_failed or corosync_died) or attempt == attempts:
                 log = self.system.run(["journalctl", "--no-pager", "-n", "15", "-u", "sbd", "-u", "corosync",
                                        "-u", "pacemaker"], rcs=None, timeout=30).stdout
                 raise CommandFailure(["systemctl", "start", "corosync.service", "pacemaker.service"], done.rc,
                                      (done.stderr or done.stdout) + log)
-            self.say(f"sbd gave up its start-up (attempt {attempt} of {attempts}: the partition was still "
-                     "forming); starting again")
+            why = "sbd gave up its start-up" if sbd_failed else "corosync died on a signal"
+            self.say(f"{why} (attempt {attempt} of {attempts}: the partition was still forming); starting again")
             self.system.run(["systemctl", "reset-failed", "sbd.service", "corosync.service", "pacemaker.service"],
                             rcs=None)
             self.system.run(["systemctl", "stop", "corosync.service"], rcs=None, timeout=120)

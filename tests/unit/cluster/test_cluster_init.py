@@ -23,13 +23,14 @@ HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (
 
 class Node(System):
     def __init__(self, root, header=None, members=("clc1",), quorate=False, start_failures=0, readers=(),
-                 role="Secondary"):
+                 role="Secondary", failing="sbd"):
         super().__init__(root)
         self.header, self.members, self.quorate = header, list(members), quorate
         self.readers, self.role = set(readers), role        # nodes whose sbd clears a ping; DRBD's role here
         self.slots = {"clc1": "clear", "clc2": "clear"}      # `sbd list`: each node's slot and its message
-        self.start_failures = start_failures
+        self.start_failures, self.failing = start_failures, failing     # what fails a start: "sbd", "corosync", other
         self.sbd_failed = False
+        self.corosync_result = "success"
         self.active = set()
         self.enabled = {"sbd.service"}
         self.calls = []
@@ -58,8 +59,11 @@ class Node(System):
                 rc, out = (0, "active") if units[0] in self.active else (3, "inactive")
             elif verb == "is-failed":
                 out = "failed" if self.sbd_failed else "active"
+            elif verb == "show" and units[-1] == "corosync.service":
+                out = self.corosync_result
             elif verb == "reset-failed":
                 self.sbd_failed = False
+                self.corosync_result = "success"
             elif verb == "enable":
                 self.enabled.update(units)
             elif verb == "disable":
@@ -67,7 +71,8 @@ class Node(System):
             elif verb == "start":
                 if self.start_failures:
                     self.start_failures -= 1
-                    self.sbd_failed = True
+                    self.sbd_failed = self.failing == "sbd"
+                    self.corosync_result = "signal" if self.failing == "corosync" else "exit-code"
                     rc, out = 1, "A dependency job for pacemaker.service failed."
                 else:
                     self.active.update(units)
@@ -273,6 +278,20 @@ def test_sbd_giving_up_its_start_up_is_retried(tmp_path):
     starts = [a for a in node.calls if a[:2] == ["systemctl", "start"]]
     assert len(starts) == 2 and "pacemaker.service" in node.active
     assert ["systemctl", "reset-failed", "sbd.service", "corosync.service", "pacemaker.service"] in node.calls
+
+
+def test_corosync_dying_on_a_signal_while_joining_is_retried(tmp_path):
+    # corosync 3.1.9 aborted (SIGABRT) when the peer's quorum device registered in the middle of the join (lab)
+    node, c = prepared(tmp_path, header=(5, 10), start_failures=1, failing="corosync")
+    stages(node, c).stack()
+    assert len([a for a in node.calls if a[:2] == ["systemctl", "start"]]) == 2 and "pacemaker.service" in node.active
+
+
+def test_a_start_that_fails_otherwise_is_not_retried(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10), start_failures=1, failing="config")
+    with pytest.raises(CommandFailure):
+        stages(node, c).stack()
+    assert len([a for a in node.calls if a[:2] == ["systemctl", "start"]]) == 1
 
 
 def test_the_heartbeat_stack_is_not_brought_up_here(tmp_path):
