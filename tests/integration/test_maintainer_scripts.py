@@ -8,6 +8,7 @@ and an upstart job file.  Nothing is installed on the host.
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -581,3 +582,44 @@ def test_apt_holds_a_stopped_stack_stopped_while_dpkg_upgrades_it(clc, deb):
     assert calls.index(f"mask --runtime --quiet {units}") < calls.index(f"unmask --runtime --quiet {units}")
     assert not clc.exists("/run/uec-clc-ha/apt-held")
     assert clc.run(["dpkg-query", "-W", "-f", "${Version}", "pacemaker"]).stdout == version + "+test2"
+
+
+def test_the_second_node_joins_from_a_two_line_preseed(clc, deb):
+    """uec-clc-ha/join-token + uec-clc-ha/cluster-secret: a wrong secret fails configure with nothing written;
+    the right one writes the first node's settings swapped, and debconf holds them, not the token."""
+    from scenarios import full_raw
+    from uec_clc_ha.cluster import doctor
+    from uec_clc_ha.config import join_token, keyring
+
+    here = os.uname().nodename                     # the chroot's `uname -n`: the name the token is made for
+    first = dict(full_raw("corosync-drbd84"), **{"Peer-Node": here})
+    token = join_token.make(first, package_version())
+    secret = first["Cluster-Secret"]
+
+    before = snapshot_files(clc)
+    clc.run(["debconf-set-selections"], input=f"uec-clc-ha uec-clc-ha/join-token string {token}\n"
+                                              "uec-clc-ha uec-clc-ha/cluster-secret password "
+                                              "another-pairs-secret-of-some-length\n")
+    done = install(clc, deb, check=False)
+    assert done.returncode != 0
+    assert "is not the one of the pair 'uec-clc'" in done.stdout + done.stderr
+    _, _, changed = diff_snapshots(before, snapshot_files(clc))
+    assert not clc.exists("/etc/uec-clc-ha/uec-clc-ha.conf") and not clc.exists("/etc/corosync/authkey")
+
+    clc.run(["debconf-set-selections"], input=f"uec-clc-ha uec-clc-ha/cluster-secret password {secret}\n")
+    clc.run(["dpkg", "--configure", "-a"])
+    raw = settings_file.parse(clc.read("/etc/uec-clc-ha/uec-clc-ha.conf").decode())
+    assert (raw["Local-Node"], raw["Peer-Node"], raw["Local-Address"], raw["Peer-Address"]) == \
+        (here, "clc1", first["Peer-Address"], first["Local-Address"])
+    assert raw["Replication-Local-Address"] == first["Replication-Peer-Address"]
+    keys = keyring.derive(secret, first["Cluster-Name"])
+    assert doctor.settings_digest(raw, keys) == doctor.settings_digest(first, keys)
+    assert clc.exists("/etc/corosync/authkey")
+    shown = clc.run(["debconf-show", "uec-clc-ha"]).stdout
+    assert f"uec-clc-ha/local-address: {first['Peer-Address']}\n" in shown
+    assert re.search(r"uec-clc-ha/join-token:\s*$", shown, re.M) and token not in shown
+    for path in ("/var/cache/debconf/config.dat", "/var/cache/debconf/passwords.dat"):
+        assert secret.encode() not in clc.read(path), path
+    settings_before = clc.read("/etc/uec-clc-ha/uec-clc-ha.conf")
+    clc.run(["dpkg-reconfigure", "-fnoninteractive", "uec-clc-ha"])
+    assert clc.read("/etc/uec-clc-ha/uec-clc-ha.conf") == settings_before

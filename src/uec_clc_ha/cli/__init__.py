@@ -13,11 +13,12 @@ import sys
 from uec_clc_ha import __version__
 from uec_clc_ha.errors import EXIT_USAGE, guarded
 from uec_clc_ha.host.system import System
-from uec_clc_ha.cli import (adopt, apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, migrate_data,
+from uec_clc_ha.cli import (adopt, apply, check, cloud_ip, cluster_init, diff, doctor, drbd_init, failover, join, join_token,
+                            migrate_data,
                             prepare_secondary, render, restore_data, set as set_cmd, show, standby, status,
                             unblock, unstandby)
 
-COMMANDS = (show, set_cmd, check, render, diff, apply, drbd_init, migrate_data, prepare_secondary, restore_data,
+COMMANDS = (show, set_cmd, check, render, diff, apply, join_token, join, drbd_init, migrate_data, prepare_secondary, restore_data,
             cluster_init, adopt, status, doctor, failover, standby, unstandby, unblock, cloud_ip)
 
 EPILOG = """exit codes: 0 success (diff: no differences); 1 check found problems,

@@ -36,6 +36,8 @@ SECRET_QUESTIONS = {
 # Answers that ask for a step rather than hold a setting.
 ACTION_QUESTIONS = ("initial-primary", "initialize-drbd", "migrate-data", "prepare-secondary",
                     "disable-boot-startup", "start-cluster")
+# The first node's join token (config.join_token): the second node's settings from one line; used once.
+JOIN_QUESTION = "join-token"
 # Destructive steps: asked for once; reset once the postinst has acted on them.
 ONE_SHOT_QUESTIONS = ("initialize-drbd", "migrate-data", "prepare-secondary")
 
@@ -73,3 +75,21 @@ def reset_one_shot(db):
     """Answer the destructive steps' questions "false" again once the postinst has acted on them."""
     for q in ONE_SHOT_QUESTIONS:
         db.set(question(q), "false")
+
+
+def join_token(db):
+    """The join token answered (preseeded or typed), or ""."""
+    return db.get(question(JOIN_QUESTION)).strip()
+
+
+def store(db, raw):
+    """Answer every settings question as the settings ``raw`` say (after a join token filled them), so that a
+    later dpkg-reconfigure starts from the settings, not from the token."""
+    for q, key in SETTINGS_QUESTIONS.items():
+        db.set(question(q), raw.get(key, ""))
+    db.set(question("initial-primary"), "true" if raw.get("Initial-Primary") == raw.get("Local-Node") else "false")
+
+
+def forget_join_token(db):
+    """The join token has made the settings: a later reconfigure must not make them again over later changes."""
+    db.set(question(JOIN_QUESTION), "")

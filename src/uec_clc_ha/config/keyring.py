@@ -1,6 +1,7 @@
 """Every key of the cluster, derived from the one shared cluster secret.
 
-Called by uec_clc_ha.config.render (pure) and by the CLI's `set --generate-secret`.
+Called by uec_clc_ha.config.render (pure), config.join_token, the arbiter's enrolment and the CLI's
+`set --generate-secret`.
 Both nodes hold the same Cluster-Secret, so both derive identical keys and no
 key file is ever copied between them.  Derivation: PBKDF2-HMAC-SHA256 with
 the cluster name as salt stretches the secret into a master key; HKDF-Expand
@@ -27,12 +28,14 @@ class Keys:
     heartbeat_sha1_key: str      # 40 hex digits for authkeys "1 sha1 <key>"
     corosync_authkey: bytes      # 256 bytes, as corosync-keygen makes
     arbiter_enrol_key: str       # 64 hex digits: authenticates enrolment with the arbiter (cluster.arbiter_protocol)
+    join_token_key: str          # 64 hex digits: authenticates the second node's join token (config.join_token)
 
     def __repr__(self):
         return "Keys(<derived, not shown>)"
 
     def all_text(self):
-        """Every key as text, for scrubbing them out of diagnostics."""
+        """Every key written anywhere, as text, for scrubbing them out of diagnostics (doctor's settings digest
+        hashes these too, so the list stays as it is: join_token_key is never written, only used)."""
         return (self.drbd_shared_secret, self.heartbeat_sha1_key, self.corosync_authkey.hex(), self.arbiter_enrol_key)
 
 
@@ -58,6 +61,7 @@ def derive(cluster_secret, cluster_name):
         heartbeat_sha1_key=hkdf_expand(master, b"heartbeat authkeys sha1", 20).hex(),
         corosync_authkey=hkdf_expand(master, b"corosync authkey", 256),
         arbiter_enrol_key=hkdf_expand(master, b"arbiter enrolment", 32).hex(),
+        join_token_key=hkdf_expand(master, b"join token", 32).hex(),
     )
 
 

@@ -60,6 +60,12 @@ def parse(text, source=SETTINGS_PATH):
     return raw
 
 
+def explicit_keys(text, source=SETTINGS_PATH):
+    """The keys a settings text writes out (the others are comments: they follow the defaults)."""
+    _, paragraph = _parse(text, source)
+    return {settings.field(k).key for k in (paragraph or ()) if settings.field(k) is not None}
+
+
 def pristine_text():
     """The commented settings file with every default, as shipped (conf/uec-clc-ha.conf.j2)."""
     return jinja_env.render("uec-clc-ha.conf.j2", fields=settings.FIELDS, format_mark=FORMAT_MARK)

@@ -26,12 +26,13 @@ told how to finish.
 """
 
 import json
+import os
 import sys
 
 from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply
-from uec_clc_ha.config import answers, changes as config_changes, pipeline, settings_file
+from uec_clc_ha.config import answers, changes as config_changes, join_token, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
-from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
+from uec_clc_ha.errors import Problem, Refused, UecError, ValidationError, VerifyError, Waiting
 from uec_clc_ha.host import applied, boot, managed_files
 from uec_clc_ha.host.paths import CRM_FILE, LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
 from uec_clc_ha.maint import apt_guard
@@ -82,10 +83,13 @@ def prepare(system, db):
     # The postinst shows the secret note only while it is unseen: unseen only when a secret is generated.
     note = answers.question("secret-generated")
     db.fset(note, "seen", "true")
-    if not any(changes.get(k) or current.get(k) for k in DESCRIBING):
+    token = answers.join_token(db)
+    if not token and not any(changes.get(k) or current.get(k) for k in DESCRIBING):
         system.remove(PENDING)
         return 0
     try:
+        if token:
+            changes = joined(system, token, changes, secrets, current)
         text, generated = config_changes.with_answers(system, changes, secrets, *fallback)
         built = pipeline.build(system, settings_file.parse(text))
         problems = pipeline.check(system, built)
@@ -95,7 +99,32 @@ def prepare(system, db):
         _show_problems(db, e.problems)
         raise
     system.write_atomic(PENDING, json.dumps({"text": text, "generated": bool(generated)}), mode=0o600)
+    if token:
+        answers.store(db, settings_file.parse(text))
     return 0
+
+
+def joined(system, text, changes, secrets, current):
+    """uec-clc-ha/join-token: this node's settings changes from the first node's token, opened with the secret
+    answered (or the one the settings hold); this host's facts from their answers (debian/config offered the
+    first node's).  ValidationError for a cut token, Refused for a wrong secret, an altered token, a token of
+    another host or a node of another pair: nothing is written."""
+    token = join_token.read(text)
+    secret = secrets.get("Cluster-Secret") or current.get("Cluster-Secret")
+    if not secret:
+        raise ValidationError([Problem("Cluster-Secret", "is required to open the join token: enter the cluster "
+                                                         f"secret of {token.first_node}")])
+    join_token.authenticate(token, secret)
+    name = os.uname().nodename if system.is_live else changes.get("Local-Node")
+    if name and name.lower() != token.joining_node.lower():
+        raise Refused(f"the join token configures {token.joining_node} as {token.first_node}'s peer, and this "
+                      f"host is {name}: make the token for this host on {token.first_node}. Nothing was written.")
+    if not join_token.is_pair_of(token, current):
+        raise Refused(f"this node is configured already for the pair '{current['Cluster-Name']}' of "
+                      f"{current['Local-Node']} and {current['Peer-Node']}: the join token is of another pair. "
+                      "Nothing was written.")
+    values, _ = join_token.for_this_node(token, {k: changes.get(k, "") for k in join_token.HOST_FACTS})
+    return values
 
 
 def diversions(system, db=None):
@@ -144,6 +173,7 @@ def install(system, db):
     _say_if_not_applied(system, built)
     record_last(system, text)
     system.remove(PENDING)
+    answers.forget_join_token(db)
     if pending["generated"]:
         # Shown once by the postinst, which clears the variable right after (and on failure).
         note = answers.question("secret-generated")

@@ -231,3 +231,58 @@ def test_no_to_disable_boot_startup_never_enables_eucalyptus_on_drbd_data(root, 
     data_moved(root)
     maint.boot_step(root, disable=False)
     assert calls == ["disable"] and "stays disabled although the answer was no" in capsys.readouterr().err
+
+
+# -- the second node from the first node's join token (uec-clc-ha/join-token) -----------------------------------
+def joining(root, monkeypatch, secret=SCENARIOS["corosync-arbiter"]["Cluster-Secret"], **answers_given):
+    """A debconf database as debian/config leaves it on the second node: the token, the secret, and the questions
+    it filled (this host's name as local-node); the real checkers stand aside (unit tests run no program)."""
+    import json
+
+    from uec_clc_ha import __version__
+    from uec_clc_ha.config import join_token
+
+    monkeypatch.setattr(maint.pipeline, "check", lambda system, built: [])
+    token = join_token.make(full_raw("corosync-arbiter"), __version__)
+    db = FakeDebconf({answers.question("join-token"): token, answers.question("cluster-secret"): secret,
+                      answers.question("local-node"): "clc2", answers.question("vip-interface"): "eth0",
+                      answers.question("replication-interface"): "eth1",
+                      answers.question("drbd-disk"): "/dev/vdb1"})
+    for q, value in answers_given.items():
+        db.set(answers.question(q), value)
+    return db, lambda: settings_file.parse(json.loads(root.read(maint.PENDING))["text"])
+
+
+def test_a_join_token_answers_the_second_nodes_settings(root, monkeypatch):
+    db, pending = joining(root, monkeypatch, **{"drbd-disk": "/dev/vdc1"})
+    assert maint.prepare(root, db) == 0
+    raw = pending()
+    assert (raw["Local-Node"], raw["Peer-Node"], raw["Local-Address"], raw["Replication-Local-Address"]) == \
+        ("clc2", "clc1", "198.51.100.12", "203.0.113.2")
+    assert raw["Arbiter"] == "198.51.100.30" and raw["DRBD-Disk"] == "/dev/vdc1"
+    assert raw["Cluster-Secret"] == SCENARIOS["corosync-arbiter"]["Cluster-Secret"]
+    # debconf now holds the settings, not the token's word for them: a later reconfigure starts from these
+    assert db.get(answers.question("peer-address")) == "198.51.100.11"
+    assert db.get(answers.question("initial-primary")) == "false"
+    assert db.get(answers.question("cluster-secret")) == ""
+
+
+@pytest.mark.parametrize("given, said", [({"cluster-secret": "another-pairs-secret-of-some-length"}, "not the one"),
+                                         ({"local-node": "clc3"}, "this host is clc3")])
+def test_a_join_token_that_does_not_fit_is_refused_and_nothing_is_prepared(root, monkeypatch, given, said):
+    from uec_clc_ha.errors import Refused
+
+    db, _ = joining(root, monkeypatch, **given)
+    with pytest.raises(Refused) as e:
+        maint.prepare(root, db)
+    assert said in str(e.value)
+    assert not root.exists(maint.PENDING) and db.get(answers.question("cluster-secret")) == ""
+
+
+def test_a_cut_join_token_is_shown_as_an_invalid_answer(root, monkeypatch):
+    db, _ = joining(root, monkeypatch)
+    db.set(answers.question("join-token"), db.get(answers.question("join-token"))[:-9])
+    with pytest.raises(ValidationError):
+        maint.prepare(root, db)
+    assert "join token:" in db.substs[(answers.question("settings-invalid"), "problems")]
+    assert not root.exists(maint.PENDING)
