@@ -605,6 +605,14 @@ def test_the_second_node_joins_from_a_two_line_preseed(clc, deb):
     assert "is not the one of the pair 'uec-clc'" in done.stdout + done.stderr
     _, _, changed = diff_snapshots(before, snapshot_files(clc))
     assert not clc.exists("/etc/uec-clc-ha/uec-clc-ha.conf") and not clc.exists("/etc/corosync/authkey")
+    # what debian/config (sh: base64 and gzip) read out of the token and offered as answers before the postinst
+    # refused the secret
+    offered = clc.run(["debconf-show", "uec-clc-ha"]).stdout
+    for question, value in (("local-node", here), ("peer-node", "clc1"), ("local-address", first["Peer-Address"]),
+                            ("replication-peer-address", first["Replication-Local-Address"]),
+                            ("drbd-disk", first["DRBD-Disk"]), ("sbd-device", first["SBD-Device"]),
+                            ("initial-primary", "false")):
+        assert f"uec-clc-ha/{question}: {value}\n" in offered, (question, offered)
 
     clc.run(["debconf-set-selections"], input=f"uec-clc-ha uec-clc-ha/cluster-secret password {secret}\n")
     clc.run(["dpkg", "--configure", "-a"])
