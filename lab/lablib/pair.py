@@ -10,8 +10,11 @@ debconf-set-selections: the pair's name and secret); then uec-clc-ha's
 answers with debconf-set-selections (uec-clc-ha/arbiter among them) and
 `apt-get install ./uec-clc-ha_*.deb`, first on clc1 (initial primary:
 initialise DRBD, migrate the data, enrol with the arbiter, start the
-cluster), then on clc2 (initialise DRBD, replace its data by the replicated
-copy, enrol, start the cluster).  Then it waits until the client namespace
+cluster), then on clc2 from clc1's one line (`uec-clc-ha-ctl join-token`
+there; preseeded as uec-clc-ha/join-token with the secret and clc2's yes to
+its own steps: initialise DRBD, replace its data by the replicated copy,
+enrol, start the cluster).  An older release (the upgrade scenario's
+start) gets every answer on both nodes.  Then it waits until the client namespace
 gets the CLC's /register page on the VIP, and prints the timeline and both
 nodes' `crm_mon -1r`.
 """
@@ -27,6 +30,7 @@ from .timeline import Timeline
 RECORDS_URL = "http://{addr}:8773/services/Lab/records"
 DIST_MOUNT = "/mnt/lab-dist"
 REGISTER_URL = "https://{addr}:8443/register"
+PRESEED_RECORD = "preseed-uec-clc-ha.txt"        # in each node's run directory: its answers, the secrets hidden
 
 
 def client(argv, timeout=60, check=False):
@@ -74,6 +78,26 @@ def preseed(node, secret, adopting=False):
         answers.update({q: ("boolean", "false") for q in ("initialize-drbd", "migrate-data", "prepare-secondary",
                                                          "start-cluster")})
     return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
+
+
+def join_preseed(node, token, secret):
+    """The second node's preseed: the first node's join token and the secret open its settings (names and addresses
+    swapped, the arbiter among them); the steps that destroy or move data are this node's own answers."""
+    answers = {"join-token": ("string", token), "cluster-secret": ("password", secret),
+               "disable-boot-startup": ("boolean", "true"), "initialize-drbd": ("boolean", "true"),
+               "prepare-secondary": ("boolean", "true"), "start-cluster": ("boolean", "true")}
+    if config.FENCING == "ipmilan":
+        answers["ipmi-password"] = ("password", state.load()["bmc_password"])
+    return "".join(f"uec-clc-ha uec-clc-ha/{q} {t} {v}\n" for q, (t, v) in answers.items())
+
+
+def answers_for(node, secret, release=None):
+    """What `debconf-set-selections` gets on ``node``: every answer on the first node (and for a release older
+    than the join token), the first node's join token on the second."""
+    if node == "clc1" or release is not None:
+        return preseed(node, secret)
+    token = guest.exec_("clc1", ["uec-clc-ha-ctl", "join-token"], timeout=120).check().stdout.strip()
+    return join_preseed(node, token, secret)
 
 
 def arbiter_preseed(secret):
@@ -300,7 +324,11 @@ def up(out, release=None, suite=None):
     for node in config.NODES:
         what = f" ({os.path.basename(release)})" if release else ""
         tl.start(f"uec-clc-ha{what} on {node}: debconf-set-selections + apt-get install")
-        guest.exec_(node, ["debconf-set-selections"], stdin=preseed(node, st["secret"]), timeout=60).check()
+        given = answers_for(node, st["secret"], release)
+        with open(os.path.join(config.node_dir(node), PRESEED_RECORD), "w") as fh:   # what it was given, less secrets
+            fh.write("".join(line if " password " not in line else line.rsplit(" ", 1)[0] + " (hidden)\n"
+                             for line in given.splitlines(keepends=True)))
+        guest.exec_(node, ["debconf-set-selections"], stdin=given, timeout=60).check()
         done = install_deb(node, release or st["ours"], 1800)
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]

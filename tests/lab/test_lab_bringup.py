@@ -8,7 +8,7 @@ namespace on the VIP.
 
 import pytest
 
-from lablib import config, scenario
+from lablib import config, pair as lab_pair, scenario
 from lablib.observe import wait_for
 
 NODES = tuple(config.NODES)
@@ -114,3 +114,24 @@ def test_the_cloud_serves_on_the_vip_with_the_data_it_had_before(pair):
         [f"before-ha-{i}" for i in range(5)]
     assert pair.write("after-bring-up")
     assert "after-bring-up" in pair.records()
+
+
+def test_the_second_node_was_configured_from_the_first_nodes_join_token(pair):
+    """clc2 was preseeded with clc1's `uec-clc-ha-ctl join-token` line and the secret alone (and its yes to its
+    own steps): its settings are clc1's with the node's own swapped, and debconf no longer holds the token."""
+    shown = {node: dict(line.split(": ", 1) for line in pair.exec(node, "uec-clc-ha-ctl", "show").stdout.splitlines()
+                        if ": " in line) for node in NODES}
+    swapped = (("Local-Node", "Peer-Node"), ("Local-Address", "Peer-Address"),
+               ("Replication-Local-Address", "Replication-Peer-Address"), ("IPMI-Local-Address", "IPMI-Peer-Address"))
+    for a, b in swapped:
+        assert (shown["clc2"].get(a), shown["clc2"].get(b)) == (shown["clc1"].get(b), shown["clc1"].get(a)), a
+    own = {k for pair_ in swapped for k in pair_}
+    assert {k: v for k, v in shown["clc2"].items() if k not in own} == \
+        {k: v for k, v in shown["clc1"].items() if k not in own}
+    debconf = pair.exec("clc2", "debconf-show", "uec-clc-ha").stdout
+    assert "uec-clc-ha/join-token:" in debconf and "UECJ1." not in debconf
+    with open(f"{config.node_dir('clc2')}/{lab_pair.PRESEED_RECORD}") as fh:
+        given = [line.split()[1] for line in fh if line.strip()]
+    assert given[:2] == ["uec-clc-ha/join-token", "uec-clc-ha/cluster-secret"]
+    assert set(given[2:]) <= {f"uec-clc-ha/{q}" for q in ("disable-boot-startup", "initialize-drbd",
+                                                            "prepare-secondary", "start-cluster", "ipmi-password")}
