@@ -326,7 +326,7 @@ def up(out, release=None, suite=None):
         tl.start(f"uec-clc-ha{what} on {node}: debconf-set-selections + apt-get install")
         given = answers_for(node, st["secret"], release)
         with open(os.path.join(config.node_dir(node), PRESEED_RECORD), "w") as fh:   # what it was given, less secrets
-            fh.write("".join(line if " password " not in line else line.rsplit(" ", 1)[0] + " (hidden)\n"
+            fh.write("".join(line if line.split(" ")[2:3] != ["password"] else " ".join(line.split(" ", 3)[:3]) + " (hidden)\n"
                              for line in given.splitlines(keepends=True)))
         guest.exec_(node, ["debconf-set-selections"], stdin=given, timeout=60).check()
         done = install_deb(node, release or st["ours"], 1800)
