@@ -172,3 +172,33 @@ def test_join_token_refuses_invalid_settings(ctl, root):
     write_settings(root, "corosync-arbiter", VIP="")
     r = ctl("--root", root.root, "join-token")
     assert r.rc == EXIT_INVALID and "VIP" in r.err and r.out == ""
+
+
+class Terminal:
+    """Standard input as a person at a terminal answers: one line per question."""
+
+    def __init__(self, *lines):
+        self.lines = list(lines)
+
+    def isatty(self):
+        return True
+
+    def readline(self):
+        return self.lines.pop(0) + "\n" if self.lines else ""
+
+
+def test_on_a_terminal_this_hosts_facts_are_asked_offering_the_first_nodes(ctl, root, second, secret_file):
+    import io
+
+    from uec_clc_ha.cli import join, parser
+
+    token = token_of(ctl, root)
+    args = parser().parse_args(["--root", second.root, "join", token, "--secret-file", secret_file])
+    out = io.StringIO()
+    assert join.run(args, second, out, stdin=Terminal("", "ens4", "")) == 0
+    asked = out.getvalue()
+    assert "VIP-Interface of this node [eth0] (as on clc1)" in asked
+    assert "Replication-Interface of this node [eth1]" in asked and "DRBD-Disk of this node [/dev/vdb1]" in asked
+    other = settings_file.load(second)
+    assert (other["VIP-Interface"], other["Replication-Interface"], other["DRBD-Disk"]) == ("eth0", "ens4",
+                                                                                             "/dev/vdb1")
