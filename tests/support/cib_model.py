@@ -12,7 +12,8 @@ with what sits inside it.  One Cib shared by two scripted nodes is the
 pair's one CIB: what one node publishes the other reads.  A missing node
 attribute is queried as Pacemaker 2.1 answers (exit 105, CRM_EX_NOSUCH, the
 error on stderr only); unlike Pacemaker, every write lands at once and none
-is refused.  The real tools run in the lab and the integration tests.
+is refused (tests/integration/test_node_facts_cib.py holds these answers to
+the real tools').  The real tools run in the lab and the integration tests.
 """
 
 import re
@@ -34,6 +35,7 @@ class Cib:
         self.loads = []
         self.schema = "pacemaker-3.9"  # validate-with: what Pacemaker 2.1.5 (Debian 12) writes
         self.node_attrs = {}         # {node: {name: value}}: the permanent node attributes (the nodes section)
+        self.node_ids = {"clc1": "1", "clc2": "2"}     # corosync's node ids, as the lab's pair has them
         self.node_writes = []        # (node, name, value or None for a delete), in order
 
     def load_text(self, text):
@@ -103,10 +105,10 @@ class Cib:
 
     def nodes_xml(self):
         return "<nodes>" + "".join(
-            f'<node id="{i}" uname="{n}"><instance_attributes id="nodes-{i}">' + "".join(
-                f"<nvpair id={quoteattr(f'nodes-{i}-{k}')} name={quoteattr(k)} value={quoteattr(v)}/>"
+            f'<node id="{self.node_ids[n]}" uname="{n}"><instance_attributes id="nodes-{self.node_ids[n]}">' + "".join(
+                f"<nvpair id={quoteattr(f'nodes-{self.node_ids[n]}-{k}')} name={quoteattr(k)} value={quoteattr(v)}/>"
                 for k, v in attrs.items()) + "</instance_attributes></node>"
-            for i, (n, attrs) in enumerate(sorted(self.node_attrs.items()), 1)) + "</nodes>"
+            for n, attrs in sorted(self.node_attrs.items())) + "</nodes>"
 
     def node_attribute(self, argv):
         """crm_attribute --type nodes --node N --name X (--query [--quiet] | --update V | --delete)."""
@@ -117,9 +119,10 @@ class Cib:
             self.node_writes.append((node, name, attrs[name]))
             return 0, ""
         if "--delete" in argv:
-            attrs.pop(name, None)
             self.node_writes.append((node, name, None))
-            return 0, ""
+            if attrs.pop(name, None) is None:
+                return 0, ""
+            return 0, f"Deleted nodes attribute: id=nodes-{self.node_ids[node]}-{name} name={name}\n"
         if name not in attrs:
             return 105, ""
         return 0, (attrs[name] if "--quiet" in argv else f"scope=nodes  name={name} value={attrs[name]}") + "\n"
