@@ -588,7 +588,7 @@ def test_the_second_node_joins_from_a_two_line_preseed(clc, deb):
     """uec-clc-ha/join-token + uec-clc-ha/cluster-secret: a wrong secret fails configure with nothing written;
     the right one writes the first node's settings swapped, and debconf holds them, not the token."""
     from scenarios import full_raw
-    from uec_clc_ha.cluster import doctor
+    from uec_clc_ha.cluster import node_facts
     from uec_clc_ha.config import join_token, keyring
 
     here = os.uname().nodename                     # the chroot's `uname -n`: the name the token is made for
@@ -621,7 +621,7 @@ def test_the_second_node_joins_from_a_two_line_preseed(clc, deb):
         (here, "clc1", first["Peer-Address"], first["Local-Address"])
     assert raw["Replication-Local-Address"] == first["Replication-Peer-Address"]
     keys = keyring.derive(secret, first["Cluster-Name"])
-    assert doctor.settings_digest(raw, keys) == doctor.settings_digest(first, keys)
+    assert node_facts.settings_digest(raw, keys) == node_facts.settings_digest(first, keys)
     assert clc.exists("/etc/corosync/authkey")
     shown = clc.run(["debconf-show", "uec-clc-ha"]).stdout
     assert f"uec-clc-ha/local-address: {first['Peer-Address']}\n" in shown

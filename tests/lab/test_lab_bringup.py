@@ -107,6 +107,28 @@ def test_eucalyptus_is_out_of_boot_start_up(pair, node):
         assert [n for n in links if n.endswith(name)] and all(n.startswith("K") for n in links if n.endswith(name))
 
 
+ATTRIBUTES = ("uec-clc-ha-settings", "uec-clc-ha-disk-bytes", "uec-clc-ha-release")
+
+
+def test_each_node_published_what_doctor_compares_without_a_doctor_run(pair):
+    """cluster-init (and the postinst) published each node's settings digest, disk size and release as
+    permanent node attributes: doctor on either node compares them from its first run.  On a consistent pair
+    of the lab the two nodes' values are equal."""
+    values = {}
+    for node in NODES:
+        for name in ATTRIBUTES:
+            done = pair.exec("clc1", "crm_attribute", "--type", "nodes", "--node", node, "--name", name, "--query",
+                             "--quiet", timeout=60, check=False)
+            assert done.rc == 0 and done.stdout.strip(), f"{node} has not published {name}: {done.stderr}"
+            values[node, name] = done.stdout.strip()
+    for name in ATTRIBUTES:
+        assert values["clc1", name] == values["clc2", name], (name, values)
+    digest = values["clc1", "uec-clc-ha-settings"]
+    assert len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+    assert values["clc1", "uec-clc-ha-disk-bytes"].isdigit()
+    assert values["clc1", "uec-clc-ha-release"].startswith("debian=")
+
+
 def test_the_cloud_serves_on_the_vip_with_the_data_it_had_before(pair):
     assert pair.serving()
     records = pair.records()

@@ -1,5 +1,6 @@
 """A scripted CIB for unit tests: what `crm configure load update`, `crm configure delete`, crm_attribute and
-`cibadmin -Q -o configuration` do to the objects and the stamp, without Pacemaker.
+`cibadmin -Q -o configuration` do to the objects and the stamp, and crm_attribute --type nodes and `cibadmin -Q
+-o nodes` to the nodes' permanent attributes, without Pacemaker.
 
 Used by the scripted nodes of tests/unit/cluster (cluster-init, live apply):
 answer(system, argv) returns (rc, stdout) for the commands it models and
@@ -7,8 +8,12 @@ None for any other.  Objects are read from crm shell text the way crmsh
 places them: a primitive named by a group or clone sits inside it, `load
 update` replaces an object of the same id and leaves every other one (a
 primitive a group no longer names becomes free); `delete` removes an object
-with what sits inside it.  The real tools run in the lab and the
-integration tests.
+with what sits inside it.  One Cib shared by two scripted nodes is the
+pair's one CIB: what one node publishes the other reads.  A missing node
+attribute is queried as Pacemaker 2.1 answers (exit 105, CRM_EX_NOSUCH, the
+error on stderr only); unlike Pacemaker, every write lands at once and none
+is refused (tests/integration/test_node_facts_cib.py holds these answers to
+the real tools').  The real tools run in the lab and the integration tests.
 """
 
 import re
@@ -29,6 +34,9 @@ class Cib:
         self.stamp = {}              # {set id: {name: value}}
         self.loads = []
         self.schema = "pacemaker-3.9"  # validate-with: what Pacemaker 2.1.5 (Debian 12) writes
+        self.node_attrs = {}         # {node: {name: value}}: the permanent node attributes (the nodes section)
+        self.node_ids = {"clc1": "1", "clc2": "2"}     # corosync's node ids, as the lab's pair has them
+        self.node_writes = []        # (node, name, value or None for a delete), in order
 
     def load_text(self, text):
         topology = TOPOLOGY_RE.search(text)
@@ -95,11 +103,39 @@ class Cib:
                f"<constraints>{constraints}</constraints>" \
                + (f"<fencing-topology>{topology}</fencing-topology>" if topology else "") + "</configuration>"
 
+    def nodes_xml(self):
+        return "<nodes>" + "".join(
+            f'<node id="{self.node_ids[n]}" uname="{n}"><instance_attributes id="nodes-{self.node_ids[n]}">' + "".join(
+                f"<nvpair id={quoteattr(f'nodes-{self.node_ids[n]}-{k}')} name={quoteattr(k)} value={quoteattr(v)}/>"
+                for k, v in attrs.items()) + "</instance_attributes></node>"
+            for n, attrs in sorted(self.node_attrs.items())) + "</nodes>"
+
+    def node_attribute(self, argv):
+        """crm_attribute --type nodes --node N --name X (--query [--quiet] | --update V | --delete)."""
+        node, name = argv[argv.index("--node") + 1], argv[argv.index("--name") + 1]
+        attrs = self.node_attrs.setdefault(node, {})
+        if "--update" in argv:
+            attrs[name] = argv[argv.index("--update") + 1]
+            self.node_writes.append((node, name, attrs[name]))
+            return 0, ""
+        if "--delete" in argv:
+            self.node_writes.append((node, name, None))
+            if attrs.pop(name, None) is None:
+                return 0, ""
+            return 0, f"Deleted nodes attribute: id=nodes-{self.node_ids[node]}-{name} name={name}\n"
+        if name not in attrs:
+            return 105, ""
+        return 0, (attrs[name] if "--quiet" in argv else f"scope=nodes  name={name} value={attrs[name]}") + "\n"
+
     def answer(self, system, argv):
         """(rc, stdout) for a CIB command, or None for any other."""
         argv = list(argv)
         if argv[:4] == ["cibadmin", "-Q", "-o", "configuration"]:
             return 0, self.xml()
+        if argv[:4] == ["cibadmin", "-Q", "-o", "nodes"]:
+            return 0, self.nodes_xml()
+        if argv[0] == "crm_attribute" and argv[1:3] == ["--type", "nodes"]:
+            return self.node_attribute(argv)
         if argv[:3] == ["cibadmin", "-Q", "--no-children"]:
             return 0, f'<cib crm_feature_set="3.16.2" validate-with="{self.schema}" epoch="12" num_updates="0"/>\n'
         if argv[:3] == ["cibadmin", "--upgrade", "--force"]:

@@ -11,9 +11,13 @@ of the corosync package: on a root whose corosync package owns it, it is
 written only when uec-clc-ha has diverted it, or with --force.  With an
 Arbiter, this node is enrolled with it before anything is written (an
 arbiter that does not answer, or not with this cluster's CA, is refused).
+On a live cluster, once the running services took the files (and when
+there was nothing to change), this node's facts are published for doctor
+on the peer (uec_clc_ha.cluster.node_facts): a new settings digest after a
+`set`, so the peer's doctor sees the change until it is made there too.
 """
 
-from uec_clc_ha.cluster import arbiter, live_apply
+from uec_clc_ha.cluster import arbiter, live_apply, node_facts
 from uec_clc_ha.host import managed_files
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import VerifyError
@@ -56,4 +60,6 @@ def run(args, system, out):
         print("nothing to change", file=out)
     live_apply.show(out, system, changes, steps, notes, dry_run=False)
     live_apply.run(system, steps)
+    if system.is_live:
+        node_facts.publish_here(system, lambda message: print(message, file=out), raw)
     return 0

@@ -3,12 +3,17 @@
 `uec-clc-ha-ctl doctor`: hostnames and names, both links, the DRBD backing
 disk (and its size against the peer's), the drbd module (loaded, and at
 boot), eucalyptus out of boot start-up, the data directories and the CLC's
-.ssh on DRBD, time sync, fencing and its watchdog, two_node quorum, the
-recipe's no-quorum-policy=ignore / stonith-enabled=false not in the live
-CIB, the running cluster holding what the files say, the same settings on both nodes (a digest each node publishes as a node
-attribute: never the secret), secret files 0600, no ucf leftovers
-(uec_clc_ha.cluster.doctor).  Run it on both nodes.  Exit codes: 0 all ok,
-1 warnings, 2 failures.
+.ssh on DRBD, time sync, fencing and its watchdog, the agents' CPU weight,
+quorum (two_node, or the arbiter connected), the recipe's
+no-quorum-policy=ignore / stonith-enabled=false not in the live CIB, the
+running cluster holding what the files say, the same settings and the same
+Debian release on both nodes, secret files 0600, no ucf leftovers
+(uec_clc_ha.cluster.doctor).  What it compares with the peer (the
+settings' digest, never the secret; the disk's size; the release) each
+node publishes as node attributes when cluster-init, apply or the postinst
+runs there with the cluster up (uec_clc_ha.cluster.node_facts), and doctor
+on every run: one run on either node compares the pair.  Exit codes: 0 all
+ok, 1 warnings, 2 failures.
 """
 
 from uec_clc_ha.cluster import doctor

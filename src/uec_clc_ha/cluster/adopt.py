@@ -46,6 +46,10 @@ where it was when run again; /var/lib/uec-clc-ha/adopt.json says where):
   release  DRBD Connected and UpToDate on both; maintenance-mode removed:
            Pacemaker finds everything in place and restarts nothing; waits
            until the VIP serves.
+
+Each node ends by publishing its facts for doctor (cluster.node_facts), once
+uec-clc-ha's configuration is in the CIB: doctor on either node of the
+adopted pair compares them from its first run.
 """
 
 import json
@@ -53,7 +57,7 @@ import os
 import re
 import time
 
-from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply
+from uec_clc_ha.cluster import cluster_init, crm_mon, live_apply, node_facts
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.data import drbd_state
@@ -387,6 +391,7 @@ def adopt(system, config, out, yes=False, force=False, peer_wait=900, membership
                           f"run `uec-clc-ha-ctl adopt --yes` there (it has the cloud, and finishes the adoption)")
         s.say(f"{config.local_node} has turned and joined {config.peer_node}, which finishes the adoption")
         s.wait_loaded(probe_wait + membership_wait)
+        node_facts.publish_here(system, s.say)
         return None
     if not joined:
         raise Waiting(f"{config.peer_node} is not a member of the new cluster yet; the cloud keeps running here, "
@@ -395,6 +400,7 @@ def adopt(system, config, out, yes=False, force=False, peer_wait=900, membership
     s.cib(probe_wait)
     where = s.release(sync_wait, serving_wait)
     s._save(done=True)
+    node_facts.publish_here(system, s.say)
     out.write(f"adopt: done: {cluster_init.GROUP} runs on {where} under uec-clc-ha; `uec-clc-ha-ctl doctor` "
               "checks the pair\n")
     return where

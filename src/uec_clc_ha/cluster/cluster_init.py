@@ -31,7 +31,9 @@ in order; a run on a pair that is up changes nothing and says so:
              (two_node's wait_for_all: a node that starts alone takes over
              only once it has seen its peer).
   cib        /etc/uec-clc-ha/cluster.crm loaded as `apply` loads it (cluster.live_apply:
-             load, stamp, then delete what the file no longer has).
+             load, stamp, then delete what the file no longer has); then
+             this node's facts published for doctor (cluster.node_facts),
+             also on the first node, which goes on to wait for its peer.
   serving    waits until the group runs and the VIP answers, or names what
              blocks it.
 
@@ -44,7 +46,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, sbd
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -440,6 +442,7 @@ def init(system, config, out, yes=False, force=False, membership_wait=90, servin
     s.stack()
     joined = s.membership(membership_wait)
     s.cib()
+    node_facts.publish_here(system, s.say)
     if not joined:
         quorum = f"with the arbiter {config.arbiter_host}'s vote" if config.arbiter_host else "with two_node quorum"
         raise Waiting(

@@ -4,46 +4,33 @@ Called by uec_clc_ha.cli.doctor.  Every check reads this node through
 System (files under the root, tools by run(), so the unit tests play each
 one against a temporary tree and scripted tools) and, where the cluster
 runs, the live CIB and corosync.  What must match the peer is compared
-through two permanent node attributes that doctor publishes for its own
-node on every run and reads for the peer (run it on both nodes):
-
-  uec-clc-ha-settings   sha256 of the settings both nodes must share (node
-                        names and addresses as an unordered pair) and of
-                        the keys derived from the cluster secret: never the
-                        secret, never a key
-  uec-clc-ha-disk-bytes the size of this node's DRBD backing disk
-  uec-clc-ha-release    this node's Debian release and Pacemaker version
-                        ("debian=12 pacemaker=2.1.5"): two differ only in
-                        the middle of a rolling release upgrade
+through the three permanent node attributes of uec_clc_ha.cluster.node_facts
+(the settings' digest, the DRBD backing disk's size, the Debian release and
+Pacemaker version): each node publishes its own when cluster-init brings
+the cluster up, when `apply` or the postinst runs on a live cluster, and on
+every doctor run, so doctor on either node of a freshly installed pair
+compares them with no doctor run on the other first.  doctor computes its
+own with the same functions, publishes them, and reads the peer's.
 
 Exit codes: 0 every check ok, 1 warnings, 2 failures.
 """
 
-import hashlib
-import json
 import os
 import re
 import stat
 from dataclasses import dataclass
 
-from uec_clc_ha.cluster import bmc, corosync_cmap, live_apply, pair_status
+from uec_clc_ha.cluster import bmc, corosync_cmap, live_apply, node_facts, pair_status
+from uec_clc_ha.cluster.node_facts import DIGEST_ATTR, DISK_ATTR, RELEASE_ATTR
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import CommandFailure, ToolMissing, UecError
 from uec_clc_ha.host import paths
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
-DIGEST_ATTR = "uec-clc-ha-settings"
-DISK_ATTR = "uec-clc-ha-disk-bytes"
-RELEASE_ATTR = "uec-clc-ha-release"
 UPGRADE_GUIDE = "/usr/share/doc/uec-clc-ha/upgrade.md.gz"
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
 LEFTOVER_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new", ".dpkg-dist", ".dpkg-old", ".dpkg-new")
-# node-specific settings: compared as the unordered pair of both nodes' values, or not at all
-PAIRED = (("Local-Node", "Peer-Node"), ("Local-Address", "Peer-Address"),
-          ("Replication-Local-Address", "Replication-Peer-Address"), ("IPMI-Local-Address", "IPMI-Peer-Address"))
-PER_NODE = ("DRBD-Disk", "VIP-Interface", "Replication-Interface", "Heartbeat-Mcast-Interface",
-            "Replication-Link-Config", "Cluster-Secret")
 SSH_DIR = "/var/lib/eucalyptus/.ssh"
 
 
@@ -59,27 +46,9 @@ def worst(findings):
     return max((f.level for f in findings), key=lambda lv: EXIT[lv], default=OK)
 
 
-def settings_digest(raw, keys):
-    """sha256 over what both nodes must share: equal on both nodes of a consistent pair, whichever runs it."""
-    shared = {k: v for k, v in raw.items() if k not in PER_NODE and k not in {x for p in PAIRED for x in p}}
-    pairs = {f"{a}/{b}": sorted([raw.get(a, ""), raw.get(b, "")]) for a, b in PAIRED}
-    nodes = sorted([[raw.get("Local-Node", ""), raw.get("Local-Address", ""), raw.get("Replication-Local-Address", "")],
-                    [raw.get("Peer-Node", ""), raw.get("Peer-Address", ""), raw.get("Replication-Peer-Address", "")]])
-    key_hashes = [hashlib.sha256(k.encode()).hexdigest() for k in keys.all_text()]
-    document = json.dumps({"shared": shared, "pairs": pairs, "nodes": nodes, "keys": key_hashes}, sort_keys=True)
-    return hashlib.sha256(document.encode()).hexdigest()
-
-
 def _major(version):
     m = re.match(r"(\d+)", version or "")
     return int(m.group(1)) if m else 0
-
-
-def is_block_device(system, path):
-    try:
-        return stat.S_ISBLK(os.stat(system.path(path)).st_mode)
-    except OSError:
-        return False
 
 
 class Doctor:
@@ -91,6 +60,7 @@ class Doctor:
         self.findings = []
         self._crm = None
         self._crm_read = False
+        self._facts = None
 
     # -- helpers -------------------------------------------------------------------------------
     def add(self, level, check, text, fix=""):
@@ -111,15 +81,27 @@ class Doctor:
                 self._crm = pair_status.crm(done.stdout)
         return self._crm
 
+    def facts(self):
+        """This node's node_facts, computed once (the functions cluster-init, apply and the postinst publish by)."""
+        if self._facts is None:
+            self._facts = node_facts.compute(self.system, self.raw, self.c, self.keys)
+        return self._facts
+
     def attribute(self, node, name):
-        done = self.run(["crm_attribute", "--type", "nodes", "--node", node, "--name", name, "--query", "--quiet"])
-        return done.stdout.strip() if done is not None and done.rc == 0 and done.stdout.strip() else None
+        return node_facts.published(self.system, node, name)
+
+    def unpublished(self, what):
+        """The warning for a peer whose attribute the CIB does not hold (it ran no uec-clc-ha with a running
+        cluster since it was installed or upgraded to a version that publishes it)."""
+        peer = self.c.peer_node
+        return f"{peer} has not published {what}", f"`uec-clc-ha-ctl apply` on {peer} publishes it (so do " \
+            "cluster-init, doctor and the package's configuration there, with the cluster running)"
 
     # -- the checks, in the order they are printed -------------------------------------------
     def check_all(self):
         for check in (self.hostnames, self.links, self.drbd_disk, self.drbd_module, self.eucalyptus_boot,
                       self.data_directories, self.ssh_key, self.time, self.fencing, self.cluster_priority, self.quorum, self.cib,
-                      self.taken, self.same_settings, self.same_release, self.secret_files, self.leftovers):
+                      self.taken, self.publish, self.same_settings, self.same_release, self.secret_files, self.leftovers):
             check()
         return self.findings
 
@@ -155,24 +137,27 @@ class Doctor:
 
     def drbd_disk(self):
         disk = self.c.drbd_disk
-        if not self.system.exists(disk):
+        facts = self.facts()
+        if facts.disk_problem == node_facts.DISK_MISSING:
             self.add(FAIL, "drbd-disk", f"DRBD-Disk {disk} does not exist", "set DRBD-Disk to this node's "
                      "backing disk (/dev/disk/by-id/...)")
             return
-        if not is_block_device(self.system, disk):
+        if facts.disk_problem == node_facts.DISK_NOT_BLOCK:
             self.add(FAIL, "drbd-disk", f"DRBD-Disk {disk} is not a block device", "set DRBD-Disk to a disk "
                      "or partition")
             return
-        done = self.run(["blockdev", "--getsize64", disk])
-        size = done.stdout.strip() if done is not None and done.rc == 0 else None
+        size = facts.disk_bytes
         if size is None:
             self.add(WARN, "drbd-disk", f"the size of {disk} could not be read (blockdev --getsize64)")
             return
-        self.publish(DISK_ATTR, size)
-        peer = self.attribute(self.c.peer_node, DISK_ATTR) if self.crm() else None
+        if self.crm() is None:
+            self.add(WARN, "drbd-disk", f"{disk}: {int(size)} bytes; {self.c.peer_node}'s size not compared (the "
+                     "cluster does not run here)", "uec-clc-ha-ctl cluster-init")
+            return
+        peer = self.attribute(self.c.peer_node, DISK_ATTR)
         if peer is None:
-            self.add(WARN, "drbd-disk", f"{disk}: {int(size)} bytes; {self.c.peer_node}'s size is not known",
-                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node} too (with the cluster running)")
+            text, fix = self.unpublished("its disk's size")
+            self.add(WARN, "drbd-disk", f"{disk}: {int(size)} bytes; {text}", fix)
         elif peer != size:
             self.add(FAIL, "drbd-disk", f"{disk}: {int(size)} bytes here, {int(peer)} on {self.c.peer_node}",
                      "give both nodes backing disks of the same size (DRBD uses the smaller)")
@@ -432,23 +417,25 @@ class Doctor:
         else:
             self.add(OK, "corosync", f"corosync runs with every value of {paths.COROSYNC_CONF}")
 
-    def publish(self, name, value):
+    def publish(self):
+        """This node's facts for the peer's doctor (node_facts.publish); said only when the CIB did not take them."""
         if self.crm() is None:
             return
-        self.run(["crm_attribute", "--type", "nodes", "--node", self.c.local_node, "--name", name,
-                  "--update", value])
+        _, failed = node_facts.publish(self.system, self.c.local_node, self.facts())
+        if failed:
+            self.add(WARN, "publish", f"this node's facts could not be published for {self.c.peer_node}'s doctor: "
+                     + "; ".join(failed), "check that the CIB takes changes here (`cibadmin -Q -o nodes`, "
+                     "`journalctl -u pacemaker`), then run doctor again")
 
     def same_settings(self):
-        mine = settings_digest(self.raw, self.keys)
+        mine = self.facts().digest
         if self.crm() is None:
             self.add(WARN, "same-settings", "the cluster does not run here: the peer's settings not compared",
                      "uec-clc-ha-ctl cluster-init")
             return
-        self.publish(DIGEST_ATTR, mine)
         peer = self.attribute(self.c.peer_node, DIGEST_ATTR)
         if peer is None:
-            self.add(WARN, "same-settings", f"{self.c.peer_node} has not published its settings' digest",
-                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node}")
+            self.add(WARN, "same-settings", *self.unpublished("its settings' digest"))
         elif peer != mine:
             self.add(FAIL, "same-settings", f"{self.c.peer_node}'s settings (or cluster secret) differ from this "
                      "node's", "compare `uec-clc-ha-ctl show` on both nodes; make them equal (the node "
@@ -456,27 +443,18 @@ class Doctor:
         else:
             self.add(OK, "same-settings", f"{self.c.peer_node} holds the same settings and cluster secret")
 
-    def release(self):
-        """This node's (Debian VERSION_ID, Pacemaker version): None for what it cannot tell."""
-        text = (self.system.read_or_none("/etc/os-release") or b"").decode(errors="replace")
-        m = re.search(r'^VERSION_ID="?([0-9.]+)"?\s*$', text, re.M)
-        done = self.run(["pacemakerd", "--version"])
-        v = re.search(r"^Pacemaker (\S+)", done.stdout, re.M) if done is not None else None
-        return (m.group(1) if m else None), (v.group(1) if v else None)
-
     def same_release(self):
-        debian, pacemaker = self.release()
-        mine = f"debian={debian or '?'} pacemaker={pacemaker or '?'}"
+        facts = self.facts()
+        debian, pacemaker = facts.debian, facts.pacemaker
         here = f"Debian {debian or '(unknown)'} (Pacemaker {pacemaker or 'unknown'})"
         if self.crm() is None:
             self.add(OK, "release", f"{here} here; the peer's not compared (the cluster does not run here)")
             return
-        self.publish(RELEASE_ATTR, mine)
         peer = self.attribute(self.c.peer_node, RELEASE_ATTR)
         theirs = dict(w.split("=", 1) for w in (peer or "").split() if "=" in w)
         if peer is None:
-            self.add(WARN, "release", f"{here} here; {self.c.peer_node} has not published its release",
-                     f"run `uec-clc-ha-ctl doctor` on {self.c.peer_node}")
+            text, fix = self.unpublished("its release")
+            self.add(WARN, "release", f"{here} here; {text}", fix)
         elif _major(theirs.get("debian")) == _major(debian):
             self.add(OK, "release", f"both nodes run {here}" if theirs.get("pacemaker") == pacemaker else
                      f"both nodes run Debian {debian} (Pacemaker {pacemaker} here, {theirs.get('pacemaker')} on "

@@ -11,7 +11,9 @@ prepare   debconf answers + the existing settings file -> validate (every
 diversions  prints the other packages' conffiles the pending settings
           need ("PATH DIVERTED-TO" lines), which the postinst diverts.
 install   the pending settings file and every generated file through ucf,
-          retired files removed, boot start-up, the data steps agreed to.
+          retired files removed, boot start-up, the data steps agreed to;
+          where a cluster runs here, this node's facts published for
+          doctor on the peer (uec_clc_ha.cluster.node_facts).
 
 Secrets: the password answers are cleared from debconf's database as soon
 as prepare has read them, whatever happens next (debconf is not a place
@@ -29,7 +31,7 @@ import json
 import os
 import sys
 
-from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply
+from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, node_facts
 from uec_clc_ha.config import answers, changes as config_changes, join_token, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import Problem, Refused, UecError, ValidationError, VerifyError, Waiting
@@ -170,7 +172,7 @@ def install(system, db):
         boot_step(system, False)              # migrate-data just moved the data: keep Eucalyptus out of boot
     if actions["start-cluster"]:
         start_step(system, built.config, data_done)
-    _say_if_not_applied(system, built)
+    running_cluster_step(system, built)
     record_last(system, text)
     system.remove(PENDING)
     answers.forget_join_token(db)
@@ -225,11 +227,15 @@ def brought_up(system):
     return CRM_FILE in applied.applied(system)
 
 
-def _say_if_not_applied(system, built):
-    """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
+def running_cluster_step(system, built):
+    """Where the cluster runs here (an upgrade, dpkg-reconfigure, the install that just brought it up): the peer
+    told that this node has the fencing probe, this node's facts published for doctor on the peer (from the
+    settings file just installed, as doctor reads it), and a word when the running services still have the old
+    files.  Nothing here fails the postinst."""
     if not system.is_live or crm_mon.read(system) is None:
         return
     live_apply.tell_peer_of_probe(system, built.config)
+    node_facts.publish_here(system, log)
     try:
         steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))
     except UecError as e:

@@ -11,7 +11,7 @@ import gzip
 import pytest
 
 from scenarios import SCENARIOS, write_settings
-from uec_clc_ha.cluster import doctor
+from uec_clc_ha.cluster import node_facts
 from uec_clc_ha.config import join_token, keyring, settings_file
 from uec_clc_ha.errors import EXIT_INVALID, EXIT_REFUSED, EXIT_USAGE
 from uec_clc_ha.host import paths
@@ -54,7 +54,7 @@ def with_payload(token, text):
 
 
 def digest(raw):
-    return doctor.settings_digest(raw, keyring.derive(raw["Cluster-Secret"], raw["Cluster-Name"]))
+    return node_facts.settings_digest(raw, keyring.derive(raw["Cluster-Secret"], raw["Cluster-Name"]))
 
 
 def test_the_second_node_gets_the_first_nodes_settings_swapped(ctl, root, second, secret_file):

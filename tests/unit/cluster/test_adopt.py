@@ -17,7 +17,7 @@ import pytest
 from checkout import TOP
 from fake_clock import Clock
 from scenarios import write_settings
-from uec_clc_ha.cluster import adopt, cluster_init, live_apply
+from uec_clc_ha.cluster import adopt, cluster_init, live_apply, node_facts
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
@@ -312,6 +312,20 @@ def test_the_node_with_the_cloud_loads_the_cib_in_maintenance_and_releases_once_
     assert json.loads(node.read(adopt.JOURNAL)) == {"has_cloud": True, "turning": True, "turned": True,
                                                      "cib": True, "released": True, "done": True}
     assert "waiting for clc2 to turn first" in out
+
+
+@pytest.mark.parametrize("local, role", [("clc1", "Primary"), ("clc2", "Secondary")])
+def test_each_node_ends_by_publishing_its_facts_for_doctor(tmp_path, local, role):
+    node, c = hand_built(tmp_path, local=local, role=role, leave_after=2)
+    run_adopt(node, c)
+    facts = node_facts.compute(node, pipeline.load_raw(node), c)
+    digest = ["crm_attribute", "--type", "nodes", "--node", local, "--name", node_facts.DIGEST_ATTR, "--update",
+              facts.digest]
+    assert digest in node.calls
+    configured = node.ran("crm", "configure", "load", "replace") or \
+        node.ran("cibadmin", "-Q", "-o", "resources")            # loaded here, or found loaded by the peer
+    assert node.calls.index(configured[-1]) < node.calls.index(digest)
+    assert f"adopt: published for doctor on {c.peer_node}: " in node.last_out
 
 
 def test_the_cib_text_keeps_maintenance_on_inside_the_one_property_block(tmp_path):

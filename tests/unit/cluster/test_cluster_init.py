@@ -12,7 +12,7 @@ import pytest
 from cib_model import Cib
 from fake_clock import Clock
 from scenarios import write_settings
-from uec_clc_ha.cluster import cluster_init, live_apply
+from uec_clc_ha.cluster import cluster_init, live_apply, node_facts
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, Refused, Waiting
 from uec_clc_ha.host.system import Completed, System
@@ -84,6 +84,10 @@ class Node(System):
             out = f"{self.role}/Unknown"
         elif argv[0] == "wipefs":
             out = ""
+        elif argv[:2] == ["blockdev", "--getsize64"]:
+            out = "134217728"
+        elif argv[:2] == ["pacemakerd", "--version"]:
+            out = "Pacemaker 2.1.5\nWritten by Andrew Beekhof and the Pacemaker project contributors"
         if rcs is not None and rc not in rcs:
             from uec_clc_ha.errors import CommandFailure
             raise CommandFailure(argv, rc, out)
@@ -98,6 +102,8 @@ def prepared(tmp_path, local="clc1", **kwargs):
     node.makedirs("/run/systemd/system")
     node.write_atomic("/dev/watchdog", "")
     node.write_atomic("/dev/disk/by-id/virtio-sbdshared", "")
+    node.write_atomic("/dev/vdb1", "")
+    node.write_atomic("/etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n')
     overrides = {} if local == "clc1" else {
         "Local-Node": "clc2", "Peer-Node": "clc1", "Local-Address": "198.51.100.12", "Peer-Address": "198.51.100.11",
         "Replication-Local-Address": "203.0.113.2", "Replication-Peer-Address": "203.0.113.1"}
@@ -214,17 +220,62 @@ def test_other_fencing_disables_sbd(tmp_path):
     assert "sbd.service" not in node.enabled
 
 
+def staged(system, config, out, yes, force):
+    clock = Clock()
+    return cluster_init.Stages(system, config, out, yes, force, clock=clock, sleep=clock.sleep)
+
+
 def test_alone_it_loads_the_cib_and_says_it_waits_for_the_peer(tmp_path, monkeypatch):
     node, c = prepared(tmp_path, header=(5, 10))
-
-    def staged(system, config, out, yes, force):
-        clock = Clock()
-        return cluster_init.Stages(system, config, out, yes, force, clock=clock, sleep=clock.sleep)
     with pytest.raises(Waiting) as e:
         cluster_init.init(node, c, io.StringIO(), yes=True, stages_class=staged)
     assert "waits for clc2" in str(e.value) and "wait_for_all" in str(e.value)
     assert ["crm", "configure", "load", "update", "/etc/uec-clc-ha/cluster.crm"] in node.calls
     assert {"corosync.service", "pacemaker.service"} <= node.enabled
+
+
+def test_once_the_cib_answers_it_publishes_this_nodes_facts_for_doctor_also_while_it_waits(tmp_path, monkeypatch):
+    # the first node waits for its peer: the peer's doctor must find what this node's doctor would publish
+    monkeypatch.setattr(node_facts, "is_block_device", lambda system, path: system.exists(path))
+    node, c = prepared(tmp_path, header=(5, 10))
+    out = io.StringIO()
+    with pytest.raises(Waiting):
+        cluster_init.init(node, c, out, yes=True, stages_class=staged)
+    raw = pipeline.load_raw(node)
+    facts = node_facts.compute(node, raw, c)
+    assert node.cib.node_attrs["clc1"] == facts.attributes() == {
+        node_facts.DIGEST_ATTR: facts.digest, node_facts.DISK_ATTR: "134217728",
+        node_facts.RELEASE_ATTR: "debian=12 pacemaker=2.1.5"}
+    loaded = node.calls.index(["crm", "configure", "load", "update", "/etc/uec-clc-ha/cluster.crm"])
+    first_write = next(i for i, a in enumerate(node.calls) if a[:3] == ["crm_attribute", "--type", "nodes"]
+                       and "--update" in a)
+    assert loaded < first_write                                   # after the CIB stage: the CIB answers
+    assert "cluster-init: published for doctor on clc2: uec-clc-ha-settings, uec-clc-ha-disk-bytes, " \
+        "uec-clc-ha-release (node attributes of clc1)" in out.getvalue()
+
+
+def test_a_cib_that_does_not_take_the_facts_does_not_fail_cluster_init(tmp_path, monkeypatch):
+    class Refusing(Node):
+        def run(self, argv, rcs=(0,), **kwargs):
+            if list(argv[:3]) == ["crm_attribute", "--type", "nodes"] and "--update" in argv:
+                self.calls.append(list(argv))
+                raise CommandFailure(list(argv), 13, "Error performing operation: Permission denied")
+            return super().run(argv, rcs, **kwargs)
+    node, c = prepared(tmp_path, header=(5, 10))
+    refusing = Refusing(node.root, header=(5, 10), members=("clc1", "clc2"), quorate=True)
+    refusing.makedirs("/run/systemd/system")
+    out = io.StringIO()
+
+    class Serving(cluster_init.Stages):
+        def serving(self, seconds):
+            return "clc1"
+    clock = Clock()
+    where = cluster_init.init(refusing, c, out, yes=True, stages_class=lambda *a: Serving(*a, clock=clock,
+                                                                                         sleep=clock.sleep))
+    assert where == "clc1"
+    lines = [line for line in out.getvalue().splitlines() if "published" in line]
+    assert len(lines) == 1 and lines[0].startswith("cluster-init: not published for doctor on clc2: "
+                                                   "uec-clc-ha-settings: command crm_attribute"), out.getvalue()
 
 
 class RacedNode(Node):

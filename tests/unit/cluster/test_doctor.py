@@ -14,9 +14,11 @@ import pytest
 
 from cib_model import Cib
 from checkout import TOP
+from fake_clock import Clock
 from scenarios import QDEVICE_SV, full_raw, write_settings
-from uec_clc_ha.cluster import corosync_cmap, doctor, live_apply
-from uec_clc_ha.config import keyring, pipeline
+from uec_clc_ha.cluster import cluster_init, corosync_cmap, live_apply, node_facts
+from uec_clc_ha.config import keyring, pipeline, settings, settings_file
+from uec_clc_ha.errors import CommandFailure, Waiting
 from uec_clc_ha.cli import doctor as doctor_cmd
 from uec_clc_ha.cluster import quorum_device
 from uec_clc_ha.host.system import Completed, System
@@ -34,8 +36,12 @@ def peer_raw(raw):
     return other
 
 
+# clc2's own settings: the scenario's with the node names and addresses swapped
+AS_CLC2 = {k: v for k, v in peer_raw(full_raw("corosync-drbd84")).items() if k in (*PEER_SWAP, *PEER_SWAP.values())}
+
+
 def digest(raw):
-    return doctor.settings_digest(raw, keyring.derive(raw["Cluster-Secret"], raw["Cluster-Name"]))
+    return node_facts.settings_digest(raw, keyring.derive(raw["Cluster-Secret"], raw["Cluster-Name"]))
 
 
 def test_digest_is_the_same_on_both_nodes_and_changes_with_what_they_share():
@@ -49,12 +55,17 @@ def test_digest_is_the_same_on_both_nodes_and_changes_with_what_they_share():
 
 
 class Node(System):
-    """One node: files under a temporary root, tools answering from a table."""
+    """One node: files under a temporary root, tools answering from a table.  The node attributes are its Cib's
+    (tests/support/cib_model): peer_digest, peer_disk and peer_release stand for what the peer published there,
+    ``published`` is what this node did; a test gives two nodes one Cib for the pair's one CIB."""
 
-    def __init__(self, root, cluster=True, peer_digest=None, peer_disk="134217728", policy="stop", ntp="yes",
-                 enabled="disabled", ping=0, fencer_nice=-10, sessions=(-10, -5), peer_release="debian=12 pacemaker=2.1.5",
-                 pacemaker="2.1.5", bmc=(0, "Status: ON\n", ""), arbiter=None, qdevice=None):
+    def __init__(self, root, local="clc1", cib=None, cluster=True, peer_digest=None, peer_disk="134217728",
+                 policy="stop", ntp="yes", enabled="disabled", ping=0, fencer_nice=-10, sessions=(-10, -5),
+                 peer_release="debian=12 pacemaker=2.1.5", pacemaker="2.1.5", bmc=(0, "Status: ON\n", ""), arbiter=None,
+                 qdevice=None):
         super().__init__(root)
+        self.cib = cib if cib is not None else Cib()
+        self.local, self.peer = local, {"clc1": "clc2", "clc2": "clc1"}[local]
         self.arbiter, self.qdevice = arbiter, qdevice     # corosync's device ("host:port"), qdevice-tool -sv
         self.cmap_changed = {}                            # {key: value} corosync holds unlike corosync.conf
         self.bmc, self.bmc_asked = bmc, []
@@ -66,8 +77,29 @@ class Node(System):
             self.crm_xml = json.load(fh)["sources"]["crm_mon"]["stdout"]
         self.cluster, self.peer_digest, self.peer_disk = cluster, peer_digest, peer_disk
         self.policy, self.ntp, self.enabled, self.ping = policy, ntp, enabled, ping
-        self.published = {}
-        self.cib = Cib()
+        self.disk_bytes = "134217728"
+        self.attrd = {}                                   # transient attributes this node set (attrd_updater -U)
+
+    def _peer_attr(name):
+        def get(self):
+            return self.cib.node_attrs.get(self.peer, {}).get(name)
+
+        def put(self, value):
+            attrs = self.cib.node_attrs.setdefault(self.peer, {})
+            if value is None:
+                attrs.pop(name, None)
+            else:
+                attrs[name] = value
+        return property(get, put)
+
+    peer_digest = _peer_attr(node_facts.DIGEST_ATTR)
+    peer_disk = _peer_attr(node_facts.DISK_ATTR)
+    peer_release = _peer_attr(node_facts.RELEASE_ATTR)
+    del _peer_attr
+
+    @property
+    def published(self):
+        return dict(self.cib.node_attrs.get(self.local, {}))
 
     def which(self, tool):
         # no sbd here whatever this host has (live_apply's own tests play sbd's states)
@@ -85,6 +117,8 @@ class Node(System):
             value = (f"arbiter {self.arbiter}" if self.arbiter else "two_node") if argv[3] == quorum_device.WORD \
                 else "1"
             rc, out = (0, f'name="{argv[3]}" host="{argv[-1]}" value="{value}"') if self.cluster else (1, "")
+        elif argv[:2] == ["attrd_updater", "-n"]:
+            self.attrd[argv[2]] = argv[-1]
         elif argv[:2] == ["corosync-cmapctl", "-g"]:
             host, _, port = (self.arbiter or "").partition(":")
             value = host if argv[2].endswith(".host") else port
@@ -97,15 +131,8 @@ class Node(System):
             out = "Primary/Secondary\n"
         elif argv[0] == "crm_mon":
             rc, out = (0, self.crm_xml) if self.cluster else (102, "")
-        elif argv[0] == "crm_attribute" and "--update" in argv:
-            self.published[argv[argv.index("--name") + 1]] = argv[argv.index("--update") + 1]
         elif argv[0] == "crm_attribute" and argv[argv.index("--name") + 1] == "no-quorum-policy":
             out = self.policy + "\n"
-        elif argv[0] == "crm_attribute":
-            value = {doctor.DIGEST_ATTR: self.peer_digest, doctor.DISK_ATTR: self.peer_disk,
-                     doctor.RELEASE_ATTR: self.peer_release}[
-                argv[argv.index("--name") + 1]]
-            rc, out = (0, value + "\n") if value else (105, "")
         elif argv[:2] == ["pacemakerd", "--version"]:
             out = f"Pacemaker {self.pacemaker}\nWritten by Andrew Beekhof and the Pacemaker project contributors\n"
         elif argv[0] == "corosync-cmapctl" and argv[1] != "runtime.votequorum.":
@@ -122,7 +149,7 @@ class Node(System):
         elif argv[0] == "ping":
             rc = self.ping
         elif argv[0] == "blockdev":
-            out = "134217728\n"
+            rc, out = (0, self.disk_bytes + "\n") if self.disk_bytes else (1, "")
         elif argv[0] == "modinfo":
             out = "8.4.11\n"
         elif argv[0] == "systemctl" and argv[-1] == quorum_device.UNIT:
@@ -152,21 +179,24 @@ class Node(System):
 @pytest.fixture
 def healthy(tmp_path, monkeypatch):
     """A node laid out as uec-clc-ha leaves clc1 of the lab: settings, generated files, data on DRBD."""
-    monkeypatch.setattr(doctor, "is_block_device", lambda system, path: system.exists(path))
+    monkeypatch.setattr(node_facts, "is_block_device", lambda system, path: system.exists(path))
 
-    def make(settings=None, **node_args):
-        root = tmp_path / "root"
-        system = Node(str(root), **node_args)
-        write_settings(system, "corosync-drbd84", **(settings or {}))
+    def make(settings=None, local="clc1", loaded=True, **node_args):
+        """``local``: the node it is (clc2: the names and addresses swapped); ``loaded``: its CIB holds cluster.crm
+        (False: cluster-init has not loaded it yet)."""
+        root = tmp_path / local
+        system = Node(str(root), local=local, **node_args)
+        write_settings(system, "corosync-drbd84", **dict(AS_CLC2 if local == "clc2" else {}, **(settings or {})))
         raw = pipeline.load_raw(system)
         built = pipeline.build(system, raw)
         for f in built.files.values():
             system.write_atomic(f.path, f.content, mode=f.mode)
             applied.record(system, f.path, f.content)          # the running services took every file
         crm = built.files[paths.CRM_FILE].content
-        system.cib.load_text(crm.decode())
-        system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(built.config, crm)}}
-        for path, data in (("/proc/sys/kernel/hostname", b"clc1\n"), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
+        if loaded:
+            system.cib.load_text(crm.decode())
+            system.cib.stamp = {live_apply.STAMP_SET: {live_apply.STAMP: live_apply.stamp_value(built.config, crm)}}
+        for path, data in (("/proc/sys/kernel/hostname", f"{local}\n".encode()), ("/dev/vdb1", b""), ("/dev/watchdog", b""),
                            ("/dev/disk/by-id/virtio-sbdshared", b""), ("/proc/drbd", b"version: 8.4.11\n"),
                            ("/usr/sbin/fence_uec_clc_ha_probe", b"#!/usr/bin/python3\n"),
                            ("/etc/os-release", b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n')):
@@ -198,8 +228,8 @@ def test_a_healthy_node_is_all_ok_and_publishes_its_digest_and_disk(healthy):
     assert all(line.startswith(("ok ", " ")) for line in text.splitlines()), text
     assert "fix:" not in text
     raw = pipeline.load_raw(system)
-    assert system.published == {doctor.DIGEST_ATTR: digest(raw), doctor.DISK_ATTR: "134217728",
-                                doctor.RELEASE_ATTR: "debian=12 pacemaker=2.1.5"}
+    assert system.published == {node_facts.DIGEST_ATTR: digest(raw), node_facts.DISK_ATTR: "134217728",
+                                node_facts.RELEASE_ATTR: "debian=12 pacemaker=2.1.5"}
     assert "both nodes run Debian 12 (Pacemaker 2.1.5)" in text
     assert raw["Cluster-Secret"] not in text and raw["Cluster-Secret"] not in json.dumps(system.published)
 
@@ -256,7 +286,6 @@ def test_files_an_admin_can_break(healthy):
 
 def test_fencing_none_is_loud(healthy):
     system = healthy(peer_digest="same")
-    from uec_clc_ha.config import settings_file
     text = settings_file.updated_text(system.read(paths.SETTINGS_PATH), {"Fencing": "none"})
     settings_file.save(system, text)
     rc, out = run_doctor(system)
@@ -394,3 +423,120 @@ def test_corosync_running_other_values_than_its_file_is_a_warning_naming_them(he
     # and apply, whose record says the file was taken, reloads it: the file is what counts
     applied_line = next(line for line in text.splitlines() if line.startswith("warn applied"))
     assert "corosync re-reads corosync.conf on every node (it runs with other values" in applied_line
+
+
+# -- a fresh pair: what doctor compares was published when each node was configured -------------------------------
+class BroughtUp(cluster_init.Stages):
+    """cluster-init on a node of the pair the test plays: its bring-up (SBD, DRBD, the arbiter, the stack) is
+    test_cluster_init's; the CIB's load and what init does after it run for real against the pair's one Cib.
+    ``joined``: the peer is a member (False on the first node, which goes on to wait for it)."""
+
+    joined = True
+
+    def files(self):
+        pass
+
+    foreign = sbd = drbd = arbiter = stack = files
+
+    def membership(self, seconds):
+        return self.joined
+
+    def serving(self, seconds):
+        return "clc1"
+
+
+def cluster_init_on(system, joined):
+    clock = Clock()
+
+    def staged(*args):
+        s = BroughtUp(*args, clock=clock, sleep=clock.sleep)
+        s.joined = joined
+        return s
+    out = io.StringIO()
+    config = settings.require_valid(pipeline.load_raw(system))
+    try:
+        cluster_init.init(system, config, out, yes=True, stages_class=staged)
+    except Waiting:
+        assert not joined
+    return out.getvalue()
+
+
+@pytest.fixture
+def fresh_pair(healthy):
+    """clc1 and clc2 as the package leaves them: installed, cluster-init run on clc1 (which waited) then on clc2,
+    one CIB; no doctor run anywhere yet."""
+    cib = Cib()
+    pair = {n: healthy(local=n, cib=cib, loaded=False, peer_digest=None, peer_disk=None, peer_release=None)
+            for n in ("clc1", "clc2")}
+    said = {n: cluster_init_on(pair[n], joined=n == "clc2") for n in pair}
+    for n, text in said.items():
+        assert "cluster-init: published for doctor on" in text, text
+    return pair
+
+
+def test_on_a_fresh_pair_doctor_on_either_node_finds_what_the_other_published_at_cluster_init(fresh_pair):
+    cib = fresh_pair["clc1"].cib
+    assert set(cib.node_attrs) == {"clc1", "clc2"}
+    writes = list(cib.node_writes)
+    for node in ("clc1", "clc2"):                           # either one first: each already compares
+        rc, text = run_doctor(fresh_pair[node])
+        assert rc == 0, text
+        assert "fix:" not in text and "warn" not in text.split()
+        for check in ("drbd-disk", "same-settings", "release"):
+            line = next(line for line in text.splitlines() if line.split()[1:2] == [check])
+            assert line.startswith("ok "), text
+    # what cluster-init published is exactly what doctor computes: its own publication writes nothing
+    assert cib.node_writes == writes
+
+
+def test_a_change_applied_on_one_node_is_a_difference_until_the_other_has_it(fresh_pair):
+    clc1, clc2 = fresh_pair["clc1"], fresh_pair["clc2"]
+    for node in (clc1, clc2):
+        assert run_doctor(node)[0] == 0
+    change = {"Fencing-Delay": "7"}
+    for node in (clc1, clc2):
+        settings_file.save(node, settings_file.updated_text(node.read(paths.SETTINGS_PATH), change))
+        node_facts.publish_here(node, lambda message: None)      # what apply and the postinst do once they ran
+        if node is clc1:
+            rc, text = run_doctor(clc2)
+            assert rc == 2 and "clc1's settings (or cluster secret) differ" in text, text
+    for node in (clc1, clc2):
+        rc, text = run_doctor(node)
+        assert "ok   same-settings" in text, text
+
+
+def test_a_peer_that_has_published_nothing_names_where_it_is_published(healthy):
+    rc, text = run_doctor(healthy(peer_digest=None, peer_disk=None, peer_release=None))
+    assert rc == 1
+    for check, what in (("drbd-disk", "its disk's size"), ("same-settings", "its settings' digest"),
+                        ("release", "its release")):
+        line = next(line for line in text.splitlines() if line.split()[:2] == ["warn", check])
+        assert f"clc2 has not published {what}" in line, text
+        fix = text.splitlines()[text.splitlines().index(line) + 1]
+        assert "`uec-clc-ha-ctl apply` on clc2 publishes it" in fix, fix
+
+
+def test_facts_the_cib_does_not_take_are_a_warning(healthy):
+    system = healthy(peer_digest="same")
+    run = system.run
+
+    def refusing(argv, rcs=(0,), **kwargs):
+        if argv[0] == "crm_attribute" and "--update" in argv:
+            raise CommandFailure(list(argv), 13, "Error performing operation: Permission denied")
+        return run(argv, rcs, **kwargs)
+    system.run = refusing
+    rc, text = run_doctor(system)
+    assert rc == 1, text
+    line = next(line for line in text.splitlines() if line.startswith("warn publish"))
+    assert "could not be published for clc2's doctor: uec-clc-ha-settings: command crm_attribute" in line
+    assert "Permission denied" in line
+
+
+def test_a_disk_that_cannot_be_read_publishes_no_size(healthy):
+    system = healthy(peer_digest="same")
+    run_doctor(system)
+    assert node_facts.DISK_ATTR in system.published
+    system.disk_bytes = None
+    rc, text = run_doctor(system)
+    assert "the size of /dev/vdb1 could not be read" in text
+    assert node_facts.DISK_ATTR not in system.published          # the peer compares with nothing stale

@@ -2,8 +2,10 @@
 
 import pytest
 
+from live_node import LiveNode
 from scenarios import SCENARIOS, full_raw, write_settings
-from uec_clc_ha.config import answers, changes as config_changes, settings_file
+from uec_clc_ha.cluster import live_apply, node_facts
+from uec_clc_ha.config import answers, changes as config_changes, keyring, pipeline, settings_file
 from uec_clc_ha.errors import ValidationError
 from uec_clc_ha.maint import __main__ as maint_main, configure as maint
 
@@ -231,6 +233,60 @@ def test_no_to_disable_boot_startup_never_enables_eucalyptus_on_drbd_data(root, 
     data_moved(root)
     maint.boot_step(root, disable=False)
     assert calls == ["disable"] and "stays disabled although the answer was no" in capsys.readouterr().err
+
+
+# -- the postinst on a node whose cluster runs: this node's facts published for doctor on the peer --------------
+@pytest.fixture
+def live(tmp_path, monkeypatch):
+    monkeypatch.setattr(node_facts, "is_block_device", lambda system, path: system.exists(path))
+    planned = {"steps": []}
+    monkeypatch.setattr(live_apply, "plan", lambda system, config, changes, force=False: (planned["steps"], []))
+
+    def make(**kwargs):
+        system = LiveNode(str(tmp_path / "live"), **kwargs)
+        write_settings(system, "corosync-drbd84")
+        system.write_atomic("/dev/vdb1", b"")
+        system.planned = planned
+        return system
+    return make
+
+
+def built_on(system):
+    return pipeline.build(system, pipeline.load_raw(system))
+
+
+def test_the_postinst_publishes_the_facts_of_the_settings_it_installed(live, capsys):
+    system = live()
+    maint.running_cluster_step(system, built_on(system))
+    raw = pipeline.load_raw(system)
+    assert system.cib.node_attrs["clc1"] == {
+        node_facts.DIGEST_ATTR: node_facts.settings_digest(raw, keyring.derive(raw["Cluster-Secret"],
+                                                                               raw["Cluster-Name"])),
+        node_facts.DISK_ATTR: "134217728", node_facts.RELEASE_ATTR: "debian=12 pacemaker=2.1.5"}
+    assert "uec-clc-ha: published for doctor on clc2: uec-clc-ha-settings, uec-clc-ha-disk-bytes, " \
+        "uec-clc-ha-release (node attributes of clc1)" in capsys.readouterr().err
+    # a dpkg-reconfigure with a new setting the running cluster has not taken: the new digest, and the word on it
+    write_settings(system, "corosync-drbd84", **{"Fencing-Delay": "7"})
+    system.planned["steps"] = [live_apply.Step("load", ("crm", "configure", "load", "update", "x"))]
+    writes = len(system.cib.node_writes)
+    maint.running_cluster_step(system, built_on(system))
+    assert [name for _, name, _ in system.cib.node_writes[writes:]] == [node_facts.DIGEST_ATTR]
+    assert "has not taken the new configuration yet" in capsys.readouterr().err
+
+
+def test_facts_the_cib_does_not_take_never_fail_the_postinst(live, capsys):
+    system = live(refuse_writes=True)
+    maint.running_cluster_step(system, built_on(system))
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if "published" in line]) == 1
+    assert "uec-clc-ha: not published for doctor on clc2: uec-clc-ha-settings: command crm_attribute" in err
+
+
+def test_without_a_running_cluster_the_postinst_publishes_nothing(live, capsys):
+    system = live(cluster=False)
+    maint.running_cluster_step(system, built_on(system))
+    assert [a for a in system.calls if a[0] != "modinfo"] == [["crm_mon", "-1", "--output-as=xml"]]
+    assert capsys.readouterr().err == ""
 
 
 # -- the second node from the first node's join token (uec-clc-ha/join-token) -----------------------------------
