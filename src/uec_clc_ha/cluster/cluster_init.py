@@ -364,7 +364,7 @@ class Stages:
         for attempt in range(1, self.LOAD_ATTEMPTS + 1):
             steps = live_apply.crm_steps(self.system, self.c, data)
             try:
-                live_apply.run(self.system, steps)
+                live_apply.run(self.system, steps, load_attempts=1)       # read again between the loads
                 break
             except CommandFailure as e:
                 if attempt == self.LOAD_ATTEMPTS or not any(s.argv[:2] == ("crm", "configure") for s in steps):

@@ -47,13 +47,14 @@ is said.
 
 import difflib
 import re
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from uec_clc_ha.cluster import corosync_cmap, crm_mon, node_word, quorum_device, sbd
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
-from uec_clc_ha.errors import Refused
+from uec_clc_ha.errors import CommandFailure, Refused
 from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_SCHEMAS
 
@@ -563,14 +564,23 @@ def show(out, system, changes, steps, notes, dry_run):
         print(n, file=out)
 
 
-def run(system, steps):
-    """Each step in order; after a failure only the cleanup steps still run, then the failure is raised."""
+# crmsh's `load update` patches the CIB it read: a CIB written in between (the peer's apply loading the same file, a
+# node attribute it publishes) makes the patch fail ("could not patch cib").  The load is idempotent: tried again.
+LOAD_ATTEMPTS = 3
+LOAD_RETRY_WAIT = 5
+
+
+def run(system, steps, sleep=time.sleep, load_attempts=LOAD_ATTEMPTS):
+    """Each step in order; after a failure only the cleanup steps still run, then the failure is raised.
+    ``load_attempts``: how often the CIB load is tried (cluster-init reads the CIB again between its own)."""
     failed = None
     for s in steps:
         if failed is not None and not s.cleanup:
             continue
         try:
-            if s.argv:
+            if s.argv and s.argv[:4] == LOAD:
+                _load(system, s, sleep, load_attempts)
+            elif s.argv:
                 system.run(list(s.argv), rcs=s.rcs, timeout=300, env={"HOME": "/root"})
             if s.applies:
                 record(system, *s.applies)
@@ -579,3 +589,14 @@ def run(system, steps):
                 failed = e
     if failed is not None:
         raise failed
+
+
+def _load(system, step, sleep, attempts):
+    for attempt in range(1, attempts + 1):
+        try:
+            system.run(list(step.argv), rcs=step.rcs, timeout=300, env={"HOME": "/root"})
+            return
+        except CommandFailure:
+            if attempt == attempts:
+                raise
+            sleep(LOAD_RETRY_WAIT)

@@ -179,6 +179,35 @@ def test_a_failed_step_records_nothing_so_the_next_apply_tries_again(tmp_path):
     assert [s.argv for s in live_apply.plan(system, config, _unchanged(files))[0]] == [("corosync-cfgtool", "-R")]
 
 
+@pytest.mark.parametrize("failures, passes", [(2, True), (3, False)])
+def test_a_load_the_cib_changed_under_is_tried_again(failures, passes):
+    """crmsh's `load update` fails when the CIB changed between its read and its patch (the peer loading, a node
+    attribute published): the load is idempotent and tried again, at most LOAD_ATTEMPTS times."""
+    from uec_clc_ha.errors import CommandFailure
+
+    class Patched(System):
+        calls = []
+
+        def run(self, argv, rcs=(0,), **kwargs):
+            self.calls.append(list(argv))
+            if argv[:4] == list(live_apply.LOAD) and self.calls.count(list(argv)) <= failures:
+                raise CommandFailure(list(argv), 1, "ERROR: could not patch cib (rc=205): Update was older than "
+                                                    "existing configuration")
+            return Completed(tuple(argv), 0, "", "")
+    system = Patched("/nonexistent")
+    steps = [live_apply.Step("load", live_apply.LOAD + ("/etc/uec-clc-ha/cluster.crm",)),
+             live_apply.Step("after", ("true",))]
+    waits = []
+    if passes:
+        live_apply.run(system, steps, sleep=waits.append)
+        assert system.calls[-1] == ["true"]
+    else:
+        with pytest.raises(CommandFailure):
+            live_apply.run(system, steps, sleep=waits.append)
+        assert ["true"] not in system.calls
+    assert waits == [live_apply.LOAD_RETRY_WAIT] * min(failures, live_apply.LOAD_ATTEMPTS - 1)
+
+
 # -- the CIB as a whole: what cluster-init or another version left, the peer's load ------------------------
 def rendered(name="corosync-drbd84", **overrides):
     c = settings.require_valid(dict(full_raw(name), **overrides))
