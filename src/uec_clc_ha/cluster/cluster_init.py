@@ -30,6 +30,9 @@ in order; a run on a pair that is up changes nothing and says so:
              partition is quorate; says plainly when it waits for the peer
              (two_node's wait_for_all: a node that starts alone takes over
              only once it has seen its peer).
+
+Each unit a stage enables, disables, starts or stops is recorded first as
+it was (host.unit_record), so purge puts it back.
   cib        /etc/uec-clc-ha/cluster.crm loaded as `apply` loads it (cluster.live_apply:
              load, stamp, then delete what the file no longer has).
   serving    waits until the group runs and the VIP answers, or names what
@@ -48,7 +51,7 @@ from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
-from uec_clc_ha.host import applied, units
+from uec_clc_ha.host import applied, unit_record, units
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
 
 GROUP = "rg_uec"
@@ -97,20 +100,25 @@ class Stages:
     def service_enabled(self, unit):
         return units.enabled_word(self.system, unit) in units.NEEDS_NO_ENABLE
 
+    # Every change to a unit is recorded first (host.unit_record): purge puts the units back as they were.
     def enable(self, unit):
         if self._systemd():
             if not self.service_enabled(unit):
+                unit_record.note(self.system, unit)
                 self.system.run(["systemctl", "enable", unit])
                 self.changed.append(f"enabled {unit}")
         else:
+            unit_record.note(self.system, unit)
             self.system.run(["update-rc.d", unit.removesuffix(".service"), "enable"], rcs=None)
 
     def disable(self, unit):
         if self._systemd():
             if units.enabled(self.system, unit):
+                unit_record.note(self.system, unit)
                 self.system.run(["systemctl", "disable", unit])
                 self.changed.append(f"disabled {unit}")
         else:
+            unit_record.note(self.system, unit)
             self.system.run(["update-rc.d", unit.removesuffix(".service"), "disable"], rcs=None)
 
     def active(self, unit):
@@ -274,6 +282,8 @@ class Stages:
         if not (self.active("corosync.service") and self.active("pacemaker.service")):
             self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
                                                           else ""))
+            unit_record.note(self.system, "corosync.service", "pacemaker.service",
+                             *(("sbd.service",) if self.c.fencing == "sbd" else ()))
             if self._systemd():
                 self._start_systemd(attempts=3)
             else:
@@ -285,6 +295,7 @@ class Stages:
                     applied.record(self.system, path, content)
             self.changed.append("started corosync and pacemaker")
         if self.c.arbiter_host and not self.active(QDEVICE):
+            unit_record.note(self.system, QDEVICE)
             # --no-block: it connects to the arbiter on its own time (and is restarted until it can)
             self.system.run(["systemctl", "start", "--no-block", QDEVICE] if self._systemd()
                             else ["service", "corosync-qdevice", "start"], timeout=120)

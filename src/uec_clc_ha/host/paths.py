@@ -48,6 +48,10 @@ RESTORE_JOURNAL = f"{STATE_DIR}/restore.json"
 MANIFESTS = f"{STATE_DIR}/manifests"
 MIGRATION_LOCK = f"{STATE_DIR}/migration.lock"
 ADOPT_JOURNAL = f"{STATE_DIR}/adopt.json"
+# The cluster stack's units as they were before uec-clc-ha first enabled, disabled, started or stopped each
+# (host.unit_record): one line "UNIT ENABLED-WORD ACTIVE-WORD"; debian/postrm reads it on purge (it
+# repeats this path: the package's Python is gone by then).
+CLUSTER_UNITS = f"{STATE_DIR}/cluster-units"
 
 # -- other packages' databases, read only ------------------------------------
 DPKG_DIVERSIONS_DB = "/var/lib/dpkg/diversions"
