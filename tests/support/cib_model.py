@@ -1,5 +1,5 @@
 """A scripted CIB for unit tests: what `crm configure load update`, `crm configure delete`, crm_attribute and
-`cibadmin -Q -o configuration` do to the objects and the stamp, without Pacemaker.
+`cibadmin -Q -o configuration` do to the objects, the stamp and the permanent node attributes, without Pacemaker.
 
 Used by the scripted nodes of tests/unit/cluster (cluster-init, live apply):
 answer(system, argv) returns (rc, stdout) for the commands it models and
@@ -29,6 +29,7 @@ class Cib:
         self.stamp = {}              # {set id: {name: value}}
         self.loads = []
         self.schema = "pacemaker-3.9"  # validate-with: what Pacemaker 2.1.5 (Debian 12) writes
+        self.node_attrs = {}         # {node: {name: value}}: `crm_attribute --type nodes` (permanent)
 
     def load_text(self, text):
         topology = TOPOLOGY_RE.search(text)
@@ -91,7 +92,11 @@ class Cib:
         config = "".join(f'<cluster_property_set id="{sid}">' + "".join(
             f"<nvpair name={quoteattr(n)} value={quoteattr(v)}/>" for n, v in nvs.items()) + "</cluster_property_set>"
             for sid, nvs in self.stamp.items())
-        return f"<configuration><crm_config>{config}</crm_config><nodes/><resources>{resources}</resources>" \
+        nodes = "".join(f'<node id="{i}" uname="{n}"><instance_attributes id="nodes-{i}">' + "".join(
+            f'<nvpair id="nodes-{i}-{k}" name={quoteattr(k)} value={quoteattr(v)}/>' for k, v in attrs.items())
+            + "</instance_attributes></node>" for i, (n, attrs) in enumerate(sorted(self.node_attrs.items()), 1))
+        return f"<configuration><crm_config>{config}</crm_config><nodes>{nodes}</nodes><resources>{resources}" \
+               "</resources>" \
                f"<constraints>{constraints}</constraints>" \
                + (f"<fencing-topology>{topology}</fencing-topology>" if topology else "") + "</configuration>"
 
@@ -110,6 +115,15 @@ class Cib:
             return 0, ""
         if argv[:4] == ["crm", "configure", "delete", "--force"]:
             return self.delete(argv[4:]), ""
+        if argv[:3] == ["crm_attribute", "--type", "nodes"]:
+            attrs = self.node_attrs.setdefault(argv[argv.index("--node") + 1], {})
+            name = argv[argv.index("--name") + 1]
+            if "--update" in argv:
+                attrs[name] = argv[argv.index("--update") + 1]
+                return 0, ""
+            if name not in attrs:
+                return 105, ""            # CRM_EX_NOSUCH, as crm_attribute --query exits for a missing one
+            return 0, attrs[name] + "\n"
         if argv[0] == "crm_attribute" and "--delete" in argv and "--set-name" not in argv:
             self.stamp.get(BOOTSTRAP_SET, {}).pop(argv[argv.index("--name") + 1], None)
             return 0, ""

@@ -11,9 +11,11 @@ of the corosync package: on a root whose corosync package owns it, it is
 written only when uec-clc-ha has diverted it, or with --force.  With an
 Arbiter, this node is enrolled with it before anything is written (an
 arbiter that does not answer, or not with this cluster's CA, is refused).
+On a running pair, apply keeps the evidence that this node is one of it
+(uec_clc_ha.cluster.pairing: the prerm refuses removal on it).
 """
 
-from uec_clc_ha.cluster import arbiter, live_apply
+from uec_clc_ha.cluster import arbiter, live_apply, pairing
 from uec_clc_ha.host import managed_files
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import VerifyError
@@ -56,4 +58,6 @@ def run(args, system, out):
         print("nothing to change", file=out)
     live_apply.show(out, system, changes, steps, notes, dry_run=False)
     live_apply.run(system, steps)
+    if system.is_live:
+        pairing.note(system, built.config.local_node)      # the prerm refuses removal from a node of a pair
     return 0

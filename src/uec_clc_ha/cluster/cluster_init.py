@@ -27,9 +27,11 @@ in order; a run on a pair that is up changes nothing and says so:
   stack      corosync and pacemaker enabled and started (and
              corosync-qdevice with an Arbiter).
   membership waits (with progress) until both nodes are members and the
-             partition is quorate; says plainly when it waits for the peer
-             (two_node's wait_for_all: a node that starts alone takes over
-             only once it has seen its peer).
+             partition is quorate, and keeps the evidence that they were
+             (cluster.pairing: the prerm refuses removal on it); says
+             plainly when it waits for the peer (two_node's wait_for_all:
+             a node that starts alone takes over only once it has seen its
+             peer).
 
 Each unit a stage enables, disables, starts or stops is recorded first as
 it was (host.unit_record), so purge puts it back.
@@ -47,7 +49,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, sbd
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, pairing, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -334,27 +336,31 @@ class Stages:
             self.sleep(3)
 
     def membership(self, seconds):
-        """Wait until both nodes are members of a quorate partition; False when the peer is still missing."""
+        """Wait until both nodes are members of a quorate partition; False when the peer is still missing.
+
+        Once they are, the evidence that this node formed the pair is kept
+        (cluster.pairing): the prerm refuses removal on it later.
+        """
         deadline = self.clock() + seconds
         last = None
         while True:
-            members, quorate = self.members()
+            seen = pairing.membership(self.system)
+            members, quorate = (seen.members, seen.quorate) if seen else ([], False)
             line = f"members {', '.join(members) or '(none yet)'}; quorate: {'yes' if quorate else 'no'}"
             if line != last:
                 self.say(line)
                 last = line
             if quorate and self.peer() in members:
+                pairing.note(self.system, self.c.local_node, seen)
                 return True
             if self.clock() >= deadline:
                 return False
             self.sleep(2)
 
     def members(self):
-        done = self.system.run(["crm_node", "-l"], rcs=None, timeout=15)
-        members = sorted(fields[1] for fields in (line.split() for line in done.stdout.splitlines())
-                         if len(fields) >= 3 and fields[2] == "member")
-        quorum = self.system.run(["crm_node", "-q"], rcs=None, timeout=15).stdout.strip()
-        return members, quorum == "1"
+        """(the members of this node's partition, whether it is quorate), as crm_node says."""
+        seen = pairing.membership(self.system)
+        return (seen.members, seen.quorate) if seen else ([], False)
 
     # Both nodes' cluster-init load cluster.crm once they are members, often at the same moment (new SBD
     # timeouts, doc/configuration.md): crmsh's `load update` patches the CIB it read, and the peer's load in

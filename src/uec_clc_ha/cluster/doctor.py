@@ -33,9 +33,9 @@ from uec_clc_ha.host import paths
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EXIT = {OK: 0, WARN: 1, FAIL: 2}
-DIGEST_ATTR = "uec-clc-ha-settings"
-DISK_ATTR = "uec-clc-ha-disk-bytes"
-RELEASE_ATTR = "uec-clc-ha-release"
+DIGEST_ATTR = paths.SETTINGS_ATTR
+DISK_ATTR = paths.DISK_ATTR
+RELEASE_ATTR = paths.RELEASE_ATTR
 UPGRADE_GUIDE = "/usr/share/doc/uec-clc-ha/upgrade.md.gz"
 MODULES_LOAD = "/etc/modules-load.d/uec-clc-ha.conf"
 LEFTOVER_SUFFIXES = (".ucf-dist", ".ucf-old", ".ucf-new", ".dpkg-dist", ".dpkg-old", ".dpkg-new")

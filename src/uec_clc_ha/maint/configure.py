@@ -11,7 +11,9 @@ prepare   debconf answers + the existing settings file -> validate (every
 diversions  prints the other packages' conffiles the pending settings
           need ("PATH DIVERTED-TO" lines), which the postinst diverts.
 install   the pending settings file and every generated file through ucf,
-          retired files removed, boot start-up, the data steps agreed to.
+          retired files removed, boot start-up, the data steps agreed to;
+          on a running pair (an upgrade), the evidence that this node is
+          one of it kept (cluster.pairing: the prerm refuses on it).
 
 Secrets: the password answers are cleared from debconf's database as soon
 as prepare has read them, whatever happens next (debconf is not a place
@@ -28,7 +30,7 @@ told how to finish.
 import json
 import sys
 
-from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply
+from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, pairing
 from uec_clc_ha.config import answers, changes as config_changes, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import UecError, ValidationError, VerifyError, Waiting
@@ -199,6 +201,7 @@ def _say_if_not_applied(system, built):
     """After dpkg-reconfigure on a running pair: say that the running services still have the old files."""
     if not system.is_live or crm_mon.read(system) is None:
         return
+    pairing.note(system, built.config.local_node)       # an upgrade of a pair: the prerm refuses removal on it
     live_apply.tell_peer_of_probe(system, built.config)
     try:
         steps, _ = live_apply.plan(system, built.config, pipeline.plan(system, built.files))

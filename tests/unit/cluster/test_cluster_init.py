@@ -355,3 +355,14 @@ def test_without_systemd_the_init_scripts_are_recorded_before_update_rc_d(tmp_pa
     assert record(node) == {"corosync.service": ("disabled", "inactive")}
     assert node.calls[-1] == ["update-rc.d", "corosync", "enable"]
 
+
+def test_the_pair_formed_is_kept_as_evidence_and_a_lone_node_keeps_none(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))
+    with pytest.raises(Waiting):
+        cluster_init.init(node, c, io.StringIO(), yes=True, membership_wait=10, stages_class=lambda *a: stages(*a[:2]))
+    assert not node.exists(paths.PAIRED) and node.cib.node_attrs == {}
+    assert record(node)["corosync.service"] == ("disabled", "inactive")
+    node.members, node.quorate = ["clc1", "clc2"], True
+    assert stages(node, c).membership(10) is True
+    assert node.read(paths.PAIRED).rstrip().endswith(": clc1 with clc2")
+    assert node.cib.node_attrs == {"clc1": {paths.PAIRED_ATTR: "clc2"}}

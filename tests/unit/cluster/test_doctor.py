@@ -76,7 +76,9 @@ class Node(System):
     def run(self, argv, rcs=(0,), **kwargs):
         argv = list(argv)
         rc, out = 0, ""
-        cib = self.cib.answer(self, argv) if self.cluster else None
+        # the nodes' published words are this node's own (self.published, the peer's values), not the CIB model's
+        cib = self.cib.answer(self, argv) if self.cluster and argv[:3] != ["crm_attribute", "--type", "nodes"] \
+            else None
         if cib is not None:
             rc, out = cib
         elif argv[0] == "corosync-cfgtool":
