@@ -32,13 +32,13 @@ in order; a run on a pair that is up changes nothing and says so:
              plainly when it waits for the peer (two_node's wait_for_all:
              a node that starts alone takes over only once it has seen its
              peer).
-
-Each unit a stage enables, disables, starts or stops is recorded first as
-it was (host.unit_record), so purge puts it back.
   cib        /etc/uec-clc-ha/cluster.crm loaded as `apply` loads it (cluster.live_apply:
              load, stamp, then delete what the file no longer has).
   serving    waits until the group runs and the VIP answers, or names what
              blocks it.
+
+Each unit a stage enables, disables, starts or stops is recorded first as
+it was (host.unit_record), so purge puts it back.
 
 A stage that cannot finish yet (the peer not installed) raises Waiting:
 the CLI exits 9 and the postinst reports it; everything done so far stays.
