@@ -4,7 +4,8 @@ The rendered configuration is loaded into a CIB file by crmsh (the same load
 the verifier and cluster-init do), then Pacemaker's own scheduler plays
 states through it (tests/support/crm_sim.py): both nodes up with DRBD UpToDate (the
 promotion scores ocf:linbit:drbd would set), the ping attribute of each
-node, fail counts, a node going down.
+node, fail counts, a node going down; and a node installed alone, whose
+peer never came (the prerm lets the package go there).
 """
 
 import os
@@ -13,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from crm_sim import DRBD, NODES, crm_mon_xml, running_pair
+from crm_sim import DRBD, NODES, alone, crm_mon_xml, running_pair
 from uec_clc_ha.cluster import crm_mon
 from uec_clc_ha.maint import remove
 from uec_clc_ha.errors import Refused
@@ -270,3 +271,42 @@ def test_removal_goes_ahead_on_a_node_in_standby(sim, tmp_path):
     assert remove.prerm_remove(ClusterHost(str(tmp_path), leaving, crm_mon_xml(sim))) == 0
     with pytest.raises(Refused):
         remove.prerm_remove(ClusterHost(str(tmp_path), sim.other, crm_mon_xml(sim)))
+
+
+class LoneHost(ClusterHost):
+    """A node installed alone: crm_mon prints the simulated state, cibadmin reads the simulation's CIB (the real
+    tools, on the CIB file), and crm_node says what corosync says there: the peer lost, no quorum (crm_node needs a
+    running controller, which a simulation has not)."""
+
+    def __init__(self, root, sim):
+        super().__init__(root, sim.active, crm_mon_xml(sim))
+        self.sim = sim
+
+    def run(self, argv, rcs=(0,), **kwargs):
+        if argv[0] == "cibadmin":
+            done = subprocess.run(argv, env=self.sim.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            return Completed(tuple(argv), done.returncode, done.stdout, done.stderr)
+        if argv[:2] == ["crm_node", "-l"]:
+            return Completed(tuple(argv), 0, f"1 {self.sim.active} member\n2 {self.sim.other} lost\n", "")
+        if argv[:2] == ["crm_node", "-q"]:
+            return Completed(tuple(argv), 0, "0\n", "")
+        return super().run(argv, rcs, **kwargs)
+
+
+def test_removal_goes_ahead_on_a_node_that_never_formed_a_pair_and_not_once_the_peer_wrote_into_its_cib(tmp_path,
+                                                                                                       capsys):
+    lone = alone(tmp_path / "sim")
+    view = crm_mon.parse(crm_mon_xml(lone))
+    assert not view.quorate and not view.nodes[lone.other]["online"] and view.using("ocf:ubuntu:eucaclc")
+    # cluster-init loaded cluster.crm and stamped the CIB on this node, as it does on a node alone
+    subprocess.run(["crm_attribute", "--type", "crm_config", "--set-name", "uec-clc-ha", "--name",
+                    "uec-clc-ha-loaded", "--update", f"0123abcd node={lone.active} image-store-proxy=no "
+                    "source-address-route=no"], env=lone.env(), check=True, stdout=subprocess.DEVNULL)
+    assert remove.prerm_remove(LoneHost(str(tmp_path / "root"), lone)) == 0
+    assert f"{lone.active} never formed a pair with {lone.other}" in capsys.readouterr().err
+    # the peer's cluster-init, once it joined, left its word in the CIB both nodes share
+    subprocess.run(["crm_attribute", "--type", "nodes", "--node", lone.other, "--name", "uec-clc-ha-paired",
+                    "--update", lone.active], env=lone.env(), check=True, stdout=subprocess.DEVNULL)
+    with pytest.raises(Refused) as e:
+        remove.prerm_remove(LoneHost(str(tmp_path / "root"), lone))
+    assert f"{lone.other} wrote its uec-clc-ha-paired into this node's CIB" in str(e.value)

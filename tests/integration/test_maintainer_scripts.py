@@ -428,10 +428,23 @@ def test_apply_replaces_a_hand_edit_keeping_a_copy_and_purge_removes_what_apply_
     assert "uec-clc-ha-eth1" not in clc.read("/var/lib/ucf/registry").decode()
 
 
-def fake_cluster(root, xml, node="clc1"):
-    """crm_mon and crm_node answering with a recorded state (real crm_mon XML from crm_simulate)."""
+def fake_cluster(root, xml, node="clc1", members=None, quorate=None, configuration=None):
+    """crm_mon, crm_node and cibadmin answering with a recorded state (real crm_mon XML and CIB configuration from
+    crm_simulate).  crm_node -n names ``node``; -l lists ``members`` ({name: "member" or "lost"}) and -q says
+    ``quorate`` (crm_node asks a running controller, which crm_simulate has not: what corosync would say); without
+    them, and cibadmin without a ``configuration``, the stand-ins fail as the real tools do with no cluster."""
     root.write("/tmp/crm_mon.xml", xml)
-    for tool, body in (("crm_mon", "cat /tmp/crm_mon.xml"), ("crm_node", f"echo {node}")):
+    node_lines = "".join(f"{i} {n} {state}\n" for i, (n, state) in enumerate(sorted((members or {}).items()), 1))
+    root.write("/tmp/crm_node.l", node_lines)
+    crm_node = (f'case "$1" in\n-n) echo {node} ;;\n'
+                + ("-l) cat /tmp/crm_node.l ;;\n" if members else "")
+                + (f"-q) echo {1 if quorate else 0} ;;\n" if quorate is not None else "")
+                + '*) echo "crm_node: Could not connect to controller" >&2; exit 102 ;;\nesac')
+    tools = [("crm_mon", "cat /tmp/crm_mon.xml"), ("crm_node", crm_node)]
+    if configuration is not None:
+        root.write("/tmp/cib-configuration.xml", configuration)
+        tools.append(("cibadmin", "cat /tmp/cib-configuration.xml"))
+    for tool, body in tools:
         root.run(["dpkg-divert", "--local", "--rename", "--divert", f"/usr/sbin/{tool}.real", "--add",
                   f"/usr/sbin/{tool}"])
         root.write(f"/usr/sbin/{tool}", f"#!/bin/sh\n# recorded cluster state (test stand-in)\n{body}\n",
@@ -457,6 +470,85 @@ def test_remove_is_refused_while_the_cluster_needs_the_agent_here(clc, deb, tmp_
     clc.write("/tmp/crm_mon.xml", crm_sim.crm_mon_xml(sim))
     clc.run(["apt-get", "remove", "-y", "uec-clc-ha"])
     assert not clc.exists("/usr/lib/ocf/resource.d/ubuntu/eucaclc")
+
+
+STACK_UNITS = ("corosync.service", "pacemaker.service", "sbd.service", "drbd.service", "corosync-qdevice.service")
+
+
+def enablement(root):
+    """{unit: what `systemctl is-enabled` says} of the cluster stack's units."""
+    return {u: root.run(["systemctl", "is-enabled", u], check=False).stdout.strip() for u in STACK_UNITS}
+
+
+def test_purge_of_a_node_that_never_formed_a_pair_goes_ahead_and_puts_the_stack_back(clc, deb, tmp_path):
+    import subprocess
+
+    import crm_sim
+
+    # as on a host whose cluster stack is not enabled until cluster-init (the lab's image); Debian enables sbd
+    clc.run(["systemctl", "disable", "corosync.service", "pacemaker.service"])
+    before = enablement(clc)
+    assert before == {"corosync.service": "disabled", "pacemaker.service": "disabled", "sbd.service": "enabled",
+                      "drbd.service": "disabled", "corosync-qdevice.service": "disabled"}
+    # A chroot starts no daemon: `service NAME start` is refused, as policy-rc.d refuses invoke-rc.d's (a stand-in
+    # in front of the real service, which does everything else).  Started for real here, corosync and Pacemaker
+    # would only keep cluster-init waiting for a CIB for minutes.
+    clc.run(["dpkg-divert", "--local", "--rename", "--divert", "/usr/sbin/service.real", "--add", "/usr/sbin/service"])
+    clc.write("/usr/sbin/service", '#!/bin/sh\n# test stand-in: a chroot starts no daemon\ncase "$2" in\n'
+              'start | restart) echo "service: $1 $2: no daemon starts in this chroot" >&2; exit 1 ;;\nesac\n'
+              'exec /usr/sbin/service.real "$@"\n', mode=0o755)
+    # the issue's install: start-cluster's default answer, the peer never came (Fencing none: a chroot has no
+    # watchdog for SBD).  cluster-init goes the way it goes without systemd (update-rc.d, service): it records
+    # each unit before it changes it, disables sbd, enables corosync and pacemaker, and fails to start corosync
+    preseed(clc, Fencing="none")
+    clc.run(["debconf-set-selections"], input="uec-clc-ha uec-clc-ha/start-cluster boolean true\n")
+    done = install(clc, deb)
+    assert "NOT DONE: `uec-clc-ha-ctl cluster-init --yes`: command service corosync start exited 1" in \
+        done.stdout + done.stderr
+    record = clc.read("/var/lib/uec-clc-ha/cluster-units").decode().splitlines()
+    assert [line for line in record if not line.startswith("#")] == [
+        "sbd.service enabled inactive", "drbd.service disabled inactive", "corosync-qdevice.service disabled inactive",
+        "corosync.service disabled inactive", "pacemaker.service disabled inactive"]
+    assert enablement(clc) == dict(before, **{"corosync.service": "enabled", "pacemaker.service": "enabled",
+                                              "sbd.service": "disabled"})
+    # its cluster as it then runs: the CIB loaded and stamped here, the peer down from the start, no quorum
+    lone = crm_sim.alone(tmp_path / "sim")
+    subprocess.run(["crm_attribute", "--type", "crm_config", "--set-name", "uec-clc-ha", "--name",
+                    "uec-clc-ha-loaded", "--update", "0123abcd node=clc1 image-store-proxy=no source-address-route=no"],
+                   env=lone.env(), check=True, stdout=subprocess.DEVNULL)
+    configuration = subprocess.run(["cibadmin", "-Q", "-o", "configuration"], env=lone.env(), check=True,
+                                   stdout=subprocess.PIPE, text=True).stdout
+    fake_cluster(clc, crm_sim.crm_mon_xml(lone), node="clc1", members={"clc1": "member", "clc2": "lost"},
+                 quorate=False, configuration=configuration)
+    done = clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
+    output = done.stdout + done.stderr
+    assert "uec-clc-ha: removal goes ahead although the CIB uses ocf:ubuntu:eucaclc: clc1 never formed a pair " \
+           "with clc2: no quorum, clc2 not a member" in output
+    said = [line for line in output.splitlines() if line.startswith("uec-clc-ha: ") and "as before" in line]
+    assert said == ["uec-clc-ha: sbd.service enabled again, as before uec-clc-ha",
+                    "uec-clc-ha: corosync.service disabled again, as before uec-clc-ha",
+                    "uec-clc-ha: pacemaker.service disabled again, as before uec-clc-ha"]
+    assert "stopped" not in output                 # nothing runs in a chroot, and no systemd to ask
+    assert enablement(clc) == before
+    links = {n[3:]: n[0] for n in os.listdir(clc.host_path("/etc/rc2.d"))}          # the init scripts' too
+    assert (links["corosync"], links["pacemaker"], links["sbd"]) == ("K", "K", "S")
+    assert not clc.exists("/var/lib/uec-clc-ha") and not clc.exists("/var/lib/dpkg/info/uec-clc-ha.postrm")
+
+
+def test_remove_is_refused_on_a_node_that_was_one_of_a_pair_even_alone(clc, deb, tmp_path):
+    import crm_sim
+
+    preseed(clc)
+    install(clc, deb)
+    lone = crm_sim.alone(tmp_path / "sim")
+    clc.write("/var/lib/uec-clc-ha/paired", "2026-12-04 00:01:02 UTC: clc1 with clc2\n")
+    fake_cluster(clc, crm_sim.crm_mon_xml(lone), node="clc1", members={"clc1": "member", "clc2": "lost"},
+                 quorate=False)
+    done = clc.run(["apt-get", "purge", "-y", "uec-clc-ha"], check=False)
+    assert done.returncode != 0
+    assert "NOT REMOVED: the running cluster uses ocf:ubuntu:eucaclc" in done.stdout + done.stderr
+    assert "it is or was one of a running pair: /var/lib/uec-clc-ha/paired records" in done.stdout + done.stderr
+    assert "install ok installed" in clc.run(["dpkg-query", "-W", "-f", "${Status}", "uec-clc-ha"]).stdout
 
 
 def subprocess_standby(sim):

@@ -99,7 +99,8 @@ class Cib:
         config = "".join(f'<cluster_property_set id="{sid}">' + "".join(
             f"<nvpair name={quoteattr(n)} value={quoteattr(v)}/>" for n, v in nvs.items()) + "</cluster_property_set>"
             for sid, nvs in self.stamp.items())
-        return f"<configuration><crm_config>{config}</crm_config><nodes/><resources>{resources}</resources>" \
+        return f"<configuration><crm_config>{config}</crm_config>{self.nodes_xml()}<resources>{resources}" \
+               "</resources>" \
                f"<constraints>{constraints}</constraints>" \
                + (f"<fencing-topology>{topology}</fencing-topology>" if topology else "") + "</configuration>"
 

@@ -2,7 +2,8 @@
 
 Used by tests/integration/test_crm_simulate.py (placement) and by the
 package tests that need real crm_mon XML of a given cluster state (the
-prerm's refusal).  Nothing runs: crm_simulate computes what the cluster
+prerm's refusal on a running pair, and its leave on a node installed
+alone).  Nothing runs: crm_simulate computes what the cluster
 would do and writes the resulting state, which crm_mon reads back as XML.
 """
 
@@ -82,15 +83,20 @@ class Simulation:
                 "promoted": (where.get((DRBD, "Promoted")) or [None])[0]}
 
 
-def running_pair(tmp_path, scenario="corosync-drbd84"):
-    """Both nodes up, DRBD UpToDate on both, both reaching the ping hosts: the cloud runs somewhere."""
+def loaded(tmp_path, scenario="corosync-drbd84"):
+    """A Simulation of the scenario's rendered cluster.crm loaded by crmsh, before any node is up."""
     root = System(str(tmp_path / "root"))
     root.makedirs("/etc/init.d")
     root.write_atomic("/etc/init.d/image-store-proxy", "#!/bin/sh\nexit 0\n", mode=0o755)
     text = golden.rendered(scenario)["/etc/uec-clc-ha/cluster.crm"].content.decode()
     cib = str(tmp_path / "cib.xml")
     assert verify.verify_crm(System("/"), text, pipeline.agents(root), keep_cib=cib) == []
-    s = Simulation(tmp_path, cib)
+    return Simulation(tmp_path, cib)
+
+
+def running_pair(tmp_path, scenario="corosync-drbd84"):
+    """Both nodes up, DRBD UpToDate on both, both reaching the ping hosts: the cloud runs somewhere."""
+    s = loaded(tmp_path, scenario)
     s.simulate(*[a for n in NODES for a in ("--node-up", n)])
     for node in NODES:
         s.attribute(node, f"master-{DRBD}", 10000)          # what ocf:linbit:drbd sets for UpToDate
@@ -102,6 +108,17 @@ def running_pair(tmp_path, scenario="corosync-drbd84"):
     return s
 
 
+def alone(tmp_path, node="clc1", scenario="corosync-drbd84"):
+    """A node installed alone: its peer never came (down from the start) and it never had quorum (two_node's
+    wait_for_all), so nothing starts.  crm_simulate makes no DC: crm_mon shows none, as on a node that has not
+    elected itself yet (a real one does within dc-deadtime, and then says "partition WITHOUT quorum")."""
+    s = loaded(tmp_path, scenario)
+    peer = next(n for n in NODES if n != node)
+    s.simulate("--node-up", node, "--node-down", peer, "--quorum", "false")
+    state = s.simulate("--quorum", "false")
+    assert state == {"rg_uec": None, "promoted": None}, state
+    s.active, s.other = node, peer
+    return s
 
 
 def crm_mon_xml(sim):

@@ -63,7 +63,7 @@ class LiveNode(System):
         self.calls.append(argv)
         rc, out, err = 0, "", ""
         cib = self.cib.answer(self, argv) if self.cluster and not self._refused(argv) else None
-        if argv[0] in ("crm_mon", "cibadmin", "crm_attribute", "crm") and not self.cluster:
+        if argv[0] in ("crm_mon", "cibadmin", "crm_attribute", "crm", "crm_node") and not self.cluster:
             rc, err = 102, "Could not connect to the CIB: Transport endpoint is not connected\n"
         elif self._refused(argv):
             rc, err = 13, "Error performing operation: Permission denied\n"
@@ -71,6 +71,10 @@ class LiveNode(System):
             rc, out = cib
         elif argv[0] == "crm_mon":
             out = self.crm_xml
+        elif argv[:2] == ["crm_node", "-l"]:
+            out = "1 clc1 member\n2 clc2 member\n"          # the lab's pair, both members (crm_mon's fixture too)
+        elif argv[:2] == ["crm_node", "-q"]:
+            out = "1\n"
         elif argv[:2] == ["attrd_updater", "-Q"]:
             out = f'name="{argv[3]}" host="{argv[-1]}" value="1"\n'
         elif argv[:2] == ["attrd_updater", "-n"]:

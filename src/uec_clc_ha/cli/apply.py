@@ -15,9 +15,11 @@ On a live cluster, once the running services took the files (and when
 there was nothing to change), this node's facts are published for doctor
 on the peer (uec_clc_ha.cluster.node_facts): a new settings digest after a
 `set`, so the peer's doctor sees the change until it is made there too.
+On a running pair, apply keeps the evidence that this node is one of it
+(uec_clc_ha.cluster.pairing: the prerm refuses removal on it).
 """
 
-from uec_clc_ha.cluster import arbiter, live_apply, node_facts
+from uec_clc_ha.cluster import arbiter, live_apply, node_facts, pairing
 from uec_clc_ha.host import managed_files
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.errors import VerifyError
@@ -62,4 +64,5 @@ def run(args, system, out):
     live_apply.run(system, steps)
     if system.is_live:
         node_facts.publish_here(system, lambda message: print(message, file=out), raw)
+        pairing.note(system, built.config.local_node)      # the prerm refuses removal from a node of a pair
     return 0

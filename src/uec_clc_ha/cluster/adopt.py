@@ -62,7 +62,7 @@ from uec_clc_ha.config import pipeline
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import NotRunningCleanly, Refused, VerifyError, Waiting
-from uec_clc_ha.host import applied, managed_files
+from uec_clc_ha.host import applied, managed_files, unit_record
 from uec_clc_ha.host.paths import ADOPT_JOURNAL, CRM_FILE, PACKAGE, STATE_DIR
 
 JOURNAL = ADOPT_JOURNAL
@@ -228,6 +228,7 @@ class Adoption(cluster_init.Stages):
             self._wait_peer_left(peer_wait)
         self._save(turning=True)                   # from here a rerun goes on without the old stack
         self.say("stopping this node's hand-built cluster stack (maintenance: the resources keep running)")
+        unit_record.note(self.system, "pacemaker.service", "corosync.service")     # as the admin ran them
         if self._systemd():
             self.system.run(["systemctl", "stop", "pacemaker.service"], timeout=600)
             self.system.run(["systemctl", "stop", "corosync.service"], timeout=300)

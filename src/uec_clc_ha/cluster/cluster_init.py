@@ -27,15 +27,20 @@ in order; a run on a pair that is up changes nothing and says so:
   stack      corosync and pacemaker enabled and started (and
              corosync-qdevice with an Arbiter).
   membership waits (with progress) until both nodes are members and the
-             partition is quorate; says plainly when it waits for the peer
-             (two_node's wait_for_all: a node that starts alone takes over
-             only once it has seen its peer).
+             partition is quorate, and keeps the evidence that they were
+             (cluster.pairing: the prerm refuses removal on it); says
+             plainly when it waits for the peer (two_node's wait_for_all:
+             a node that starts alone takes over only once it has seen its
+             peer).
   cib        /etc/uec-clc-ha/cluster.crm loaded as `apply` loads it (cluster.live_apply:
              load, stamp, then delete what the file no longer has); then
              this node's facts published for doctor (cluster.node_facts),
              also on the first node, which goes on to wait for its peer.
   serving    waits until the group runs and the VIP answers, or names what
              blocks it.
+
+Each unit a stage enables, disables, starts or stops is recorded first as
+it was (host.unit_record), so purge puts it back.
 
 A stage that cannot finish yet (the peer not installed) raises Waiting:
 the CLI exits 9 and the postinst reports it; everything done so far stays.
@@ -46,11 +51,11 @@ import time
 import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, sbd
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
-from uec_clc_ha.host import applied, units
+from uec_clc_ha.host import applied, unit_record, units
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
 
 GROUP = "rg_uec"
@@ -99,20 +104,25 @@ class Stages:
     def service_enabled(self, unit):
         return units.enabled_word(self.system, unit) in units.NEEDS_NO_ENABLE
 
+    # Every change to a unit is recorded first (host.unit_record): purge puts the units back as they were.
     def enable(self, unit):
         if self._systemd():
             if not self.service_enabled(unit):
+                unit_record.note(self.system, unit)
                 self.system.run(["systemctl", "enable", unit])
                 self.changed.append(f"enabled {unit}")
         else:
+            unit_record.note(self.system, unit)
             self.system.run(["update-rc.d", unit.removesuffix(".service"), "enable"], rcs=None)
 
     def disable(self, unit):
         if self._systemd():
             if units.enabled(self.system, unit):
+                unit_record.note(self.system, unit)
                 self.system.run(["systemctl", "disable", unit])
                 self.changed.append(f"disabled {unit}")
         else:
+            unit_record.note(self.system, unit)
             self.system.run(["update-rc.d", unit.removesuffix(".service"), "disable"], rcs=None)
 
     def active(self, unit):
@@ -276,6 +286,8 @@ class Stages:
         if not (self.active("corosync.service") and self.active("pacemaker.service")):
             self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
                                                           else ""))
+            unit_record.note(self.system, "corosync.service", "pacemaker.service",
+                             *(("sbd.service",) if self.c.fencing == "sbd" else ()))
             if self._systemd():
                 self._start_systemd(attempts=3)
             else:
@@ -287,6 +299,7 @@ class Stages:
                     applied.record(self.system, path, content)
             self.changed.append("started corosync and pacemaker")
         if self.c.arbiter_host and not self.active(QDEVICE):
+            unit_record.note(self.system, QDEVICE)
             # --no-block: it connects to the arbiter on its own time (and is restarted until it can)
             self.system.run(["systemctl", "start", "--no-block", QDEVICE] if self._systemd()
                             else ["service", "corosync-qdevice", "start"], timeout=120)
@@ -325,27 +338,31 @@ class Stages:
             self.sleep(3)
 
     def membership(self, seconds):
-        """Wait until both nodes are members of a quorate partition; False when the peer is still missing."""
+        """Wait until both nodes are members of a quorate partition; False when the peer is still missing.
+
+        Once they are, the evidence that this node formed the pair is kept
+        (cluster.pairing): the prerm refuses removal on it later.
+        """
         deadline = self.clock() + seconds
         last = None
         while True:
-            members, quorate = self.members()
+            seen = pairing.membership(self.system)
+            members, quorate = (seen.members, seen.quorate) if seen else ([], False)
             line = f"members {', '.join(members) or '(none yet)'}; quorate: {'yes' if quorate else 'no'}"
             if line != last:
                 self.say(line)
                 last = line
             if quorate and self.peer() in members:
+                pairing.note(self.system, self.c.local_node, seen)
                 return True
             if self.clock() >= deadline:
                 return False
             self.sleep(2)
 
     def members(self):
-        done = self.system.run(["crm_node", "-l"], rcs=None, timeout=15)
-        members = sorted(fields[1] for fields in (line.split() for line in done.stdout.splitlines())
-                         if len(fields) >= 3 and fields[2] == "member")
-        quorum = self.system.run(["crm_node", "-q"], rcs=None, timeout=15).stdout.strip()
-        return members, quorum == "1"
+        """(the members of this node's partition, whether it is quorate), as crm_node says."""
+        seen = pairing.membership(self.system)
+        return (seen.members, seen.quorate) if seen else ([], False)
 
     # Both nodes' cluster-init load cluster.crm once they are members, often at the same moment (new SBD
     # timeouts, doc/configuration.md): crmsh's `load update` patches the CIB it read, and the peer's load in

@@ -21,7 +21,7 @@ class Resource:
 
 @dataclass(frozen=True)
 class View:
-    nodes: dict = field(default_factory=dict)         # name -> {"online": bool, "standby": bool}
+    nodes: dict = field(default_factory=dict)         # name -> {"online": bool, "standby": bool, "pending": bool}
     resources: tuple = ()
     quorate: bool = False                             # the DC's partition has quorum
     dc: str = ""                                      # the DC's name ("" when none)
@@ -52,7 +52,8 @@ def parse(xml_text):
     nodes = {}
     for n in root.iter("node"):
         if n.get("name") and n.get("online") is not None:        # the <nodes> list, not resource placements
-            nodes[n.get("name")] = {"online": n.get("online") == "true", "standby": n.get("standby") == "true"}
+            nodes[n.get("name")] = {"online": n.get("online") == "true", "standby": n.get("standby") == "true",
+                                    "pending": n.get("pending") == "true"}     # a member not joined yet
     resources = []
     section = root.find("resources")
     for r in (section.iter("resource") if section is not None else ()):

@@ -42,7 +42,9 @@ a renamed DRBD resource, or another disk or minor than the one DRBD runs
 device, directory or filesystem type for the mounted filesystem.
 
 Where nothing runs, the services read the files when they start, and that
-is said.
+is said.  A step that enables, disables or starts a unit (sbd's, the
+arbiter's corosync-qdevice) records it first as it was (host.unit_record),
+so purge can put it back.
 """
 
 import difflib
@@ -55,6 +57,7 @@ from uec_clc_ha.cluster import corosync_cmap, crm_mon, node_word, quorum_device,
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.config.render import drbd_path
 from uec_clc_ha.errors import CommandFailure, Refused
+from uec_clc_ha.host import unit_record
 from uec_clc_ha.host.applied import applied, digest, loaded_crm, record
 from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_SCHEMAS
 
@@ -564,6 +567,17 @@ def show(out, system, changes, steps, notes, dry_run):
         print(n, file=out)
 
 
+# systemctl verbs that change a unit: the unit is recorded first (host.unit_record), so purge puts it back.
+UNIT_CHANGES = ("enable", "disable", "start", "stop", "restart")
+
+
+def changed_units(argv):
+    """The units a step's `systemctl VERB [--options] UNIT...` changes (none for any other command)."""
+    if len(argv) < 2 or argv[0] != "systemctl" or argv[1] not in UNIT_CHANGES:
+        return ()
+    return tuple(a for a in argv[2:] if not a.startswith("-"))
+
+
 # crmsh's `load update` patches the CIB it read: a CIB written in between (the peer's apply loading the same file, a
 # node attribute it publishes) makes the patch fail ("could not patch cib").  The load is idempotent: tried again.
 LOAD_ATTEMPTS = 3
@@ -572,12 +586,19 @@ LOAD_RETRY_WAIT = 5
 
 def run(system, steps, sleep=time.sleep, load_attempts=LOAD_ATTEMPTS):
     """Each step in order; after a failure only the cleanup steps still run, then the failure is raised.
-    ``load_attempts``: how often the CIB load is tried (cluster-init reads the CIB again between its own)."""
+
+    A step that enables, disables, starts or stops a unit records the unit
+    as it was first (host.unit_record: the first record of a unit stays).
+    ``load_attempts``: how often the CIB load is tried (cluster-init reads
+    the CIB again between its own).
+    """
     failed = None
     for s in steps:
         if failed is not None and not s.cleanup:
             continue
         try:
+            if changed_units(s.argv):
+                unit_record.note(system, *changed_units(s.argv))
             if s.argv and s.argv[:4] == LOAD:
                 _load(system, s, sleep, load_attempts)
             elif s.argv:

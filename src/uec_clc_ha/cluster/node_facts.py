@@ -44,10 +44,11 @@ from dataclasses import dataclass
 
 from uec_clc_ha.config import keyring, pipeline, settings
 from uec_clc_ha.errors import CommandFailure, ToolMissing, UecError
+from uec_clc_ha.host import paths
 
-DIGEST_ATTR = "uec-clc-ha-settings"
-DISK_ATTR = "uec-clc-ha-disk-bytes"
-RELEASE_ATTR = "uec-clc-ha-release"
+DIGEST_ATTR = paths.SETTINGS_ATTR
+DISK_ATTR = paths.DISK_ATTR
+RELEASE_ATTR = paths.RELEASE_ATTR
 ATTRIBUTES = (DIGEST_ATTR, DISK_ATTR, RELEASE_ATTR)
 # node-specific settings: compared as the unordered pair of both nodes' values, or not at all
 PAIRED = (("Local-Node", "Peer-Node"), ("Local-Address", "Peer-Address"),

@@ -23,6 +23,7 @@ import re
 
 from debian.deb822 import Deb822
 
+from uec_clc_ha.host import unit_record
 from uec_clc_ha.host.paths import BOOT_STATE
 
 SERVICES = ("eucalyptus-cloud", "eucalyptus", "eucalyptus-network", "image-store-proxy")
@@ -44,13 +45,6 @@ def save_state(system, records):
     system.write_atomic(STATE, json.dumps(records, indent=1) + "\n", mode=0o644)
 
 
-def _sysv_enabled(system, name):
-    for level in "2345":
-        if any(re.fullmatch(rf"S\d\d{re.escape(name)}", link) for link in system.listdir(f"/etc/rc{level}.d")):
-            return True
-    return False
-
-
 def _upstart_version(system):
     """The installed upstart's version as a tuple, or None (from the root's dpkg status)."""
     data = system.read_or_none("/var/lib/dpkg/status")
@@ -69,7 +63,8 @@ def disable(system, log):
     done = {(r["System"], r["Service"]) for r in records}
     upstart = _upstart_version(system)
     for name in SERVICES:
-        if system.exists(f"/etc/init.d/{name}") and ("sysv", name) not in done and _sysv_enabled(system, name):
+        if system.exists(f"/etc/init.d/{name}") and ("sysv", name) not in done \
+                and unit_record.sysv_enabled(system, name):
             system.run(["update-rc.d", name, "disable"], in_root=True)
             records.append({"System": "sysv", "Service": name, "Action": "update-rc.d disable"})
             log(f"boot start-up of {name} disabled (sysv)")

@@ -48,6 +48,19 @@ RESTORE_JOURNAL = f"{STATE_DIR}/restore.json"
 MANIFESTS = f"{STATE_DIR}/manifests"
 MIGRATION_LOCK = f"{STATE_DIR}/migration.lock"
 ADOPT_JOURNAL = f"{STATE_DIR}/adopt.json"
+# The cluster stack's units as they were before uec-clc-ha first enabled, disabled, started or stopped each
+# (host.unit_record): one line "UNIT ENABLED-WORD ACTIVE-WORD"; debian/postrm reads it on purge (it
+# repeats this path: the package's Python is gone by then).
+CLUSTER_UNITS = f"{STATE_DIR}/cluster-units"
+# This node saw itself and its peer members of a quorate partition (cluster.pairing): the prerm refuses
+# removal on the evidence, whatever the cluster looks like then.
+PAIRED = f"{STATE_DIR}/paired"
+
+# -- permanent node attributes in the CIB (each written by the node it describes) ---------------
+SETTINGS_ATTR = "uec-clc-ha-settings"      # doctor: sha256 of the settings both nodes must share
+DISK_ATTR = "uec-clc-ha-disk-bytes"        # doctor: the size of the node's DRBD backing disk
+RELEASE_ATTR = "uec-clc-ha-release"        # doctor: the node's Debian release and Pacemaker version
+PAIRED_ATTR = "uec-clc-ha-paired"          # cluster.pairing: the peers the node saw in a quorate partition
 
 # -- other packages' databases, read only ------------------------------------
 DPKG_DIVERSIONS_DB = "/var/lib/dpkg/diversions"

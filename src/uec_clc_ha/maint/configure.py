@@ -13,7 +13,9 @@ diversions  prints the other packages' conffiles the pending settings
 install   the pending settings file and every generated file through ucf,
           retired files removed, boot start-up, the data steps agreed to;
           where a cluster runs here, this node's facts published for
-          doctor on the peer (uec_clc_ha.cluster.node_facts).
+          doctor on the peer (uec_clc_ha.cluster.node_facts), and on a
+          running pair (an upgrade) the evidence that this node is one of
+          it kept (cluster.pairing: the prerm refuses on it).
 
 Secrets: the password answers are cleared from debconf's database as soon
 as prepare has read them, whatever happens next (debconf is not a place
@@ -31,7 +33,7 @@ import json
 import os
 import sys
 
-from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, node_facts
+from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, node_facts, pairing
 from uec_clc_ha.config import answers, changes as config_changes, join_token, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import Problem, Refused, UecError, ValidationError, VerifyError, Waiting
@@ -234,6 +236,7 @@ def running_cluster_step(system, built):
     files.  Nothing here fails the postinst."""
     if not system.is_live or crm_mon.read(system) is None:
         return
+    pairing.note(system, built.config.local_node)       # an upgrade of a pair: the prerm refuses removal on it
     live_apply.tell_peer_of_probe(system, built.config)
     node_facts.publish_here(system, log)
     try:

@@ -20,6 +20,7 @@ from scenarios import write_settings
 from uec_clc_ha.cluster import adopt, cluster_init, live_apply, node_facts
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, NotRunningCleanly, Refused, Waiting
+from uec_clc_ha.host import unit_record
 from uec_clc_ha.host.system import Completed, System
 
 FIXTURE = os.path.join(TOP, "tests", "fixtures", "status", "bookworm", "normal")
@@ -100,7 +101,7 @@ class Node(System):
         elif argv[:2] == ["crm_node", "-q"]:
             out = "1"
         elif argv[0] == "systemctl":
-            verb, units = argv[1], argv[2:]
+            verb, units = (argv[2], argv[3:]) if argv[1] == f"--root={self.root}" else (argv[1], argv[2:])
             if verb == "is-active":
                 rc, out = (0, "active") if units[0] in self.active else (3, "inactive")
             elif verb == "is-enabled":
@@ -264,6 +265,9 @@ def test_the_node_without_the_cloud_turns_first_and_writes_the_sbd_header(tmp_pa
                                                      ["sbd", "-d"], ["systemctl", "start"])]
     assert order[0] == ["systemctl", "stop"] and ["drbdadm", "adjust"] in order
     assert order.index(["drbdadm", "adjust"]) < order.index(["systemctl", "start"])
+    # the hand-built stack as the admin ran it, recorded before adopt stopped it (purge leaves it running)
+    assert unit_record.recorded(node)["corosync.service"] == ("disabled", "active")
+    assert unit_record.recorded(node)["pacemaker.service"] == ("disabled", "active")
     assert [a for a in node.ran("sbd", "-d") if a[-1] == "create"], "the first node to turn writes the header"
     assert "resource uec-clc {" in node.read("/etc/drbd.d/uec-clc.res") and "shared-secret" in \
         node.read("/etc/drbd.d/uec-clc.res")

@@ -15,6 +15,7 @@ from scenarios import write_settings
 from uec_clc_ha.cluster import cluster_init, live_apply, node_facts
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, Refused, Waiting
+from uec_clc_ha.host import paths, unit_record
 from uec_clc_ha.host.system import Completed, System
 
 HEADER = "==Header on disk /dev/disk/by-id/virtio-sbdshared is dumped\nTimeout (watchdog)   : {w}\n" \
@@ -52,7 +53,7 @@ class Node(System):
         elif argv[:2] == ["sbd", "-d"] and argv[-1] == "list":
             out = "".join(f"{i}\t{n}\t{m}\tclc1\n" for i, (n, m) in enumerate(sorted(self.slots.items())))
         elif argv[0] == "systemctl":
-            verb, units = argv[1], argv[2:]
+            verb, units = (argv[2], argv[3:]) if argv[1] == f"--root={self.root}" else (argv[1], argv[2:])
             if verb == "is-enabled":
                 out = "enabled" if units[0] in self.enabled else "disabled"
             elif verb == "is-active":
@@ -76,6 +77,8 @@ class Node(System):
                     rc, out = 1, "A dependency job for pacemaker.service failed."
                 else:
                     self.active.update(units)
+        elif argv[0] == "service" and argv[-1] == "status":          # an init script's status, without systemd
+            rc = 0 if f"{argv[1]}.service" in self.active else 3
         elif argv[:2] == ["crm_node", "-l"]:
             out = "".join(f"{i} {n} member\n" for i, n in enumerate(self.members, 1))
         elif argv[:2] == ["crm_node", "-q"]:
@@ -352,3 +355,65 @@ def test_the_heartbeat_stack_is_not_brought_up_here(tmp_path):
     with pytest.raises(Refused) as e:
         stages(node, c).files()
     assert "legacy Pacemaker 1.x" in str(e.value)
+
+
+def record(node):
+    return unit_record.recorded(node)
+
+
+def test_the_units_are_recorded_as_they_were_before_the_stack_is_enabled_and_started(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))        # sbd enabled already (Debian enables it), nothing runs
+    s = stages(node, c)
+    s.sbd()
+    assert record(node) == {}                           # sbd needed no change
+    s.stack()
+    assert record(node) == {"corosync.service": ("disabled", "inactive"), "pacemaker.service": ("disabled", "inactive"),
+                            "sbd.service": ("enabled", "inactive")}
+    assert {"corosync.service", "pacemaker.service"} <= node.enabled and "pacemaker.service" in node.active
+    first = node.read(paths.CLUSTER_UNITS)
+    node.enabled.discard("corosync.service")            # the admin's change since; cluster-init again
+    node.active.clear()
+    stages(node, c).stack()
+    assert node.read(paths.CLUSTER_UNITS) == first       # the first record stays
+
+
+def test_a_unit_disabled_for_the_settings_is_recorded_first(tmp_path):
+    node, c = prepared(tmp_path)
+    c = settings.require_valid(dict(settings_file.load(node), **{"Fencing": "none"}))
+    node.enabled.add("drbd.service")
+    s = stages(node, c)
+    s.sbd()
+    s.drbd()
+    assert record(node) == {"sbd.service": ("enabled", "inactive"), "drbd.service": ("enabled", "inactive")}
+    assert not {"sbd.service", "drbd.service"} & node.enabled
+
+
+def test_nothing_is_recorded_for_a_unit_left_as_it_is(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))
+    node.enabled |= {"corosync.service", "pacemaker.service"}
+    node.active |= {"corosync.service", "pacemaker.service"}
+    s = stages(node, c)
+    s.drbd()                                            # drbd.service is disabled already
+    s.stack()                                           # everything enabled and running
+    assert not node.exists(paths.CLUSTER_UNITS)
+
+
+def test_without_systemd_the_init_scripts_are_recorded_before_update_rc_d(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))
+    node.remove_tree("/run/systemd")
+    node.write_atomic("/etc/init.d/corosync", "#!/bin/sh\n", mode=0o755)
+    stages(node, c).enable("corosync.service")
+    assert record(node) == {"corosync.service": ("disabled", "inactive")}
+    assert node.calls[-1] == ["update-rc.d", "corosync", "enable"]
+
+
+def test_the_pair_formed_is_kept_as_evidence_and_a_lone_node_keeps_none(tmp_path):
+    node, c = prepared(tmp_path, header=(5, 10))
+    with pytest.raises(Waiting):
+        cluster_init.init(node, c, io.StringIO(), yes=True, membership_wait=10, stages_class=lambda *a: stages(*a[:2]))
+    assert not node.exists(paths.PAIRED) and paths.PAIRED_ATTR not in node.cib.node_attrs.get("clc1", {})
+    assert record(node)["corosync.service"] == ("disabled", "inactive")
+    node.members, node.quorate = ["clc1", "clc2"], True
+    assert stages(node, c).membership(10) is True
+    assert node.read(paths.PAIRED).rstrip().endswith(": clc1 with clc2")
+    assert node.cib.node_attrs["clc1"][paths.PAIRED_ATTR] == "clc2"

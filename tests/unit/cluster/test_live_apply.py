@@ -8,7 +8,7 @@ from uec_clc_ha.cluster import crm_mon, live_apply
 from uec_clc_ha.config import keyring, pipeline, render, settings
 from uec_clc_ha.config.render import RenderedFile
 from uec_clc_ha.errors import Refused
-from uec_clc_ha.host import applied, paths
+from uec_clc_ha.host import applied, paths, unit_record
 from uec_clc_ha.host.system import Completed, System
 
 CRM_OLD = 'primitive res_uec ocf:ubuntu:eucaclc\nprimitive res_uec_image_store_proxy lsb:image-store-proxy\n' \
@@ -37,6 +37,8 @@ class Running(System):
     def run(self, argv, rcs=(0,), **kwargs):
         self.calls.append(list(argv))
         rc, out = 0, ""
+        if list(argv[:2]) == ["systemctl", f"--root={self.root}"]:         # offline: the same answer here
+            argv = ["systemctl", *argv[2:]]
         cib = self.cib.answer(self, argv) if self.running else None
         if cib is not None:
             rc, out = cib
@@ -403,6 +405,23 @@ def test_sbd_to_ipmilan_loads_at_once_and_disables_sbd(tmp_path):
     assert argvs(steps)[:2] == [("systemctl", "disable", "sbd.service"),
                                 ("crm", "configure", "load", "update", paths.CRM_FILE)]
     assert "st_sbd" in steps[-1].argv
+
+
+def test_a_step_that_changes_a_unit_records_it_first_as_it_was(tmp_path):
+    system, _, _ = live_pair(tmp_path)
+    system.makedirs("/run/systemd/system")                 # systemd runs here
+    system.sbd = dict(SBD_UP)
+    config, crm = rendered("corosync-drbd9-ipmi", **{"DRBD-Version": "8.4"})
+    steps, _ = live_apply.plan(system, config, _unchanged({paths.CRM_FILE: crm}))
+    assert not system.exists(paths.CLUSTER_UNITS)          # planning (and --dry-run) records nothing
+    live_apply.run(system, steps)
+    assert unit_record.recorded(system) == {"sbd.service": ("enabled", "active")}
+    i = system.calls.index(["systemctl", "disable", "sbd.service"])
+    assert ["systemctl", f"--root={system.root}", "is-enabled", "sbd.service"] in system.calls[:i]
+    assert live_apply.changed_units(("systemctl", "disable", "--now", "corosync-qdevice.service")) == (
+        "corosync-qdevice.service",)
+    assert live_apply.changed_units(("systemctl", "is-active", "sbd.service")) == ()
+    assert live_apply.changed_units(("crm", "configure", "load", "update", paths.CRM_FILE)) == ()
 
 
 def test_new_sbd_timeouts_are_refused_with_the_way_to_write_the_header(tmp_path):
