@@ -92,3 +92,13 @@ class LiveNode(System):
         if rcs is not None and rc not in rcs:
             raise CommandFailure(argv, rc, err, out)
         return Completed(tuple(argv), rc, out, err)
+
+
+def configured(root, scenario="corosync-drbd84", **kwargs):
+    """A LiveNode under ``root`` with a scenario's settings and its DRBD backing disk (an empty file)."""
+    from scenarios import write_settings
+
+    system = LiveNode(root, **kwargs)
+    write_settings(system, scenario)
+    system.write_atomic("/dev/vdb1", b"")
+    return system

@@ -10,8 +10,7 @@ import io
 
 import pytest
 
-from live_node import LiveNode
-from scenarios import write_settings
+import live_node
 from uec_clc_ha.cli import apply
 from uec_clc_ha.cluster import live_apply, node_facts
 from uec_clc_ha.config import keyring, pipeline, settings_file
@@ -35,9 +34,7 @@ def node(tmp_path, monkeypatch):
     monkeypatch.setattr(live_apply, "run", lambda system, steps: ran.append([s.argv for s in steps]))
 
     def make(**kwargs):
-        system = LiveNode(str(tmp_path / "root"), **kwargs)
-        write_settings(system, "corosync-drbd84")
-        system.write_atomic("/dev/vdb1", b"")
+        system = live_node.configured(str(tmp_path / "root"), **kwargs)
         system.ran = ran
         return system
     return make

@@ -2,7 +2,7 @@
 
 import pytest
 
-from live_node import LiveNode
+import live_node
 from scenarios import SCENARIOS, full_raw, write_settings
 from uec_clc_ha.cluster import live_apply, node_facts
 from uec_clc_ha.config import answers, changes as config_changes, keyring, pipeline, settings_file
@@ -243,9 +243,7 @@ def live(tmp_path, monkeypatch):
     monkeypatch.setattr(live_apply, "plan", lambda system, config, changes, force=False: (planned["steps"], []))
 
     def make(**kwargs):
-        system = LiveNode(str(tmp_path / "live"), **kwargs)
-        write_settings(system, "corosync-drbd84")
-        system.write_atomic("/dev/vdb1", b"")
+        system = live_node.configured(str(tmp_path / "live"), **kwargs)
         system.planned = planned
         return system
     return make
