@@ -25,7 +25,9 @@ in order; a run on a pair that is up changes nothing and says so:
              certificate from its CA) and corosync-qdevice enabled;
              without: corosync-qdevice disabled.
   stack      corosync and pacemaker enabled and started (and
-             corosync-qdevice with an Arbiter).
+             corosync-qdevice with an Arbiter); a corosync that runs
+             another cluster (Debian's, started when its package was
+             installed) stopped first, with Pacemaker.
   membership waits (with progress) until both nodes are members and the
              partition is quorate, and keeps the evidence that they were
              (cluster.pairing: the prerm refuses removal on it); says
@@ -52,6 +54,7 @@ import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
 from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd
+from uec_clc_ha.cluster.pair_status import cmap
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -283,6 +286,7 @@ class Stages:
     def stack(self):
         for unit in ("corosync.service", "pacemaker.service"):
             self.enable(unit)
+        self._not_another_cluster()
         if not (self.active("corosync.service") and self.active("pacemaker.service")):
             self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
                                                           else ""))
@@ -304,6 +308,31 @@ class Stages:
             self.system.run(["systemctl", "start", "--no-block", QDEVICE] if self._systemd()
                             else ["service", "corosync-qdevice", "start"], timeout=120)
             self.changed.append(f"started {QDEVICE}")
+
+    def _not_another_cluster(self):
+        """A corosync that runs another cluster than this pair's is stopped, with Pacemaker, to start with the
+        generated files.
+
+        Debian's corosync and pacemaker packages start their services when
+        they are installed (as dependencies of this package, just before its
+        postinst), with corosync's own corosync.conf: a cluster named
+        "debian" of one node on localhost.  Left running, it would never let
+        the peer in.  Nothing of the cloud can run on such a stack (foreign()
+        refused one that has resources of its own), and a corosync that runs
+        this pair's cluster name is never stopped here.
+        """
+        if not self._systemd() or not self.active("corosync.service"):
+            return
+        done = self.system.run(["corosync-cmapctl", "-g", "totem.cluster_name"], rcs=None, timeout=15)
+        name = cmap(done.stdout).get("totem.cluster_name") if done.rc == 0 else None
+        if name is None or name == self.c.cluster_name:
+            return
+        self.say(f"corosync runs the cluster {name!r} (the corosync.conf it was started with, such as the one "
+                 f"its package installs), not {self.c.cluster_name!r}: stopping pacemaker and corosync to start "
+                 f"them with {COROSYNC_CONF}")
+        unit_record.note(self.system, "corosync.service", "pacemaker.service")
+        self.system.run(["systemctl", "stop", "pacemaker.service", "corosync.service"], timeout=300)
+        self.changed.append(f"stopped corosync's cluster {name!r}")
 
     def _start_systemd(self, attempts):
         """systemctl start, again when sbd gave up its start-up or corosync died while the partition formed.

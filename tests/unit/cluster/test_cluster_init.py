@@ -32,6 +32,7 @@ class Node(System):
         self.start_failures, self.failing = start_failures, failing     # what fails a start: "sbd", "corosync", other
         self.sbd_failed = False
         self.corosync_result = "success"
+        self.cluster_name = None        # what a running corosync's cmap says (totem.cluster_name)
         self.active = set()
         self.enabled = {"sbd.service"}
         self.calls = []
@@ -69,6 +70,8 @@ class Node(System):
                 self.enabled.update(units)
             elif verb == "disable":
                 self.enabled.difference_update(units)
+            elif verb == "stop":
+                self.active.difference_update(units)
             elif verb == "start":
                 if self.start_failures:
                     self.start_failures -= 1
@@ -77,6 +80,9 @@ class Node(System):
                     rc, out = 1, "A dependency job for pacemaker.service failed."
                 else:
                     self.active.update(units)
+        elif argv[:3] == ["corosync-cmapctl", "-g", "totem.cluster_name"]:
+            running = "corosync.service" in self.active and self.cluster_name
+            rc, out = (0, f"totem.cluster_name (str) = {self.cluster_name}") if running else (1, "")
         elif argv[0] == "service" and argv[-1] == "status":          # an init script's status, without systemd
             rc = 0 if f"{argv[1]}.service" in self.active else 3
         elif argv[:2] == ["crm_node", "-l"]:
@@ -417,3 +423,24 @@ def test_the_pair_formed_is_kept_as_evidence_and_a_lone_node_keeps_none(tmp_path
     assert stages(node, c).membership(10) is True
     assert node.read(paths.PAIRED).rstrip().endswith(": clc1 with clc2")
     assert node.cib.node_attrs["clc1"][paths.PAIRED_ATTR] == "clc2"
+
+
+@pytest.mark.parametrize("running, restarted", [("debian", True), ("uec-clc", False)])
+def test_a_corosync_running_another_cluster_is_restarted_with_the_generated_files(tmp_path, running, restarted):
+    """Debian's corosync and pacemaker start at their own install with corosync's corosync.conf (cluster "debian",
+    one node on localhost): stopped and started again with the pair's.  The pair's own cluster is left running."""
+    node, c = prepared(tmp_path, header=(5, 10))
+    node.active.update({"corosync.service", "pacemaker.service"})
+    node.cluster_name = running
+    s = stages(node, c)
+    s.stack()
+    stops = [a for a in node.calls if a[:2] == ["systemctl", "stop"]]
+    starts = [a for a in node.calls if a[:2] == ["systemctl", "start"]]
+    if restarted:
+        assert stops == [["systemctl", "stop", "pacemaker.service", "corosync.service"]]
+        assert node.calls.index(stops[0]) < node.calls.index(starts[0])
+        assert "corosync runs the cluster 'debian'" in s.out.getvalue()
+        assert record(node)["corosync.service"][1] == "active"        # purge leaves Debian's stack as it found it
+    else:
+        assert stops == [] and starts == []
+    assert {"corosync.service", "pacemaker.service"} <= node.active
