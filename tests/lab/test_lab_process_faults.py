@@ -11,6 +11,8 @@ from the active node's journal (guest clock) and printed.
 
 import re
 
+import pytest
+
 from lablib import config, scenario
 from lablib.observe import wait_for
 from lablib.scenario import CLC, Writer
@@ -33,6 +35,7 @@ def _kill_and_detect(lab, node):
     return round(found[0][0] - t_kill, 1), pid
 
 
+@pytest.mark.lab_extended        # 395 s of make test's 86 min (2026-12-07): make lab-test runs it
 def test_kill_9_restarts_in_place_then_moves_after_migration_threshold(pair):
     scenario.restore(pair)
     active = pair.active("clc1")
