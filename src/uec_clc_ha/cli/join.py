@@ -113,23 +113,10 @@ def run(args, system, out, stdin=None):
     token = join_token.read(args.token)
     secret = _secret_from(args.secret_file, "cluster secret", stdin, terminal)
     join_token.authenticate(token, secret)
-    name = _host_name(system)
-    if name and name.lower() != token.joining_node.lower():
-        raise Refused(f"this token joins {token.joining_node} to {token.first_node} (pair "
-                      f"'{token.values['Cluster-Name']}'), and this host is {name}: run `uec-clc-ha-ctl join` on "
-                      f"{token.joining_node}, or make a token for this host on {token.first_node} (`uec-clc-ha-ctl "
-                      f"set Peer-Node={name}` and the peer addresses there first). Nothing was written.")
-
     where, path = pipeline.settings_location(system, args.settings)
     text = settings_file.read_text(where, path)
     before = settings_file.parse(text, path)
-    if not join_token.is_pair_of(token, before):
-        raise Refused(f"this node is configured already for the pair '{before['Cluster-Name']}' of "
-                      f"{before['Local-Node']} and {before['Peer-Node']}; the token is of '"
-                      f"{token.values['Cluster-Name']}' ({token.first_node} and {token.joining_node}). `join` "
-                      "configures a node that has no pair yet (or updates one of the same pair): remove that "
-                      "pair's settings first (`apt-get purge uec-clc-ha` on a node that runs no cluster). Nothing "
-                      "was written.")
+    join_token.fits(token, _host_name(system), before)
     if before.get("Cluster-Secret") and before["Cluster-Secret"] != secret:
         raise Refused("this node holds another cluster secret already: `join` does not replace it (`uec-clc-ha-ctl "
                       "set --secret-stdin --force` does, knowingly). Nothing was written.")

@@ -174,10 +174,22 @@ def for_this_node(token, facts=None):
     return values, defaults
 
 
-def is_pair_of(token, raw):
-    """True when the settings ``raw`` describe the pair of ``token`` from the joining node (or nothing yet)."""
-    if not raw.get("Peer-Node"):
-        return True
-    return (raw.get("Cluster-Name") == token.values["Cluster-Name"]
-            and raw.get("Local-Node", "").lower() == token.joining_node.lower()
-            and raw.get("Peer-Node", "").lower() == token.first_node.lower())
+def fits(token, host_name, raw):
+    """Refused unless the token is for this host and this node has no pair yet, or the token's.
+
+    ``host_name``: this host's name (None when it cannot be told); ``raw``: this
+    node's settings as they are (a node without Peer-Node has no pair yet).
+    """
+    first, joining, pair = token.first_node, token.joining_node, token.values["Cluster-Name"]
+    if host_name and host_name.lower() != joining.lower():
+        raise Refused(f"this token joins {joining} to {first} (pair '{pair}'), and this host is {host_name}: "
+                      f"configure {joining} with it, or make a token for this host on {first} (`uec-clc-ha-ctl "
+                      f"set Peer-Node={host_name}` and the peer addresses there first). Nothing was written.")
+    if raw.get("Peer-Node") and not (raw.get("Cluster-Name") == pair
+                                     and raw.get("Local-Node", "").lower() == joining.lower()
+                                     and raw["Peer-Node"].lower() == first.lower()):
+        raise Refused(f"this node is configured already for the pair '{raw['Cluster-Name']}' of "
+                      f"{raw['Local-Node']} and {raw['Peer-Node']}; the token is of '{pair}' ({first} and "
+                      f"{joining}). A join token configures a node that has no pair yet (or updates one of the "
+                      "same pair): remove that pair's settings first (`apt-get purge uec-clc-ha` on a node that "
+                      "runs no cluster). Nothing was written.")

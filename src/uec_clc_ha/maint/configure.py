@@ -36,7 +36,7 @@ import sys
 from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, node_facts, pairing
 from uec_clc_ha.config import answers, changes as config_changes, join_token, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
-from uec_clc_ha.errors import Problem, Refused, UecError, ValidationError, VerifyError, Waiting
+from uec_clc_ha.errors import Problem, UecError, ValidationError, VerifyError, Waiting
 from uec_clc_ha.host import applied, boot, managed_files
 from uec_clc_ha.host.paths import CRM_FILE, LAST_SETTINGS as LAST, PENDING_SETTINGS as PENDING, SETTINGS_PATH
 from uec_clc_ha.maint import apt_guard
@@ -119,14 +119,7 @@ def joined(system, text, changes, secrets, current):
         raise ValidationError([Problem("Cluster-Secret", "is required to open the join token: enter the cluster "
                                                          f"secret of {token.first_node}")])
     join_token.authenticate(token, secret)
-    name = os.uname().nodename if system.is_live else changes.get("Local-Node")
-    if name and name.lower() != token.joining_node.lower():
-        raise Refused(f"the join token configures {token.joining_node} as {token.first_node}'s peer, and this "
-                      f"host is {name}: make the token for this host on {token.first_node}. Nothing was written.")
-    if not join_token.is_pair_of(token, current):
-        raise Refused(f"this node is configured already for the pair '{current['Cluster-Name']}' of "
-                      f"{current['Local-Node']} and {current['Peer-Node']}: the join token is of another pair. "
-                      "Nothing was written.")
+    join_token.fits(token, os.uname().nodename if system.is_live else changes.get("Local-Node"), current)
     values, _ = join_token.for_this_node(token, {k: changes.get(k, "") for k in join_token.HOST_FACTS})
     return values
 
