@@ -36,6 +36,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from uec_clc_ha.cluster import node_facts
 from uec_clc_ha.cluster.live_apply import STAMP, STAMP_SET
 from uec_clc_ha.errors import UecError
 from uec_clc_ha.host.paths import DISK_ATTR, PAIRED, PAIRED_ATTR, RELEASE_ATTR, SETTINGS_ATTR
@@ -98,9 +99,7 @@ def note(system, local, seen=None):
                                     f"partition (the prerm reads it).\n{when}: {local} with {' '.join(peers)}\n",
                             mode=0o644)
     try:
-        query = system.run(["crm_attribute", "--type", "nodes", "--node", local, "--name", PAIRED_ATTR, "--query",
-                            "--quiet"], rcs=None, timeout=30)
-        if query.rc != 0 or not query.stdout.strip():
+        if node_facts.published(system, local, PAIRED_ATTR) is None:
             system.run(["crm_attribute", "--type", "nodes", "--node", local, "--name", PAIRED_ATTR, "--update",
                         " ".join(peers)], rcs=None, timeout=30)
     except UecError:
