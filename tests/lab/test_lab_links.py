@@ -6,6 +6,8 @@ VM's tap set down in the lab's namespace (lablib.net): nothing the guest
 does can reach the other side.
 """
 
+import pytest
+
 from lablib import config, scenario
 from lablib.observe import now, wait_for
 from lablib.scenario import Writer
@@ -17,6 +19,7 @@ def _pingd(lab, node, of):
     return int(value) if value.isdigit() else None
 
 
+@pytest.mark.lab_extended        # 208-279 s of make test (2026-12-07): make lab-test runs it
 def test_public_link_cut_moves_the_cloud_without_fencing_and_nothing_moves_back(pair):
     scenario.restore(pair)
     active = pair.active("clc1")

@@ -14,11 +14,16 @@ import json
 import os
 import time
 
+import pytest
+
 from lablib import config, scenario
 from lablib.observe import guest_clock, milestones, wait_for
 from lablib.scenario import Writer
 
 
+# 416-576 s of make test (2026-12-07); the first partition there proves the survivor's fencing and takeover.
+# make lab-test runs it on the default pair and again on the pair without the arbiter.
+@pytest.mark.lab_extended
 def test_power_loss_of_the_active_node(pair):
     scenario.restore(pair)
     active = pair.active("clc1")
