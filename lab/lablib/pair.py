@@ -4,7 +4,10 @@ Called by `labctl up` (what `make lab` runs).  Exactly what an admin does,
 and nothing more: on both nodes the stand-in eucalyptus-cloud package (a
 Cloud Controller that has been running: its data, its boot start-up), then
 Eucalyptus stopped (`systemctl stop eucalyptus-cloud`, as doc/walkthrough.md asks
-before uec-clc-ha moves the data); with the arbiter (config.WITH_ARBITER,
+before uec-clc-ha moves the data); corosync, Pacemaker and SBD enabled and
+started as their Debian packages leave a host that installs them (corosync's
+own one-node cluster "debian", debian_stack(): what `apt-get install
+uec-clc-ha` finds on a real host, though the image keeps them off); with the arbiter (config.WITH_ARBITER,
 the default) uec-clc-ha-arbiter on the arbiter host cc1 (its answers with
 debconf-set-selections: the pair's name and secret); then uec-clc-ha's
 answers with debconf-set-selections (uec-clc-ha/arbiter among them) and
@@ -31,6 +34,8 @@ RECORDS_URL = "http://{addr}:8773/services/Lab/records"
 DIST_MOUNT = "/mnt/lab-dist"
 REGISTER_URL = "https://{addr}:8443/register"
 PRESEED_RECORD = "preseed-uec-clc-ha.txt"        # in each node's run directory: its answers, the secrets hidden
+INSTALL_RECORD = "install-uec-clc-ha.txt"        # and apt-get install's output
+DEBIAN_CLUSTER = "debian"                         # the cluster_name of the corosync.conf Debian's corosync installs
 
 
 def client(argv, timeout=60, check=False):
@@ -271,6 +276,29 @@ def standin_with_records(tl):
     return before
 
 
+def debian_stack(node):
+    """Corosync, Pacemaker and SBD on ``node`` as their Debian packages leave a host that installs them.
+
+    Their postinsts enable corosync.service and pacemaker.service and start
+    them, and sbd's enables sbd.service (which both require): corosync runs
+    its package's corosync.conf, a cluster named "debian" of one node
+    (node1) on localhost, sbd watches the watchdog alone, and Pacemaker's
+    CIB gets node1.  The image was built in a chroot whose policy-rc.d
+    started nothing and keeps them disabled (for the recipe's pair and the
+    older releases, which never met this); here the node becomes what a
+    real host is when `apt-get install uec-clc-ha` brings the stack:
+    uec-clc-ha's cluster-init must replace that cluster with the pair's.
+    Returns when Pacemaker has node1 in its CIB."""
+    guest.exec_(node, ["systemctl", "enable", "corosync.service", "pacemaker.service", "sbd.service"],
+                timeout=120).check()
+    guest.exec_(node, ["systemctl", "start", "corosync.service", "pacemaker.service"], timeout=300).check()
+    name = guest.exec_(node, ["corosync-cmapctl", "-g", "totem.cluster_name"], timeout=60).check().stdout
+    if not name.rstrip().endswith(f"= {DEBIAN_CLUSTER}"):
+        raise RuntimeError(f"{node}: Debian's corosync does not run its own cluster {DEBIAN_CLUSTER!r}: {name!r}")
+    wait_for(f"node1 in {node}'s CIB (Pacemaker of Debian's cluster)", lambda: 'uname="node1"' in guest.exec_(
+        node, ["cibadmin", "-Q", "-o", "nodes"], timeout=60).stdout, 300, step=3)
+
+
 def lab_settings():
     """config.LAB_SETTINGS on both nodes with `uec-clc-ha-ctl set` (apply: by the caller, or adopt)."""
     args = [f"{k}={v}" for k, v in config.LAB_SETTINGS.items()]
@@ -316,6 +344,11 @@ def up(out, release=None, suite=None):
         guest.exec_(node, ["systemctl", "stop", "eucalyptus-cloud.service"], timeout=180).check()
         guest.exec_(node, ["/etc/init.d/image-store-proxy", "stop"], timeout=60).check()
     tl.finish()
+    if release is None:       # an older release was never given this: its admin stopped Debian's cluster by hand
+        tl.start("corosync, pacemaker and sbd enabled and started on both as Debian's packages leave them "
+                 f"(corosync's own cluster {DEBIAN_CLUSTER!r})")
+        both(debian_stack)
+        tl.finish()
     st = state.load()
     if st.get("arbiter"):
         tl.start(f"uec-clc-ha-arbiter on {config.ARBITER}: debconf-set-selections + apt-get install")
@@ -330,6 +363,8 @@ def up(out, release=None, suite=None):
                              for line in given.splitlines(keepends=True)))
         guest.exec_(node, ["debconf-set-selections"], stdin=given, timeout=60).check()
         done = install_deb(node, release or st["ours"], 1800)
+        with open(os.path.join(config.node_dir(node), INSTALL_RECORD), "w") as fh:
+            fh.write(done.stdout + done.stderr)
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])

@@ -520,8 +520,22 @@ def test_purge_of_a_node_that_never_formed_a_pair_goes_ahead_and_puts_the_stack_
                                    stdout=subprocess.PIPE, text=True).stdout
     fake_cluster(clc, crm_sim.crm_mon_xml(lone), node="clc1", members={"clc1": "member", "clc2": "lost"},
                  quorate=False, configuration=configuration)
+    # Pacemaker's stored CIB is this pair's; the one Debian's own cluster left was set aside at cluster-init
+    cib = "/var/lib/pacemaker/cib"
+    for name, text in {"cib.xml": f"<cib>{configuration}<status/></cib>", "cib.xml.sig": "ours\n",
+                       "cib-3.raw": "<cib/>", "cib-3.raw.sig": "ours\n", "cib.last": "3\n"}.items():
+        clc.write(f"{cib}/{name}", text)
+    debians = ('<cib><configuration><crm_config/><nodes><node id="1" uname="node1"/></nodes><resources/>'
+               '</configuration></cib>')
+    clc.run(["mkdir", "-p", "/var/lib/uec-clc-ha/replaced/pacemaker-cib"])
+    clc.write("/var/lib/uec-clc-ha/replaced/pacemaker-cib/cib.xml", debians)
+    clc.write("/var/lib/uec-clc-ha/replaced/pacemaker-cib/cib.xml.sig", "debians\n")
     done = clc.run(["apt-get", "purge", "-y", "uec-clc-ha"])
     output = done.stdout + done.stderr
+    assert f"uec-clc-ha: removed this pair's CIB from {cib}" in output
+    assert f"uec-clc-ha: the CIB of the cluster that ran here before uec-clc-ha is back in {cib}" in output
+    assert sorted(os.listdir(clc.host_path(cib))) == ["cib.xml", "cib.xml.sig"]
+    assert (clc.read(f"{cib}/cib.xml").decode(), clc.read(f"{cib}/cib.xml.sig").decode()) == (debians, "debians\n")
     assert "uec-clc-ha: removal goes ahead although the CIB uses ocf:ubuntu:eucaclc: clc1 never formed a pair " \
            "with clc2: no quorum, clc2 not a member" in output
     said = [line for line in output.splitlines() if line.startswith("uec-clc-ha: ") and "as before" in line]

@@ -6,6 +6,8 @@ crm_mon's XML, the file system of each guest, and the cloud from the client
 namespace on the VIP.
 """
 
+import re
+
 import pytest
 
 from lablib import config, pair as lab_pair, scenario
@@ -127,6 +129,28 @@ def test_each_node_published_what_doctor_compares_without_a_doctor_run(pair):
     assert len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
     assert values["clc1", "uec-clc-ha-disk-bytes"].isdigit()
     assert values["clc1", "uec-clc-ha-release"].startswith("debian=")
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_the_install_replaced_the_cluster_debians_packages_started(pair, node):
+    """Before uec-clc-ha, the bring-up left each node as Debian's packages do (lablib.pair.debian_stack):
+    corosync running its own one-node cluster "debian", Pacemaker's CIB holding its node1.  The install
+    said so and stopped it; the node now runs the pair's cluster alone, with no trace of node1 in the CIB
+    (a node there that never comes would be fenced at start-up or listed offline for ever)."""
+    with open(f"{config.node_dir(node)}/{lab_pair.INSTALL_RECORD}") as fh:
+        said = fh.read()
+    assert f"corosync runs the cluster {lab_pair.DEBIAN_CLUSTER!r}" in said, said[-3000:]
+    shown = dict(line.split(": ", 1) for line in pair.exec(node, "uec-clc-ha-ctl", "show").stdout.splitlines()
+                 if ": " in line)
+    running = pair.exec(node, "corosync-cmapctl", "-g", "totem.cluster_name").stdout.strip()
+    assert running.endswith(f"= {shown['Cluster-Name']}"), running
+    nodes = pair.exec(node, "cibadmin", "-Q", "-o", "nodes", "--local", timeout=60).stdout
+    status = pair.exec(node, "cibadmin", "-Q", "-o", "status", "--local", timeout=60).stdout
+    assert "node1" not in nodes and "node1" not in status, nodes
+    assert sorted(re.findall(r'uname="([^"]+)"', nodes)) == sorted(NODES), nodes
+    name = pair.exec(node, "crm_attribute", "-t", "crm_config", "-n", "cluster-name", "-G", "-q", timeout=60,
+                     check=False).stdout.strip()
+    assert name == shown["Cluster-Name"], name
 
 
 def test_the_cloud_serves_on_the_vip_with_the_data_it_had_before(pair):

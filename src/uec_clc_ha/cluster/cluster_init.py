@@ -27,7 +27,9 @@ in order; a run on a pair that is up changes nothing and says so:
   stack      corosync and pacemaker enabled and started (and
              corosync-qdevice with an Arbiter); a corosync that runs
              another cluster (Debian's, started when its package was
-             installed) stopped first, with Pacemaker.
+             installed) stopped first, with Pacemaker, and the CIB that
+             cluster left, which holds no resources, set aside
+             (cluster.stale_cib; purge puts it back).
   membership waits (with progress) until both nodes are members and the
              partition is quorate, and keeps the evidence that they were
              (cluster.pairing: the prerm refuses removal on it); says
@@ -53,7 +55,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd, stale_cib
 from uec_clc_ha.cluster.pair_status import cmap
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
@@ -287,6 +289,8 @@ class Stages:
         for unit in ("corosync.service", "pacemaker.service"):
             self.enable(unit)
         self._not_another_cluster()
+        if not self.active("pacemaker.service"):
+            self._not_another_clusters_cib()
         if not (self.active("corosync.service") and self.active("pacemaker.service")):
             self.say("starting corosync and pacemaker" + (" (sbd starts with corosync)" if self.c.fencing == "sbd"
                                                           else ""))
@@ -333,6 +337,17 @@ class Stages:
         unit_record.note(self.system, "corosync.service", "pacemaker.service")
         self.system.run(["systemctl", "stop", "pacemaker.service", "corosync.service"], timeout=300)
         self.changed.append(f"stopped corosync's cluster {name!r}")
+
+    def _not_another_clusters_cib(self):
+        """The CIB another cluster left here (Debian's, with its node1) set aside: Pacemaker starts this pair's
+        cluster from an empty one (cluster.stale_cib; purge puts it back)."""
+        why = stale_cib.whose(self.system, self.c.cluster_name, (self.c.local_node, self.c.peer_node))
+        if why is None:
+            return
+        dest = stale_cib.set_aside(self.system)
+        self.say(f"the CIB stored in {stale_cib.CIB_DIR} is not this pair's ({why}, no resources): set aside "
+                 f"in {dest} so Pacemaker starts this pair's cluster from an empty one (purge puts it back)")
+        self.changed.append(f"set aside another cluster's CIB ({dest})")
 
     def _start_systemd(self, attempts):
         """systemctl start, again when sbd gave up its start-up or corosync died while the partition formed.

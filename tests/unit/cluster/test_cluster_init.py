@@ -444,3 +444,39 @@ def test_a_corosync_running_another_cluster_is_restarted_with_the_generated_file
     else:
         assert stops == [] and starts == []
     assert {"corosync.service", "pacemaker.service"} <= node.active
+
+
+def test_the_cib_debians_cluster_left_is_set_aside_before_pacemaker_starts_the_pairs(tmp_path):
+    """Debian's Pacemaker ran corosync's own cluster and kept its CIB (node1, cluster-name debian): the pair's
+    cluster starts from an empty CIB, the old one is kept for purge to put back."""
+    node, c = prepared(tmp_path, header=(5, 10))
+    node.active.update({"corosync.service", "pacemaker.service"})
+    node.cluster_name = "debian"
+    debians = ('<cib><configuration><crm_config><cluster_property_set id="o"><nvpair id="n" name="cluster-name" '
+               'value="debian"/></cluster_property_set></crm_config><nodes><node id="1" uname="node1"/></nodes>'
+               '<resources/></configuration></cib>')
+    node.write_atomic(paths.PACEMAKER_CIB, debians)
+    seen = {}
+    real_run = node.run
+
+    def run(argv, **kwargs):
+        if argv[:2] == ["systemctl", "start"]:
+            seen.setdefault("cib at start", node.listdir("/var/lib/pacemaker/cib"))
+        return real_run(argv, **kwargs)
+    node.run = run
+    s = stages(node, c)
+    s.stack()
+    assert seen == {"cib at start": []}
+    assert node.read(paths.SAVED_CIB + "/cib.xml") == debians
+    said = s.out.getvalue()
+    assert "it is the CIB of the cluster 'debian'" in said and paths.SAVED_CIB in said
+
+
+def test_a_stored_cib_with_the_pairs_resources_is_never_set_aside(tmp_path):
+    """The pair's own CIB (a stack stopped for new SBD timeouts, a reboot) is where Pacemaker starts from."""
+    node, c = prepared(tmp_path, header=(5, 10))
+    ours = ('<cib><configuration><crm_config/><nodes><node id="1" uname="clc1"/></nodes><resources><primitive '
+            'id="res_uec" class="ocf" provider="ubuntu" type="eucaclc"/></resources></configuration></cib>')
+    node.write_atomic(paths.PACEMAKER_CIB, ours)
+    stages(node, c).stack()
+    assert node.read(paths.PACEMAKER_CIB) == ours and not node.exists(paths.SAVED_CIB)
