@@ -55,6 +55,7 @@ def test_public_link_cut_moves_the_cloud_without_fencing_and_nothing_moves_back(
           f"(client outage {writer.longest_gap(t0):.1f} s); {len(writer.acked)} records acknowledged, none lost")
 
 
+@pytest.mark.lab_extended        # 150-200 s of make test (2026-12-07): make lab-test runs it
 def test_replication_link_cut_outdates_the_peer_and_the_cloud_keeps_serving(pair):
     scenario.restore(pair)
     active = pair.active("clc1")

@@ -77,6 +77,7 @@ def test_kill_9_restarts_in_place_then_moves_after_migration_threshold(pair):
     assert max(detections) <= interval + 10, detections
 
 
+@pytest.mark.lab_extended        # 104-141 s of make test (2026-12-07): make lab-test runs it
 def test_a_hung_clc_is_caught_by_the_deep_monitor_and_recovered(pair):
     scenario.restore(pair)
     active = pair.active("clc1")
