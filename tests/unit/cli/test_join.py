@@ -202,3 +202,32 @@ def test_on_a_terminal_this_hosts_facts_are_asked_offering_the_first_nodes(ctl, 
     other = settings_file.load(second)
     assert (other["VIP-Interface"], other["Replication-Interface"], other["DRBD-Disk"]) == ("eth0", "ens4",
                                                                                              "/dev/vdb1")
+
+
+@pytest.mark.parametrize("initial, role, refused", [
+    ("clc2", "Primary", True),          # clc2, joining again after its purge, still named while clc1 serves
+    ("clc2", "Secondary", False),       # a fresh pair whose data is on clc2: it initialises there
+    ("clc2", "Unconfigured", False),
+    ("clc1", "Primary", False),         # the usual join: the data is here and Initial-Primary says so
+])
+def test_a_token_that_makes_the_joining_node_the_datas_node_while_the_data_is_here_is_refused(
+        root, initial, role, refused):
+    from uec_clc_ha.cli import join_token as cli_join_token
+    from uec_clc_ha.config import settings
+    from uec_clc_ha.errors import Refused
+
+    write_settings(root, "corosync-arbiter", **{"Initial-Primary": initial})
+    c = settings.require_valid(settings_file.load(root))
+    asked = []
+
+    def drbd_role(system, resource):
+        asked.append(resource)
+        return role
+    if refused:
+        with pytest.raises(Refused) as e:
+            cli_join_token.not_to_the_data_node(root, c, role=drbd_role)
+        assert "Initial-Primary is clc2, the node this token joins, but the data is here: clc1 is DRBD Primary" \
+            in str(e.value) and "`uec-clc-ha-ctl set Initial-Primary=clc1`" in str(e.value)
+    else:
+        cli_join_token.not_to_the_data_node(root, c, role=drbd_role)
+    assert asked == ([c.drbd_resource] if initial == "clc2" else [])
