@@ -88,6 +88,12 @@ def lost(lab, expected, addr=config.VIP):
     return [r for r in expected if r not in stored]
 
 
+def installed(lab, node, package="uec-clc-ha"):
+    """True when dpkg has ``package`` installed on node."""
+    done = lab.exec(node, "dpkg-query", "-W", "-f", "${Status}", package, check=False, timeout=60)
+    return done.stdout.strip() == "install ok installed"
+
+
 def clc_pid(lab, node):
     done = lab.sh(node, f"cat {PIDFILE} 2>/dev/null", check=False, timeout=30)
     return int(done.stdout.split()[0]) if done.stdout.split() and done.stdout.split()[0].isdigit() else None

@@ -26,10 +26,6 @@ from lablib.scenario import Writer
 pytestmark = pytest.mark.lab_extended
 
 
-def _installed(lab, node):
-    done = lab.exec(node, "dpkg-query", "-W", "-f", "${Status}", "uec-clc-ha", check=False, timeout=60)
-    return done.stdout.strip() == "install ok installed"
-
 
 def _cluster_name(lab, node):
     done = lab.exec(node, "corosync-cmapctl", "-g", "totem.cluster_name", check=False, timeout=60)
@@ -58,7 +54,7 @@ def test_purge_of_the_passive_node_gives_it_back_to_debian_and_it_joins_again_fr
     said = done.stdout + done.stderr
     print(f"\n--- apt-get purge uec-clc-ha on {node}\n" +
           "\n".join(line for line in said.splitlines() if line.startswith("uec-clc-ha: ")))
-    assert not _installed(pair, node)
+    assert not scenario.installed(pair, node)
     for line in ("removed this pair's CIB from /var/lib/pacemaker/cib",
                  "the CIB of the cluster that ran here before uec-clc-ha is back in /var/lib/pacemaker/cib",
                  "started corosync again, as it ran before uec-clc-ha",
@@ -86,7 +82,7 @@ def test_purge_of_the_passive_node_gives_it_back_to_debian_and_it_joins_again_fr
     installed = done.stdout + done.stderr
     assert f"corosync runs the cluster {lab_pair.DEBIAN_CLUSTER!r}" in installed, installed[-3000:]
     assert "it is the CIB of the cluster 'debian'" in installed, installed[-3000:]
-    assert _installed(pair, node)
+    assert scenario.installed(pair, node)
     scenario.restore(pair)
     assert pair.active(active) == active
     assert _cib_nodes(pair, node) == sorted(config.NODES)

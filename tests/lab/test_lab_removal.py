@@ -21,10 +21,6 @@ pytestmark = [pytest.mark.lab_extended, pytest.mark.lab_two_node]
 AGENT = "/usr/lib/ocf/resource.d/ubuntu/eucaclc"
 
 
-def _installed(lab, node):
-    done = lab.exec(node, "dpkg-query", "-W", "-f", "${Status}", "uec-clc-ha", check=False, timeout=60)
-    return done.stdout.strip() == "install ok installed"
-
 
 def test_removal_on_a_standby_node_while_the_other_serves_then_reinstall(pair):
     scenario.restore(pair)
@@ -38,13 +34,13 @@ def test_removal_on_a_standby_node_while_the_other_serves_then_reinstall(pair):
     # refused while the node may run the agent
     refused = pair.exec(node, "apt-get", "remove", "-y", "uec-clc-ha", check=False, timeout=600)
     assert refused.rc != 0 and "NOT REMOVED" in refused.stdout + refused.stderr
-    assert _installed(pair, node) and pair.exec(node, "test", "-x", AGENT, check=False).rc == 0
+    assert scenario.installed(pair, node) and pair.exec(node, "test", "-x", AGENT, check=False).rc == 0
     # in standby it goes ahead: the agent goes, the settings and the cluster stay
     pair.exec(node, "crm", "node", "standby", timeout=120)     # crmsh 5 skips a node other than the local one
     wait_for(f"nothing running on {node}", lambda: not [
         r for r in pair.view(active).resources if node in r.nodes], 300, step=2)
     done = pair.exec(node, "apt-get", "remove", "-y", "uec-clc-ha", timeout=600)
-    assert not _installed(pair, node), done.stdout
+    assert not scenario.installed(pair, node), done.stdout
     assert pair.exec(node, "test", "-e", AGENT, check=False).rc != 0
     assert pair.exec(node, "test", "-s", "/etc/uec-clc-ha/uec-clc-ha.conf", check=False).rc == 0
     assert pair.view(node) is not None                      # the cluster stack keeps running there
@@ -52,7 +48,7 @@ def test_removal_on_a_standby_node_while_the_other_serves_then_reinstall(pair):
     assert pair.active(active) == active
     # reinstalled and online again: the node rejoins
     lab_pair.install_deb(node, state.load()["ours"], 1800)
-    assert _installed(pair, node) and pair.exec(node, "test", "-x", AGENT, check=False).rc == 0
+    assert scenario.installed(pair, node) and pair.exec(node, "test", "-x", AGENT, check=False).rc == 0
     pair.exec(node, "crm", "node", "online", timeout=120)
     scenario.restore(pair)
     assert pair.active(active) == active

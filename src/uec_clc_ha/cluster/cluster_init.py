@@ -29,7 +29,7 @@ in order; a run on a pair that is up changes nothing and says so:
              another cluster (Debian's, started when its package was
              installed) stopped first, with Pacemaker, and the CIB that
              cluster left, which holds no resources, set aside
-             (cluster.stale_cib; purge puts it back).
+             (cluster.stored_cib; purge puts it back).
   membership waits (with progress) until both nodes are members and the
              partition is quorate, and keeps the evidence that they were
              (cluster.pairing: the prerm refuses removal on it); says
@@ -52,34 +52,19 @@ the CLI exits 9 and the postinst reports it; everything done so far stays.
 
 import os
 import time
-import xml.etree.ElementTree as ET
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd, stale_cib
+from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd, stored_cib
 from uec_clc_ha.cluster.pair_status import cmap
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
 from uec_clc_ha.host import applied, unit_record, units
-from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE, PACEMAKER_CIB
+from uec_clc_ha.host.paths import COROSYNC_AUTHKEY, COROSYNC_CONF, CRM_FILE
 
 GROUP = "rg_uec"
 QDEVICE = "corosync-qdevice.service"
 GROUP_MEMBERS = ("res_fs_clc", "res_ip_clc", "res_ip_clc_src", "res_uec")     # of rg_uec and rg_uec_address
-TRUE = ("true", "yes", "on", "y", "1")
-
-
-def stored_maintenance(system):
-    """True when the CIB Pacemaker will start from here has maintenance-mode on (read while it does not run)."""
-    text = system.read_or_none(PACEMAKER_CIB)
-    if text is None:
-        return False
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        return False
-    return any((nv.get("value") or "").lower() in TRUE
-               for nv in root.iterfind("configuration/crm_config/cluster_property_set/nvpair[@name='maintenance-mode']"))
 
 
 class Stages:
@@ -254,7 +239,7 @@ class Stages:
             return
         if drbd_state.role(self.system, res) != "Primary":
             return
-        if stored_maintenance(self.system):
+        if stored_cib.in_maintenance(self.system):
             self.say(f"DRBD {res} stays Primary with what runs on it: the CIB is in maintenance mode, and "
                      "Pacemaker finds it as it is when it starts")
             return
@@ -340,12 +325,12 @@ class Stages:
 
     def _not_another_clusters_cib(self):
         """The CIB another cluster left here (Debian's, with its node1) set aside: Pacemaker starts this pair's
-        cluster from an empty one (cluster.stale_cib; purge puts it back)."""
-        why = stale_cib.whose(self.system, self.c.cluster_name, (self.c.local_node, self.c.peer_node))
+        cluster from an empty one (cluster.stored_cib; purge puts it back)."""
+        why = stored_cib.whose(self.system, self.c.cluster_name, (self.c.local_node, self.c.peer_node))
         if why is None:
             return
-        dest = stale_cib.set_aside(self.system)
-        self.say(f"the CIB stored in {stale_cib.CIB_DIR} is not this pair's ({why}, no resources): set aside "
+        dest = stored_cib.set_aside(self.system)
+        self.say(f"the CIB stored in {stored_cib.CIB_DIR} is not this pair's ({why}, no resources): set aside "
                  f"in {dest} so Pacemaker starts this pair's cluster from an empty one (purge puts it back)")
         self.changed.append(f"set aside another cluster's CIB ({dest})")
 

@@ -40,7 +40,7 @@ STAGING = f"{STATE_DIR}/staging"
 GENERATED_LIST = f"{STATE_DIR}/generated-files"
 REPLACED = f"{STATE_DIR}/replaced"
 # Another cluster's CIB (Debian's own "debian" cluster) set aside before this pair's first started here
-# (cluster.stale_cib); debian/postrm puts it back on purge (it repeats this path).
+# (cluster.stored_cib); debian/postrm puts it back on purge (it repeats this path).
 SAVED_CIB = f"{REPLACED}/pacemaker-cib"
 UCF_KEPT = f"{STATE_DIR}/ucf-kept"
 # The destructive steps' journals (data.drbd_init, data.migration, cluster.adopt).

@@ -12,7 +12,7 @@ import pytest
 from cib_model import Cib
 from fake_clock import Clock
 from scenarios import write_settings
-from uec_clc_ha.cluster import cluster_init, live_apply, node_facts
+from uec_clc_ha.cluster import cluster_init, live_apply, node_facts, stored_cib
 from uec_clc_ha.config import pipeline, settings, settings_file
 from uec_clc_ha.errors import CommandFailure, Refused, Waiting
 from uec_clc_ha.host import paths, unit_record
@@ -214,12 +214,12 @@ def test_a_primary_drbd_is_left_as_it_is_when_the_stored_cib_is_in_maintenance(t
 
 def test_the_stored_cib_is_read_for_maintenance_mode_only_as_pacemaker_would(tmp_path):
     node, _ = prepared(tmp_path)
-    assert not cluster_init.stored_maintenance(node)                   # no CIB yet
+    assert not stored_cib.in_maintenance(node)                   # no CIB yet
     for value, expected in (("true", True), ("on", True), ("false", False)):
         node.write_atomic("/var/lib/pacemaker/cib/cib.xml", CIB_MAINTENANCE.format(value))
-        assert cluster_init.stored_maintenance(node) is expected
+        assert stored_cib.in_maintenance(node) is expected
     node.write_atomic("/var/lib/pacemaker/cib/cib.xml", "<cib><configuration")
-    assert not cluster_init.stored_maintenance(node)                   # torn: Pacemaker would not start from it
+    assert not stored_cib.in_maintenance(node)                   # torn: Pacemaker would not start from it
 
 
 def test_other_fencing_disables_sbd(tmp_path):

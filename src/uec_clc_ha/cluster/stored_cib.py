@@ -1,14 +1,17 @@
-"""Another cluster's CIB left on this node's disk, set aside before this pair's cluster first starts here.
+"""The CIB stored on this node's disk, read while Pacemaker does not run: its maintenance mode, whose it is.
 
-Called by cluster.cluster_init's stack stage while Pacemaker does not run
-on this node, right before it starts corosync and Pacemaker.
+Called by cluster.cluster_init: its drbd stage asks whether the stored CIB
+is in maintenance mode (in_maintenance), its stack stage, right before it
+starts corosync and Pacemaker, whether another cluster left it (whose) and
+sets such a CIB aside (set_aside).
 
 Debian's pacemaker package starts Pacemaker when it is installed, on
 corosync's own one-node cluster "debian" (node1 on localhost); its CIB,
 kept in /var/lib/pacemaker/cib, names that cluster and node1.  Pacemaker
 would start this pair's cluster from it: node1 would stay in the node list
-as a member that never comes.  crmsh's `crm cluster init` and pcs's
-`cluster setup` start from an empty CIB for the same reason.  A CIB that
+as a member that never comes.  crmsh's `crm cluster init` removes every
+file of the CIB directory before it starts a new cluster; here the files
+are kept, and put back on purge.  A CIB that
 holds resources is never set aside (this pair's own, whatever its cluster
 name, or a cluster built by hand, which cluster_init's foreign stage and
 `adopt` deal with); one without any is moved whole, with its backups, to
@@ -22,19 +25,36 @@ import xml.etree.ElementTree as ET
 from uec_clc_ha.host.paths import PACEMAKER_CIB, SAVED_CIB
 
 CIB_DIR = os.path.dirname(PACEMAKER_CIB)
+TRUE = ("true", "yes", "on", "y", "1")
+
+
+def read(system):
+    """The stored CIB's root element; None without one, or with one that does not parse (torn: Pacemaker
+    itself falls back to its backups of it)."""
+    text = system.read_or_none(PACEMAKER_CIB)
+    if text is None:
+        return None
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError:
+        return None
+
+
+def in_maintenance(system):
+    """True when the CIB Pacemaker will start from here has maintenance-mode on."""
+    root = read(system)
+    return root is not None and any(
+        (nv.get("value") or "").lower() in TRUE
+        for nv in root.iterfind("configuration/crm_config/cluster_property_set/nvpair[@name='maintenance-mode']"))
 
 
 def whose(system, cluster_name, nodes):
     """Why the CIB stored here belongs to another cluster, or None: no CIB, one with resources, or this pair's.
 
     ``nodes``: this pair's node names."""
-    text = system.read_or_none(PACEMAKER_CIB)
-    if text is None:
+    root = read(system)
+    if root is None:
         return None
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError:
-        return None         # Pacemaker itself falls back to its backups of an unreadable CIB: left to it
     if root.find("configuration/resources/*") is not None:
         return None
     named = [nv.get("value") for nv in root.iterfind(

@@ -1,8 +1,8 @@
-"""cluster.stale_cib: which stored CIB is another cluster's, and setting it aside whole."""
+"""cluster.stored_cib: which stored CIB is another cluster's, and setting it aside whole."""
 
 import pytest
 
-from uec_clc_ha.cluster import stale_cib
+from uec_clc_ha.cluster import stored_cib
 from uec_clc_ha.host import paths
 from uec_clc_ha.host.system import System
 
@@ -38,7 +38,7 @@ def cib(name="debian", nodes=NODE1, resources=""):
 @pytest.fixture
 def node(tmp_path):
     system = System(str(tmp_path))
-    system.makedirs(stale_cib.CIB_DIR)
+    system.makedirs(stored_cib.CIB_DIR)
     return system
 
 
@@ -51,7 +51,7 @@ def node(tmp_path):
 ])
 def test_a_cib_without_resources_of_another_cluster_or_naming_other_nodes_is_anothers(node, text, why):
     node.write_atomic(paths.PACEMAKER_CIB, text)
-    assert stale_cib.whose(node, "uec-clc", PAIR) == why
+    assert stored_cib.whose(node, "uec-clc", PAIR) == why
 
 
 @pytest.mark.parametrize("text", [
@@ -61,20 +61,20 @@ def test_a_cib_without_resources_of_another_cluster_or_naming_other_nodes_is_ano
     "<cib><configuration",                                  # unreadable: Pacemaker falls back to its backups
 ])
 def test_no_cib_this_pairs_one_with_resources_or_an_unreadable_one_is_left(node, text):
-    assert stale_cib.whose(node, "uec-clc", PAIR) is None
+    assert stored_cib.whose(node, "uec-clc", PAIR) is None
     node.write_atomic(paths.PACEMAKER_CIB, text)
-    assert stale_cib.whose(node, "uec-clc", PAIR) is None
+    assert stored_cib.whose(node, "uec-clc", PAIR) is None
 
 
 def test_set_aside_moves_every_file_and_a_later_one_does_not_overwrite_the_first(node):
     files = {"cib.xml": cib(), "cib.xml.sig": "abc\n", "cib-1.raw": cib(), "cib-1.raw.sig": "def\n",
              "cib.last": "1\n"}
     for name, text in files.items():
-        node.write_atomic(f"{stale_cib.CIB_DIR}/{name}", text)
-    assert stale_cib.set_aside(node) == paths.SAVED_CIB
-    assert node.listdir(stale_cib.CIB_DIR) == [] and node.is_dir(stale_cib.CIB_DIR)
+        node.write_atomic(f"{stored_cib.CIB_DIR}/{name}", text)
+    assert stored_cib.set_aside(node) == paths.SAVED_CIB
+    assert node.listdir(stored_cib.CIB_DIR) == [] and node.is_dir(stored_cib.CIB_DIR)
     assert {name: node.read(f"{paths.SAVED_CIB}/{name}") for name in node.listdir(paths.SAVED_CIB)} == files
     node.write_atomic(paths.PACEMAKER_CIB, cib(name="other"))
-    assert stale_cib.set_aside(node) == paths.SAVED_CIB + ".1"
+    assert stored_cib.set_aside(node) == paths.SAVED_CIB + ".1"
     assert node.read(f"{paths.SAVED_CIB}/cib.xml") == cib()
     assert node.read(f"{paths.SAVED_CIB}.1/cib.xml") == cib(name="other")
