@@ -136,10 +136,19 @@ def dist_path(deb):
     return os.path.join(DIST_MOUNT, os.path.relpath(deb, config.DIST))
 
 
-def mount_dist(node):
-    guest.exec_(node, ["sh", "-c", f"mountpoint -q {DIST_MOUNT} || {{ mkdir -p {DIST_MOUNT} && "
-                                   f"mount -t 9p -o trans=virtio,version=9p2000.L,ro labdist {DIST_MOUNT}; }}"],
-                timeout=60).check()
+def mount_dist(node, timeout=180):
+    """The labdist share mounted in the guest.  On a slow boot the guest agent can answer before the kernel
+    has probed the share's virtio device ("9pnet_virtio: no channels available for device labdist", seen
+    once when the VMs took 121 s to boot): the mount is tried again until ``timeout``."""
+    argv = ["sh", "-c", f"mountpoint -q {DIST_MOUNT} || {{ mkdir -p {DIST_MOUNT} && "
+                        f"mount -t 9p -o trans=virtio,version=9p2000.L,ro labdist {DIST_MOUNT}; }}"]
+    deadline = time.monotonic() + timeout
+    while True:
+        done = guest.exec_(node, argv, timeout=60)
+        if done.rc == 0 or "does not exist" not in done.stderr + done.stdout or time.monotonic() >= deadline:
+            done.check()
+            return
+        time.sleep(5)
 
 
 def install_deb(node, deb, timeout, env=None):
