@@ -32,8 +32,9 @@ OS_RELEASE = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\n'
 
 class LiveNode(System):
     def __init__(self, root, cib=None, cluster=True, refuse_writes=False, disk_bytes="134217728",
-                 pacemaker="2.1.5"):
+                 pacemaker="2.1.5", cluster_name=None):
         super().__init__(root)
+        self.cluster_name = cluster_name          # what corosync runs; None: the settings' Cluster-Name
         self.cib = cib if cib is not None else Cib()
         self.cluster, self.refuse_writes = cluster, refuse_writes
         self.disk_bytes, self.pacemaker = disk_bytes, pacemaker
@@ -87,6 +88,11 @@ class LiveNode(System):
             out = f"Pacemaker {self.pacemaker}\nWritten by Andrew Beekhof and the Pacemaker project contributors\n"
         elif argv[:3] == ["modinfo", "-F", "version"]:
             out = "8.4.11\n"
+        elif argv[:3] == ["corosync-cmapctl", "-g", "totem.cluster_name"] and not self.cluster:
+            rc, err = 1, "Failed to initialize the cmap API. Error CS_ERR_LIBRARY\n"
+        elif argv[:3] == ["corosync-cmapctl", "-g", "totem.cluster_name"]:
+            name = self.cluster_name or self.read("/etc/uec-clc-ha/uec-clc-ha.conf").split("Cluster-Name:")[1].split()[0]
+            out = f"totem.cluster_name (str) = {name}\n"
         else:
             raise AssertionError(f"the live node ran an unexpected command: {argv}")
         if rcs is not None and rc not in rcs:

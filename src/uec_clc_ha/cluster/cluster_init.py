@@ -54,8 +54,7 @@ import os
 import time
 
 from uec_clc_ha.agent import clc_health
-from uec_clc_ha.cluster import arbiter, crm_mon, live_apply, node_facts, pairing, sbd, stored_cib
-from uec_clc_ha.cluster.pair_status import cmap
+from uec_clc_ha.cluster import arbiter, corosync_cmap, crm_mon, live_apply, node_facts, pairing, sbd, stored_cib
 from uec_clc_ha.config import pipeline
 from uec_clc_ha.data import drbd_state
 from uec_clc_ha.errors import CommandFailure, NotFound, NotRunningCleanly, Refused, Waiting
@@ -312,14 +311,15 @@ class Stages:
         """
         if not self._systemd() or not self.active("corosync.service"):
             return
-        done = self.system.run(["corosync-cmapctl", "-g", "totem.cluster_name"], rcs=None, timeout=15)
-        name = cmap(done.stdout).get("totem.cluster_name") if done.rc == 0 else None
+        name = corosync_cmap.running_cluster_name(self.system)
         if name is None or name == self.c.cluster_name:
             return
         self.say(f"corosync runs the cluster {name!r} (the corosync.conf it was started with, such as the one "
                  f"its package installs), not {self.c.cluster_name!r}: stopping pacemaker and corosync to start "
                  f"them with {COROSYNC_CONF}")
-        unit_record.note(self.system, "corosync.service", "pacemaker.service")
+        # sbd too: it ran with that cluster (Debian enables it with corosync) and stops with corosync here
+        unit_record.note(self.system, "corosync.service", "pacemaker.service",
+                         *(("sbd.service",) if self.system.which("sbd") else ()))
         self.system.run(["systemctl", "stop", "pacemaker.service", "corosync.service"], timeout=300)
         self.changed.append(f"stopped corosync's cluster {name!r}")
 

@@ -2,7 +2,9 @@
 
 Called by uec_clc_ha.cluster.live_apply.plan (`uec-clc-ha-ctl apply`, and
 doctor's `applied` check) when corosync runs, and by doctor's `corosync`
-check.
+check; running_cluster_name by cluster_init's stack stage and the
+postinst's running-cluster step (maint.configure): is the corosync that runs
+here this pair's, or another cluster's (Debian's own "debian")?
 
 `corosync-cfgtool -R` makes every node re-read its own corosync.conf.  When
 the second node's apply reloads the pair (the arbiter added or removed, a
@@ -31,6 +33,12 @@ from uec_clc_ha.cluster.pair_status import cmap as cmap_values
 # nodelist, and each link's bind address, which knet takes from this node's ringN_addr when the file's
 # interface section gives none (the package's never does).
 RUNTIME_KEY_RE = re.compile(r"^(?:nodelist\.local_node_pos|totem\.interface\.\d+\.bindnetaddr)$")
+
+
+def running_cluster_name(system):
+    """totem.cluster_name of the corosync running here; None when none answers."""
+    done = system.run(["corosync-cmapctl", "-g", "totem.cluster_name"], rcs=None, timeout=15)
+    return cmap_values(done.stdout).get("totem.cluster_name") if done.rc == 0 else None
 
 
 def flat(text):

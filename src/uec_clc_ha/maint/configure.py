@@ -33,7 +33,7 @@ import json
 import os
 import sys
 
-from uec_clc_ha.cluster import arbiter, cluster_init, crm_mon, live_apply, node_facts, pairing
+from uec_clc_ha.cluster import arbiter, cluster_init, corosync_cmap, crm_mon, live_apply, node_facts, pairing
 from uec_clc_ha.config import answers, changes as config_changes, join_token, pipeline, settings_file
 from uec_clc_ha.data import drbd_init, drbd_state, migration
 from uec_clc_ha.errors import Problem, UecError, ValidationError, VerifyError, Waiting
@@ -228,6 +228,12 @@ def running_cluster_step(system, built):
     settings file just installed, as doctor reads it), and a word when the running services still have the old
     files.  Nothing here fails the postinst."""
     if not system.is_live or crm_mon.read(system) is None:
+        return
+    other = corosync_cmap.running_cluster_name(system)
+    if other not in (None, built.config.cluster_name):
+        # Debian's own cluster, started by its packages, when no cluster-init ran (a data step not done)
+        log(f"the cluster running here is {other!r}, not this pair's {built.config.cluster_name!r}: nothing is "
+            "published into it; `uec-clc-ha-ctl cluster-init --yes` replaces it with this pair's")
         return
     pairing.note(system, built.config.local_node)       # an upgrade of a pair: the prerm refuses removal on it
     live_apply.tell_peer_of_probe(system, built.config)

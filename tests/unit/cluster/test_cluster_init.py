@@ -430,7 +430,7 @@ def test_a_corosync_running_another_cluster_is_restarted_with_the_generated_file
     """Debian's corosync and pacemaker start at their own install with corosync's corosync.conf (cluster "debian",
     one node on localhost): stopped and started again with the pair's.  The pair's own cluster is left running."""
     node, c = prepared(tmp_path, header=(5, 10))
-    node.active.update({"corosync.service", "pacemaker.service"})
+    node.active.update({"corosync.service", "pacemaker.service", "sbd.service"})     # Debian's sbd: watchdog only
     node.cluster_name = running
     s = stages(node, c)
     s.stack()
@@ -441,6 +441,7 @@ def test_a_corosync_running_another_cluster_is_restarted_with_the_generated_file
         assert node.calls.index(stops[0]) < node.calls.index(starts[0])
         assert "corosync runs the cluster 'debian'" in s.out.getvalue()
         assert record(node)["corosync.service"][1] == "active"        # purge leaves Debian's stack as it found it
+        assert record(node)["sbd.service"][1] == "active"             # recorded before corosync's stop took it
     else:
         assert stops == [] and starts == []
     assert {"corosync.service", "pacemaker.service"} <= node.active

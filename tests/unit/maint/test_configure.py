@@ -280,6 +280,15 @@ def test_facts_the_cib_does_not_take_never_fail_the_postinst(live, capsys):
     assert "uec-clc-ha: not published for doctor on clc2: uec-clc-ha-settings: command crm_attribute" in err
 
 
+def test_into_another_cluster_debians_own_the_postinst_publishes_nothing(live, capsys):
+    """A data step not done, so no cluster-init: the cluster Debian's packages started still runs here."""
+    system = live(cluster_name="debian")
+    maint.running_cluster_step(system, built_on(system))
+    assert not system.cib.node_writes and not [a for a in system.calls if a[0] in ("crm_attribute", "attrd_updater")]
+    assert "the cluster running here is 'debian', not this pair's 'uec-clc': nothing is published" in \
+        capsys.readouterr().err
+
+
 def test_without_a_running_cluster_the_postinst_publishes_nothing(live, capsys):
     system = live(cluster=False)
     maint.running_cluster_step(system, built_on(system))
