@@ -34,7 +34,8 @@ RECORDS_URL = "http://{addr}:8773/services/Lab/records"
 DIST_MOUNT = "/mnt/lab-dist"
 REGISTER_URL = "https://{addr}:8443/register"
 PRESEED_RECORD = "preseed-uec-clc-ha.txt"        # in each node's run directory: its answers, the secrets hidden
-INSTALL_RECORD = "install-uec-clc-ha.txt"        # and apt-get install's output
+INSTALL_RECORD = "install-uec-clc-ha-bring-up.log"   # and the bring-up's apt-get install output (kept: a
+                                                       # scenario's reinstall writes install-<deb>.log)
 DEBIAN_CLUSTER = "debian"                         # the cluster_name of the corosync.conf Debian's corosync installs
 
 
@@ -151,12 +152,14 @@ def mount_dist(node, timeout=180):
         time.sleep(5)
 
 
-def install_deb(node, deb, timeout, env=None):
+def install_deb(node, deb, timeout, env=None, record=None):
+    """apt-get install of ``deb`` (with the library package it needs) from the labdist share; its output kept
+    in the node's run directory as ``record`` (install-<deb>.log unless given)."""
     mount_dist(node)
     debs = [dist_path(d) for d in packages.with_library(deb)]
     done = guest.exec_(node, ["apt-get", "install", "-y", "--no-install-recommends", *debs],
                        timeout=timeout, env=env)
-    with open(os.path.join(config.node_dir(node), f"install-{os.path.basename(deb)}.log"), "w") as fh:
+    with open(os.path.join(config.node_dir(node), record or f"install-{os.path.basename(deb)}.log"), "w") as fh:
         fh.write(done.stdout + done.stderr)
     return done.check()
 
@@ -285,6 +288,12 @@ def standin_with_records(tl):
     return before
 
 
+def cluster_name(node):
+    """totem.cluster_name of the corosync running on node; None when none answers."""
+    done = guest.exec_(node, ["corosync-cmapctl", "-g", "totem.cluster_name"], timeout=60)
+    return done.stdout.strip().rpartition(" = ")[2] if done.rc == 0 else None
+
+
 def debian_stack(node):
     """Corosync, Pacemaker and SBD on ``node`` as their Debian packages leave a host that installs them.
 
@@ -301,8 +310,8 @@ def debian_stack(node):
     guest.exec_(node, ["systemctl", "enable", "corosync.service", "pacemaker.service", "sbd.service"],
                 timeout=120).check()
     guest.exec_(node, ["systemctl", "start", "corosync.service", "pacemaker.service"], timeout=300).check()
-    name = guest.exec_(node, ["corosync-cmapctl", "-g", "totem.cluster_name"], timeout=60).check().stdout
-    if not name.rstrip().endswith(f"= {DEBIAN_CLUSTER}"):
+    name = cluster_name(node)
+    if name != DEBIAN_CLUSTER:
         raise RuntimeError(f"{node}: Debian's corosync does not run its own cluster {DEBIAN_CLUSTER!r}: {name!r}")
     wait_for(f"node1 in {node}'s CIB (Pacemaker of Debian's cluster)", lambda: 'uname="node1"' in guest.exec_(
         node, ["cibadmin", "-Q", "-o", "nodes"], timeout=60).stdout, 300, step=3)
@@ -371,9 +380,7 @@ def up(out, release=None, suite=None):
             fh.write("".join(line if line.split(" ")[2:3] != ["password"] else " ".join(line.split(" ", 3)[:3]) + " (hidden)\n"
                              for line in given.splitlines(keepends=True)))
         guest.exec_(node, ["debconf-set-selections"], stdin=given, timeout=60).check()
-        done = install_deb(node, release or st["ours"], 1800)
-        with open(os.path.join(config.node_dir(node), INSTALL_RECORD), "w") as fh:
-            fh.write(done.stdout + done.stderr)
+        done = install_deb(node, release or st["ours"], 1800, record=INSTALL_RECORD)
         note = [line for line in (done.stdout + done.stderr).splitlines()
                 if "WAITING:" in line or "NOT DONE" in line or "serving:" in line]
         tl.finish("; ".join(n.split("uec-clc-ha: ", 1)[-1] for n in note)[:300])

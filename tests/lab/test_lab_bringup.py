@@ -142,8 +142,7 @@ def test_the_install_replaced_the_cluster_debians_packages_started(pair, node):
     assert f"corosync runs the cluster {lab_pair.DEBIAN_CLUSTER!r}" in said, said[-3000:]
     shown = dict(line.split(": ", 1) for line in pair.exec(node, "uec-clc-ha-ctl", "show").stdout.splitlines()
                  if ": " in line)
-    running = pair.exec(node, "corosync-cmapctl", "-g", "totem.cluster_name").stdout.strip()
-    assert running.endswith(f"= {shown['Cluster-Name']}"), running
+    assert lab_pair.cluster_name(node) == shown["Cluster-Name"]
     nodes = pair.exec(node, "cibadmin", "-Q", "-o", "nodes", "--local", timeout=60).stdout
     status = pair.exec(node, "cibadmin", "-Q", "-o", "status", "--local", timeout=60).stdout
     assert "node1" not in nodes and "node1" not in status, nodes

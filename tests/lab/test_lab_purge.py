@@ -27,11 +27,6 @@ pytestmark = pytest.mark.lab_extended
 
 
 
-def _cluster_name(lab, node):
-    done = lab.exec(node, "corosync-cmapctl", "-g", "totem.cluster_name", check=False, timeout=60)
-    return done.stdout.strip().rpartition("= ")[2] if done.rc == 0 else None
-
-
 def _cib_nodes(lab, node):
     done = lab.exec(node, "cibadmin", "-Q", "-o", "nodes", "--local", check=False, timeout=60)
     return sorted(re.findall(r'uname="([^"]+)"', done.stdout)) if done.rc == 0 else None
@@ -41,7 +36,7 @@ def test_purge_of_the_passive_node_gives_it_back_to_debian_and_it_joins_again_fr
     scenario.restore(pair)
     active = pair.active("clc1")
     node = config.peer(active)
-    pair_name = _cluster_name(pair, active)
+    pair_name = lab_pair.cluster_name(active)
     fenced_before = scenario.fence_events(pair, active)
     writer = Writer(pair, "purge")
     writer.start()
@@ -61,7 +56,7 @@ def test_purge_of_the_passive_node_gives_it_back_to_debian_and_it_joins_again_fr
                  "started pacemaker again, as it ran before uec-clc-ha"):
         assert f"uec-clc-ha: {line}" in said, said[-3000:]
     # the node runs Debian's cluster again, on its own files; nothing of the pair's is left in its CIB
-    assert _cluster_name(pair, node) == lab_pair.DEBIAN_CLUSTER
+    assert lab_pair.cluster_name(node) == lab_pair.DEBIAN_CLUSTER
     wait_for(f"Debian's node1 alone in {node}'s CIB", lambda: _cib_nodes(pair, node) == ["node1"], 300, step=3)
     cib = pair.exec(node, "cibadmin", "-Q", "--local", timeout=60).stdout
     assert "eucaclc" not in cib and pair_name not in cib
