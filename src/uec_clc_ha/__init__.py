@@ -5,4 +5,4 @@ helpers).  It holds nothing but the version, which must agree with
 debian/changelog (tests/unit/test_version.py checks it); importing it does no work.
 """
 
-__version__ = "0.8.1"
+__version__ = "0.8.2"

@@ -4,7 +4,9 @@ The host kernel has no DRBD module, so the destructive steps themselves run
 in the two-node VM lab; here every reason to refuse is shown for real:
 without --yes, without Initial-Primary, a disk that holds a filesystem, a
 mounted disk, a missing disk, a kernel without the module, no module-load
-entry, and nothing is written in any of these cases.
+entry, and nothing is written in any of these cases.  A former replica (DRBD
+metadata from drbd-utils' own drbdmeta, the replicated filesystem in its data
+area) passes the signature check on the other node only.
 """
 
 import os
@@ -81,3 +83,41 @@ def test_a_mounted_disk_is_refused(lab):
 def test_a_missing_disk_is_refused(lab):
     r = lab.ctl("drbd-init", "--yes")
     assert r.returncode == REFUSED and "/dev/vdb1 (DRBD-Disk) does not exist" in r.stderr
+
+
+def former_replica_disk(lab):
+    """What a purged node's backing disk holds: DRBD 8.4 metadata at its end, the filesystem at its start."""
+    subprocess.run(["drbdmeta", "--force", "0", "v08", lab.disk, "internal", "create-md"], check=True,
+                   capture_output=True, input="yes\n", text=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "nodiscard", lab.disk, "60M"], check=True)
+    found = subprocess.run(["wipefs", "--no-act", "--noheadings", "--output", "TYPE", lab.disk],
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert sorted(found) == ["drbd", "ext4"]
+
+
+def make_initial_primary(lab, node):
+    system = System(lab.root)
+    conf = system.read("/etc/uec-clc-ha/uec-clc-ha.conf")
+    system.write_atomic("/etc/uec-clc-ha/uec-clc-ha.conf", conf.replace("Initial-Primary: clc1",
+                                                                        f"Initial-Primary: {node}"), mode=0o600)
+
+
+def test_a_former_replica_passes_the_signature_check_on_the_other_node(lab):
+    former_replica_disk(lab)
+    make_initial_primary(lab, "clc2")                      # this node (clc1) receives the copy
+    before = open(lab.disk, "rb").read()
+    r = drbd_init(lab, "--yes")
+    assert r.returncode == REFUSED and "signature" not in r.stderr
+    # refused only for what this host lacks: the kernel module
+    assert "drbd kernel module is not available" in r.stderr or "modprobe is not installed" in r.stderr
+    assert open(lab.disk, "rb").read() == before
+
+
+def test_a_former_drbd_disk_on_the_initial_primary_is_refused(lab):
+    former_replica_disk(lab)
+    before = open(lab.disk, "rb").read()
+    r = drbd_init(lab, "--yes")
+    assert r.returncode == REFUSED
+    assert ("/dev/vdb1 holds data (ext4 signature inside DRBD metadata: a DRBD disk, perhaps with a copy of "
+            "the cloud's data)") in r.stderr
+    assert open(lab.disk, "rb").read() == before

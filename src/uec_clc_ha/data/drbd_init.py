@@ -20,6 +20,17 @@ this node would overwrite it.  On the other node: create-md, up, and watch
 the peer connect and the disk become UpToDate (or, with wait=False as in the
 postinst, only wait briefly for the connection and let the resync run in the
 background).
+
+A former replica (the other node's disk that already carries DRBD metadata,
+and in its data area the replicated filesystem: a node purged and installed
+again, or drbd-init run again after its journal was lost) keeps its
+metadata: the filesystem signature is not a refusal there, create-md is
+skipped, and `up` lets DRBD's generation UUIDs decide (the serving peer
+newer: a resync of only what changed while the node was away).  When DRBD
+finds the two copies unrelated or both changed, it stays StandAlone; that is
+reported with the way out (--force: new metadata, a full sync from the peer).
+The Initial-Primary never keeps a disk's old contents: a former DRBD disk
+there is refused like any other data.
 """
 
 import json
@@ -38,6 +49,8 @@ SECONDARY_STEPS = ("create-md", "up", "sync")
 # Seconds to wait for the peer to connect before promoting alone (and before the
 # postinst leaves a secondary's resync to run in the background).
 CONNECT_WAIT = 15
+# Seconds StandAlone lasts before the watch of the sync reports it (DRBD passes through it while it connects).
+STANDALONE_WAIT = 10
 PEER_HAS_DATA = ("UpToDate", "Consistent", "Outdated")
 # DRBD 8.4 connection states in which the peers talk to each other.
 CONNECTED = frozenset({"Connected", "StartingSyncS", "StartingSyncT", "WFBitMapS", "WFBitMapT", "WFSyncUUID",
@@ -65,8 +78,22 @@ def _mount_points_on(system, ids):
             if len(line.split()) > 4 and line.split()[2] in ids]
 
 
-def preflight(system, config, force):
-    """Every reason not to go ahead, as messages naming the condition and the way out."""
+def signatures(system, disk):
+    """The signature types wipefs finds on the disk ("drbd" for DRBD metadata, "ext4", "LVM2_member", ...)."""
+    done = system.run(["wipefs", "--no-act", "--noheadings", "--output", "TYPE", system.path(disk)], rcs=None)
+    return set(done.stdout.split())
+
+
+def former_replica(config, found):
+    """True when the other node's disk carries DRBD metadata: drbd-init keeps it (see the module docstring)."""
+    return config.initial_primary != config.local_node and "drbd" in found
+
+
+def preflight(system, config, found):
+    """Every reason not to go ahead, as messages naming the condition and the way out.
+
+    ``found``: the disk's signatures (see signatures()); empty under --force.
+    """
     disk = config.drbd_disk
     problems = []
     st = system.stat(disk)
@@ -79,12 +106,12 @@ def preflight(system, config, force):
     if mounted:
         problems.append(f"{disk} is in use: a filesystem on it is mounted at {', '.join(sorted(mounted))}; "
                         "unmount it first")
-    if not force:
-        done = system.run(["wipefs", "--no-act", "--noheadings", "--output", "TYPE", system.path(disk)], rcs=None)
-        signatures = sorted({t for t in done.stdout.split() if t != "drbd"})
-        if signatures:
-            problems.append(f"{disk} holds data ({', '.join(signatures)} signature): drbd-init would destroy it. "
-                            "Check that nothing on it is needed, then run again with --force")
+    data = sorted(found - {"drbd"})
+    if data and not former_replica(config, found):
+        inside = (" inside DRBD metadata: a DRBD disk, perhaps with a copy of the cloud's data"
+                  if "drbd" in found else "")
+        problems.append(f"{disk} holds data ({', '.join(data)} signature{inside}): drbd-init would destroy "
+                        "it. Check that nothing on it is needed, then run again with --force")
     check = system.run(["drbdadm", "sh-nop"], rcs=None)
     if check.rc != 0:
         problems.append(f"the DRBD configuration does not parse ({check.stderr.strip().splitlines()[-1:]}); "
@@ -134,13 +161,22 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
                       + (f" and creates a new {config.filesystem} filesystem on {config.drbd_device}"
                          if is_primary else "")
                       + ": everything on the disk is lost. Run it again with --yes to go ahead.")
-    if journal is None:
-        problems = preflight(system, config, force)
+    res = config.drbd_resource
+    # An unfinished run that kept a former replica's metadata, run again with --force: start over.
+    discard = journal is not None and force and journal.get("metadata") == "kept"
+    if journal is None or discard:
+        found = set() if force or not system.exists(config.drbd_disk) else signatures(system, config.drbd_disk)
+        problems = preflight(system, config, found)
         if problems:
             raise Refused("drbd-init refused; nothing was changed:\n  - " + "\n  - ".join(problems))
+        if discard:
+            out.write(f"drbd-init: --force: the former copy on {config.drbd_disk} is discarded; new metadata, "
+                      "and the peer sends a full copy\n")
+            system.run(["drbdadm", "down", res], timeout=600)
         journal = {"role": "primary" if is_primary else "secondary", "done": []}
+        if former_replica(config, found):
+            journal["metadata"] = "kept"
     _upgrade_journal(journal)
-    res = config.drbd_resource
     commands = {
         "create-md": ["drbdadm", "--", "--force", "create-md", res],
         "up": ["drbdadm", "adjust", res],
@@ -151,6 +187,11 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
     for step in steps:
         if step in journal["done"]:
             continue
+        if step == "create-md" and journal.get("metadata") == "kept":
+            out.write(f"drbd-init: {config.drbd_disk} already carries DRBD metadata (a former replica): kept; "
+                      "DRBD compares its data with the peer's when they connect\n")
+            _record(system, journal, step)
+            continue
         out.write(f"drbd-init: {step}\n")
         if step == "mount":
             system.makedirs(config.mount_point)
@@ -160,9 +201,9 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
             journal["promoted"] = _promote(system, res, out, connect_wait)
         elif step == "sync":
             if wait:
-                _watch_sync(system, res, out, sync_timeout)
+                _watch_sync(system, config, out, sync_timeout)
             else:
-                journal["sync"] = _watch_connect(system, res, out, connect_wait)
+                journal["sync"] = _watch_connect(system, config, out, connect_wait)
         else:
             system.run(commands[step], timeout=600)
             if step == "up":                  # the kernel has this resource file's configuration now
@@ -214,9 +255,21 @@ def _promote(system, res, out, connect_wait):
     return "forced, full sync"
 
 
-def _watch_connect(system, res, out, seconds):
+def _refuse_standalone(config, cstate, dstate):
+    """DRBD gave up on the peer (unrelated data, or both copies changed): say so and the way out."""
+    if cstate != "StandAlone":
+        return
+    raise Refused(f"DRBD resource {config.drbd_resource} refused the peer and stays StandAlone ({dstate}): "
+                  f"the copy on {config.drbd_disk} and the peer's have no common history, or both changed "
+                  "(the kernel log says which). If the peer holds the cloud's data, discard this node's copy: "
+                  "`uec-clc-ha-ctl drbd-init --yes --force` (new metadata, a full sync from the peer)")
+
+
+def _watch_connect(system, config, out, seconds):
     """The postinst's secondary: wait briefly for the connection, leave the resync to DRBD."""
+    res = config.drbd_resource
     cstate, dstate = _wait_connected(system, res, out, seconds)
+    _refuse_standalone(config, cstate, dstate)
     if cstate in CONNECTED:
         out.write(f"drbd-init: connected ({dstate}); the resync runs in the background: "
                   f"`drbdadm status {res}` shows its progress\n")
@@ -226,15 +279,23 @@ def _watch_connect(system, res, out, seconds):
     return "waiting for the peer"
 
 
-def _watch_sync(system, res, out, timeout):
+def _watch_sync(system, config, out, timeout):
+    res = config.drbd_resource
     deadline = time.monotonic() + timeout
     last = ""
+    standalone_since = None
     while time.monotonic() < deadline:
         cstate, dstate = drbd_state.states(system, res)
         line = f"connection {cstate}, disks {dstate}"
         if line != last:
             out.write(f"drbd-init: {line}\n")
             last = line
+        if cstate != "StandAlone":
+            standalone_since = None
+        elif standalone_since is None:
+            standalone_since = time.monotonic()
+        elif time.monotonic() - standalone_since >= STANDALONE_WAIT:
+            _refuse_standalone(config, cstate, dstate)
         if cstate == "Connected" and dstate.startswith("UpToDate/UpToDate"):
             return
         time.sleep(2)

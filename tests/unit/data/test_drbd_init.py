@@ -129,3 +129,71 @@ def test_partitions_are_found_among_the_block_device_attributes(tmp_path):
         system.write_atomic(f"{base}/{attr}", "0\n")
     system.write_atomic(f"{base}/vdb1/dev", "254:17\n")
     assert drbd_init._device_ids(system, os.makedev(254, 16)) == {"254:16", "254:17"}
+
+
+# -- a former replica: the other node's disk already carries DRBD metadata (a purged node installed again) --
+def test_only_the_other_nodes_disk_with_drbd_metadata_is_a_former_replica():
+    assert drbd_init.former_replica(config("clc2"), {"drbd", "ext4"})
+    assert drbd_init.former_replica(config("clc2"), {"drbd"})
+    assert not drbd_init.former_replica(config("clc2"), {"ext4"})
+    assert not drbd_init.former_replica(config("clc1"), {"drbd", "ext4"})     # Initial-Primary: never kept
+
+
+def seeded(tmp_path, states, journal, local="clc2"):
+    system = ScriptedDrbd(str(tmp_path), states)
+    system.makedirs("/proc")
+    system.write_atomic("/proc/drbd", "version: 8.4.11 (api:1/proto:86-101)\n")
+    system.write_atomic(drbd_init.JOURNAL, json.dumps(journal), mode=0o600)
+    system.write_atomic("/etc/drbd.d/uec-clc.res", "resource uec-clc {}\n")     # what `up` records as applied
+    return system
+
+
+def test_a_former_replica_keeps_its_metadata_and_lets_drbd_resync(tmp_path):
+    system = seeded(tmp_path, [("SyncTarget", "Inconsistent/UpToDate")],
+                    {"role": "secondary", "done": [], "metadata": "kept"})
+    out = io.StringIO()
+    journal = drbd_init.init(system, config("clc2"), out, yes=True, wait=False, connect_wait=0.1)
+    assert [c[:3] for c in system.changes()] == [["drbdadm", "adjust", "uec-clc"]]     # no create-md
+    assert "already carries DRBD metadata (a former replica): kept" in out.getvalue()
+    assert journal["complete"] and journal["sync"] == "connected" and journal["metadata"] == "kept"
+
+
+def test_drbd_refusing_the_peer_is_reported_with_the_way_out(tmp_path):
+    system = seeded(tmp_path, [("StandAlone", "UpToDate/DUnknown")],
+                    {"role": "secondary", "done": ["create-md", "up"], "metadata": "kept"})
+    with pytest.raises(Refused) as e:
+        drbd_init.init(system, config("clc2"), io.StringIO(), yes=True, wait=False, connect_wait=0.1)
+    assert "stays StandAlone" in str(e.value) and "drbd-init --yes --force" in str(e.value)
+    journal = json.loads(system.read(drbd_init.JOURNAL))
+    assert "sync" not in journal["done"] and not journal.get("complete")
+
+
+def test_the_watch_of_the_sync_reports_standalone_once_it_lasts(tmp_path, monkeypatch):
+    monkeypatch.setattr(drbd_init, "STANDALONE_WAIT", 0)
+    monkeypatch.setattr(drbd_init.time, "sleep", lambda s: None)
+    states = [("WFConnection", "UpToDate/DUnknown"), ("StandAlone", "UpToDate/DUnknown")]
+    system = seeded(tmp_path, states, {"role": "secondary", "done": ["create-md", "up"], "metadata": "kept"})
+    with pytest.raises(Refused) as e:
+        drbd_init.init(system, config("clc2"), io.StringIO(), yes=True, wait=True, sync_timeout=60)
+    assert "stays StandAlone" in str(e.value)
+
+
+def test_a_passing_standalone_is_not_a_refusal(tmp_path, monkeypatch):
+    monkeypatch.setattr(drbd_init.time, "sleep", lambda s: None)
+    states = [("StandAlone", "UpToDate/DUnknown"), ("SyncTarget", "Inconsistent/UpToDate"),
+              ("Connected", "UpToDate/UpToDate")]
+    system = seeded(tmp_path, states, {"role": "secondary", "done": ["create-md", "up"], "metadata": "kept"})
+    assert drbd_init.init(system, config("clc2"), io.StringIO(), yes=True, wait=True, sync_timeout=60)["complete"]
+
+
+def test_force_discards_the_kept_copy_of_an_unfinished_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(drbd_init, "preflight", lambda system, config, found: [])
+    system = seeded(tmp_path, [("SyncTarget", "Inconsistent/UpToDate")],
+                    {"role": "secondary", "done": ["create-md", "up"], "metadata": "kept"})
+    out = io.StringIO()
+    journal = drbd_init.init(system, config("clc2"), out, yes=True, force=True, wait=False, connect_wait=0.1)
+    assert [c[:4] for c in system.changes()] == [["drbdadm", "down", "uec-clc"],
+                                                 ["drbdadm", "--", "--force", "create-md"],
+                                                 ["drbdadm", "adjust", "uec-clc"]]
+    assert "the former copy on /dev/vdb1 is discarded" in out.getvalue()
+    assert "metadata" not in journal and journal["complete"]
