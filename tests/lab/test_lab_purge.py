@@ -10,8 +10,10 @@ the node was before uec-clc-ha.  The active node serves throughout and
 fences nobody (a clean leave).  Then the node joins again the way a new
 second node does: the serving node's `uec-clc-ha-ctl join-token`, the
 secret and its own yes to its steps through debconf, `apt-get install`: its
-install replaces Debian's cluster again, DRBD resyncs it in full (new
-metadata), and the pair is back to normal with every acknowledged record.
+install replaces Debian's cluster again, its drbd-init keeps the DRBD
+metadata its disk still carries (a former replica, whose filesystem is no
+foreign data), DRBD resyncs what changed while it was away, and the pair is
+back to normal with every acknowledged record.
 """
 
 import re
@@ -77,6 +79,7 @@ def test_purge_of_the_passive_node_gives_it_back_to_debian_and_it_joins_again_fr
     installed = done.stdout + done.stderr
     assert f"corosync runs the cluster {lab_pair.DEBIAN_CLUSTER!r}" in installed, installed[-3000:]
     assert "it is the CIB of the cluster 'debian'" in installed, installed[-3000:]
+    assert "already carries DRBD metadata (a former replica): kept" in installed, installed[-3000:]
     assert scenario.installed(pair, node)
     scenario.restore(pair)
     assert pair.active(active) == active
