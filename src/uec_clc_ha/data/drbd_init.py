@@ -176,6 +176,8 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
         journal = {"role": "primary" if is_primary else "secondary", "done": []}
         if former_replica(config, found):
             journal["metadata"] = "kept"
+        if discard:          # an interruption from here on resumes at create-md, not at the kept copy's sync
+            system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
     _upgrade_journal(journal)
     commands = {
         "create-md": ["drbdadm", "--", "--force", "create-md", res],

@@ -197,3 +197,18 @@ def test_force_discards_the_kept_copy_of_an_unfinished_run(tmp_path, monkeypatch
                                                  ["drbdadm", "adjust", "uec-clc"]]
     assert "the former copy on /dev/vdb1 is discarded" in out.getvalue()
     assert "metadata" not in journal and journal["complete"]
+
+
+def test_an_interrupted_discard_resumes_at_new_metadata(tmp_path, monkeypatch):
+    monkeypatch.setattr(drbd_init, "preflight", lambda system, config, found: [])
+    system = seeded(tmp_path, [("StandAlone", "UpToDate/DUnknown")],
+                    {"role": "secondary", "done": ["create-md", "up"], "metadata": "kept"})
+
+    def killed(argv, rcs=(0,), **kwargs):
+        if "create-md" in argv:
+            raise KeyboardInterrupt
+        return ScriptedDrbd.run(system, argv, rcs, **kwargs)
+    monkeypatch.setattr(system, "run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        drbd_init.init(system, config("clc2"), io.StringIO(), yes=True, force=True, wait=False, connect_wait=0.1)
+    assert json.loads(system.read(drbd_init.JOURNAL)) == {"role": "secondary", "done": []}
