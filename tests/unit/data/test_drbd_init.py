@@ -139,7 +139,7 @@ def test_only_the_other_nodes_disk_with_drbd_metadata_is_a_former_replica():
     assert not drbd_init.former_replica(config("clc1"), {"drbd", "ext4"})     # Initial-Primary: never kept
 
 
-def seeded(tmp_path, states, journal, local="clc2"):
+def seeded(tmp_path, states, journal):
     system = ScriptedDrbd(str(tmp_path), states)
     system.makedirs("/proc")
     system.write_atomic("/proc/drbd", "version: 8.4.11 (api:1/proto:86-101)\n")
