@@ -353,14 +353,24 @@ class Doctor:
                      "arbiter and the lost node are both back",
                      f"on {self.c.arbiter_host}: systemctl status corosync-qnetd uec-clc-ha-arbiter.socket; "
                      "here: corosync-qdevice-tool -sv and journalctl -u corosync-qdevice")
-        elif q["heuristics"] == "Fail":
+        elif q["heuristics"] == "Fail" and not self.reaches_a_ping_host():
             self.add(WARN, "quorum", f"the arbiter {host} is connected, but this node's heuristics fail (it "
                      "reaches none of the Ping-Hosts): in a split the arbiter votes for the other node",
                      "check this node's public network and its Ping-Hosts")
+        elif q["heuristics"] == "Fail":
+            # mode sync: qdevice runs them at membership changes only, so its result can be older than the network
+            self.add(OK, "quorum", f"the arbiter {host} is connected (TLS {'on' if q['tls'] else 'OFF'}); its "
+                     "heuristics failed at the last membership change (they run only then), and this node "
+                     "reaches a Ping-Host now: a split is decided on a fresh result")
         else:
             self.add(OK, "quorum", f"the arbiter {host} is connected (TLS {'on' if q['tls'] else 'OFF'}, "
                      f"heuristics {q['heuristics'] or 'not run'}): in a split its vote decides, with no "
                      "fencing delay")
+
+    def reaches_a_ping_host(self):
+        """The heuristics run now (reach-any, as corosync-qdevice runs it); False when it cannot be run."""
+        done = self.run([paths.REACH_ANY, *(str(h) for h in self.c.ping_hosts)], timeout=10)
+        return done is not None and done.rc == 0
 
     def cib(self):
         view = self.crm()

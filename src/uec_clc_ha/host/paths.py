@@ -21,6 +21,7 @@ COROSYNC_AUTHKEY = "/etc/corosync/authkey"
 # postinst, removed by the prerm on remove (not a conffile: it must go with the program it runs).
 APT_HOOK_CONF = "/etc/apt/apt.conf.d/60uec-clc-ha"
 APT_GUARD = "/usr/lib/uec-clc-ha/apt-guard"
+REACH_ANY = "/usr/lib/uec-clc-ha/reach-any"   # the arbiter's heuristics (corosync.conf) and doctor
 # The units apt_guard holds stopped (runtime masks) while dpkg upgrades a stopped cluster stack; gone at boot.
 APT_HELD = "/run/uec-clc-ha/apt-held"
 

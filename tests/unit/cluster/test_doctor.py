@@ -68,6 +68,7 @@ class Node(System):
         self.local, self.peer = local, {"clc1": "clc2", "clc2": "clc1"}[local]
         self.arbiter, self.qdevice = arbiter, qdevice     # corosync's device ("host:port"), qdevice-tool -sv
         self.cmap_changed = {}                            # {key: value} corosync holds unlike corosync.conf
+        self.reach = 0                                    # reach-any's exit status (the heuristics run now)
         self.bmc, self.bmc_asked = bmc, []
         self.peer_release, self.pacemaker = peer_release, pacemaker
         self.fencer_nice = fencer_nice
@@ -148,6 +149,9 @@ class Node(System):
             out = {"clc1": "198.51.100.11   STREAM clc1\n", "clc2": "198.51.100.12   STREAM clc2\n"}[argv[2]]
         elif argv[0] == "ping":
             rc = self.ping
+        elif argv[0] == paths.REACH_ANY:
+            assert argv[1:] == ["198.51.100.1"], argv
+            rc = self.reach
         elif argv[0] == "blockdev":
             rc, out = (0, self.disk_bytes + "\n") if self.disk_bytes else (1, "")
         elif argv[0] == "modinfo":
@@ -404,6 +408,22 @@ def test_with_the_arbiter_doctor_checks_its_connection_instead_of_two_node(healt
     system.arbiter = None                                   # the files have it, corosync does not yet
     rc, text = run_doctor(system)
     assert "still counts two_node votes" in text
+
+
+def test_heuristics_that_failed_at_the_last_membership_change_are_run_again(healthy):
+    """qdevice runs them in sync mode (at membership changes only): its Fail can be older than the network."""
+    arbiter = {"Arbiter": "198.51.100.13", "Ping-Hosts": "198.51.100.1"}
+    system = healthy(arbiter, peer_digest="same", arbiter="198.51.100.13:5403",
+                     qdevice=QDEVICE_SV.replace("result:\tPass (regular: Undefined, membership: Pass",
+                                                "result:\tFail (regular: Undefined, membership: Fail"))
+    system.peer_digest = digest(peer_raw(pipeline.load_raw(system)))
+    rc, text = run_doctor(system)
+    assert rc == 0, text
+    assert "failed at the last membership change (they run only then), and this node reaches a Ping-Host now" \
+        in text, text
+    system.reach = 1
+    rc, text = run_doctor(system)
+    assert rc == 1 and "this node's heuristics fail (it reaches none of the Ping-Hosts)" in text, text
 
 
 def test_corosync_running_other_values_than_its_file_is_a_warning_naming_them(healthy):
