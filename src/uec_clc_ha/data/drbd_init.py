@@ -133,9 +133,13 @@ def _load(system):
     return json.loads(data) if data else None
 
 
+def _save(system, journal):
+    system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
+
+
 def _record(system, journal, step):
     journal["done"].append(step)
-    system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
+    _save(system, journal)
 
 
 def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, connect_wait=CONNECT_WAIT):
@@ -177,7 +181,7 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
         if former_replica(config, found):
             journal["metadata"] = "kept"
         if discard:          # an interruption from here on resumes at create-md, not at the kept copy's sync
-            system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
+            _save(system, journal)
     _upgrade_journal(journal)
     commands = {
         "create-md": ["drbdadm", "--", "--force", "create-md", res],
@@ -213,7 +217,7 @@ def init(system, config, out, yes, force=False, sync_timeout=3600, wait=True, co
         _record(system, journal, step)
     journal["complete"] = True
     journal["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    system.write_atomic(JOURNAL, json.dumps(journal, indent=1) + "\n", mode=0o600)
+    _save(system, journal)
     out.write(f"drbd-init: done; this node is {'Primary' if is_primary else 'Secondary'} of {res}\n")
     return journal
 
